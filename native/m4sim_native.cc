@@ -1,0 +1,818 @@
+// m4sim native binding: a unicorn.js-shaped wrapper over Debian's libunicorn, a Capstone
+// disassembler entry point, and the block profiler that runs entirely in C.
+//
+// Why the profiler is native: crossing into JavaScript once per executed translation block costs
+// about 20x the emulation itself, so the block hook counts executions, taken branches, modeled cycles,
+// the stack low-water mark and the shadow call stack here, and asks JavaScript (the cycle model) only
+// once per newly translated block for that block's static cost.
+//
+// Exceptions thrown by JavaScript hooks are stored, emulation is stopped, and the error is rethrown
+// from emu_start once uc_emu_start has returned (never across Unicorn's C frames).
+
+#include <napi.h>
+#include <unicorn/unicorn.h>
+#include <capstone/capstone.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+
+// Flags the cycle model sets on a block (mirrored in src/emulator/native.ts).
+constexpr uint32_t BLOCK_COND_BRANCH = 1;  // ends in a conditional branch: taken costs takenCycles more
+constexpr uint32_t BLOCK_CALL = 2;         // ends in BL/BLX: the next block is a callee when it is not the fall-through
+constexpr uint32_t BLOCK_SP_DYNAMIC = 4;   // writes SP with a value unknown statically (mov sp, rN; sub sp, rN)
+constexpr uint32_t BLOCK_SP_LOWERS = 8;    // lowers SP by a static amount somewhere in the block
+
+struct BlockInfo {
+  uint32_t address;
+  uint32_t size;
+  uint32_t instructions;
+  uint32_t cycles;       // cost when the final branch (if conditional) is not taken
+  uint32_t takenCycles;  // extra cost when the final conditional branch is taken
+  uint32_t flags;
+  uint32_t fallthrough;  // address + size
+  int32_t spPreMin;      // lowest SP offset from block entry, before any dynamic SP write (<= 0)
+  int32_t spPostMin;     // lowest SP offset after the last dynamic SP write, relative to its result
+  int32_t spPostNet;     // SP at block exit minus SP right after the last dynamic SP write
+  double execs;
+  double taken;
+};
+
+struct Frame {
+  uint32_t function;
+  uint32_t ret;
+};
+
+class Unicorn;
+
+struct JsHook {
+  Unicorn* self;
+  Napi::FunctionReference fn;
+  Napi::FunctionReference fn2;  // mmio write callback
+  int type;
+  uc_hook handle;
+};
+
+uint64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+class Unicorn : public Napi::ObjectWrap<Unicorn> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(
+        env, "Unicorn",
+        {
+            InstanceMethod("ctl_set_cpu_model", &Unicorn::CtlSetCpuModel),
+            InstanceMethod("mem_map", &Unicorn::MemMap),
+            InstanceMethod("mem_read", &Unicorn::MemRead),
+            InstanceMethod("mem_write", &Unicorn::MemWrite),
+            InstanceMethod("reg_read_i32", &Unicorn::RegReadI32),
+            InstanceMethod("reg_write_i32", &Unicorn::RegWriteI32),
+            InstanceMethod("emu_start", &Unicorn::EmuStart),
+            InstanceMethod("emu_stop", &Unicorn::EmuStop),
+            InstanceMethod("hook_add", &Unicorn::HookAdd),
+            InstanceMethod("hook_del", &Unicorn::HookDel),
+            InstanceMethod("mmio_map", &Unicorn::MmioMap),
+            InstanceMethod("close", &Unicorn::Close),
+            InstanceMethod("profile_enable", &Unicorn::ProfileEnable),
+            InstanceMethod("profile_counters", &Unicorn::ProfileCounters),
+            InstanceMethod("profile_blocks", &Unicorn::ProfileBlocks),
+            InstanceMethod("profile_deepest_path", &Unicorn::ProfileDeepestPath),
+            InstanceMethod("cycles", &Unicorn::Cycles),
+        });
+  }
+
+  explicit Unicorn(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Unicorn>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+      Napi::TypeError::New(env, "Unicorn(arch, mode) needs two numbers").ThrowAsJavaScriptException();
+      return;
+    }
+    uc_err err = uc_open(static_cast<uc_arch>(info[0].As<Napi::Number>().Int32Value()),
+                         static_cast<uc_mode>(info[1].As<Napi::Number>().Int32Value()), &uc_);
+    if (err != UC_ERR_OK) {
+      uc_ = nullptr;
+      ThrowUc(env, err, "uc_open");
+    }
+  }
+
+  ~Unicorn() override { Release(); }
+
+  // --- called from C hooks -------------------------------------------------------------------
+
+  // A JavaScript callback threw: keep the exception, stop emulation, rethrow after emu_start.
+  bool CheckJsException(Napi::Env env) {
+    if (!env.IsExceptionPending()) return false;
+    if (!hasPendingError_) {
+      pendingError_ = Napi::Persistent(env.GetAndClearPendingException().Value());
+      hasPendingError_ = true;
+    } else {
+      env.GetAndClearPendingException();
+    }
+    uc_emu_stop(uc_);
+    return true;
+  }
+
+  void OnBlock(uint64_t address64, uint32_t size) {
+    if (hasPendingError_) return;
+    const uint32_t address = static_cast<uint32_t>(address64);
+    int32_t index = Lookup(address, size);
+    if (index < 0) {
+      index = Translate(address, size);
+      if (index < 0) return;
+    }
+    BlockInfo& b = blocks_[index];
+
+    if (prev_ >= 0) {
+      BlockInfo& p = blocks_[prev_];
+      const bool leftByJump = address != p.fallthrough;
+      if ((p.flags & BLOCK_COND_BRANCH) && leftByJump) {
+        p.taken += 1;
+        cycles_ += p.takenCycles;
+      }
+      if ((p.flags & BLOCK_CALL) && leftByJump) {
+        if (depth_ < kMaxDepth) {
+          stack_[depth_] = Frame{address, p.fallthrough};
+        }
+        depth_++;
+      }
+      if (p.flags & BLOCK_SP_DYNAMIC) {
+        // The block moved SP by a run-time amount, then by spPostNet; undo the latter to find
+        // the SP its post-dynamic part started from.
+        uint32_t sp = ReadSp();
+        NoteSp(sp - static_cast<uint32_t>(p.spPostNet) + static_cast<uint32_t>(p.spPostMin));
+      }
+    }
+    // A return lands on the fall-through of the matching call; unwind any frames skipped by longjmp.
+    if (depth_ > 0) {
+      int32_t limit = depth_ < kMaxDepth ? depth_ : kMaxDepth;
+      for (int32_t i = limit - 1; i >= 0 && i >= limit - 8; --i) {
+        if (stack_[i].ret == address) {
+          depth_ = i;
+          break;
+        }
+      }
+    }
+
+    b.execs += 1;
+    instructions_ += b.instructions;
+    cycles_ += b.cycles;
+    if (b.flags & BLOCK_SP_LOWERS) {
+      NoteSp(ReadSp() + static_cast<uint32_t>(b.spPreMin));
+    }
+    if (address == sbrkAddress_) {
+      pendingSbrkIncrement_ = ReadReg(UC_ARM_REG_R0);
+      pendingSbrkReturn_ = ReadReg(UC_ARM_REG_LR) & ~1u;
+      sbrkPending_ = true;
+    } else if (sbrkPending_ && address == pendingSbrkReturn_) {
+      sbrkPending_ = false;
+      uint32_t previous = ReadReg(UC_ARM_REG_R0);
+      if (previous != 0xffffffffu) {
+        if (!heapSeen_) {
+          heapSeen_ = true;
+          heapStart_ = previous;
+          heapHigh_ = previous;
+        }
+        uint32_t brk = previous + pendingSbrkIncrement_;
+        if (brk > heapHigh_ && static_cast<int32_t>(pendingSbrkIncrement_) > 0) heapHigh_ = brk;
+        sbrkCalls_++;
+      }
+    }
+    prev_ = index;
+
+    if (maxInstructions_ > 0 && instructions_ >= maxInstructions_ && !limitHit_) {
+      limitHit_ = 1;
+      uc_emu_stop(uc_);
+    }
+    if (deadlineNs_ != 0 && (++blocksSinceClock_ & 0xffff) == 0 && NowNs() > deadlineNs_ && !limitHit_) {
+      limitHit_ = 2;
+      uc_emu_stop(uc_);
+    }
+  }
+
+  void OnCodeExact(uint64_t address, uint32_t size) {
+    uint32_t sp = ReadSp();
+    if (sp < exactMinSp_) exactMinSp_ = sp;
+  }
+
+  void OnWriteExact(uint64_t address, int size) {
+    uint32_t a = static_cast<uint32_t>(address);
+    if (a < exactMinWrite_) exactMinWrite_ = a;
+  }
+
+ private:
+  static constexpr int32_t kMaxDepth = 4096;
+
+  void ThrowUc(Napi::Env env, uc_err err, const char* what) {
+    Napi::Error e = Napi::Error::New(env, std::string(uc_strerror(err)));
+    e.Set("ucErrno", Napi::Number::New(env, err));
+    e.Set("ucCall", Napi::String::New(env, what));
+    e.ThrowAsJavaScriptException();
+  }
+
+  bool Ready(Napi::Env env) {
+    if (uc_ == nullptr) {
+      Napi::Error::New(env, "this Unicorn instance is closed").ThrowAsJavaScriptException();
+      return false;
+    }
+    return true;
+  }
+
+  uint32_t ReadReg(int reg) {
+    uint32_t v = 0;
+    uc_reg_read(uc_, reg, &v);
+    return v;
+  }
+  uint32_t ReadSp() { return ReadReg(UC_ARM_REG_SP); }
+
+  void NoteSp(uint32_t sp) {
+    if (sp >= minSp_) return;
+    minSp_ = sp;
+    int32_t n = depth_ < kMaxDepth ? depth_ : kMaxDepth;
+    deepestPath_.assign(n, 0);
+    for (int32_t i = 0; i < n; ++i) deepestPath_[i] = stack_[i].function;
+    deepestDepth_ = depth_;
+  }
+
+  // Open-addressing hash from (address, size) to an index into blocks_.
+  static uint64_t Key(uint32_t address, uint32_t size) {
+    return (static_cast<uint64_t>(size) << 32) | address;
+  }
+  size_t Slot(uint64_t key) const {
+    return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> 40) & (table_.size() - 1);
+  }
+  int32_t Lookup(uint32_t address, uint32_t size) const {
+    const uint64_t key = Key(address, size);
+    for (size_t s = Slot(key);; s = (s + 1) & (table_.size() - 1)) {
+      int32_t i = table_[s];
+      if (i < 0) return -1;
+      if (blocks_[i].address == address && blocks_[i].size == size) return i;
+    }
+  }
+  void Insert(int32_t index) {
+    if ((blocks_.size() + 1) * 2 > table_.size()) {
+      std::vector<int32_t> old;
+      old.swap(table_);
+      table_.assign(old.size() * 2, -1);
+      for (int32_t i : old)
+        if (i >= 0) Place(i);
+    }
+    Place(index);
+  }
+  void Place(int32_t index) {
+    const uint64_t key = Key(blocks_[index].address, blocks_[index].size);
+    size_t s = Slot(key);
+    while (table_[s] >= 0) s = (s + 1) & (table_.size() - 1);
+    table_[s] = index;
+  }
+
+  int32_t Translate(uint32_t address, uint32_t size) {
+    Napi::Env env = onNewBlock_.Env();
+    Napi::HandleScope scope(env);
+    Napi::Value r = onNewBlock_.Call({Napi::Number::New(env, address), Napi::Number::New(env, size)});
+    if (CheckJsException(env)) return -1;
+    if (!r.IsObject()) {
+      Napi::TypeError::New(env, "onNewBlock must return an object").ThrowAsJavaScriptException();
+      CheckJsException(env);
+      return -1;
+    }
+    Napi::Object o = r.As<Napi::Object>();
+    auto num = [&](const char* k) -> double {
+      Napi::Value v = o.Get(k);
+      return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : 0.0;
+    };
+    BlockInfo b{};
+    b.address = address;
+    b.size = size;
+    b.instructions = static_cast<uint32_t>(num("instructions"));
+    b.cycles = static_cast<uint32_t>(num("cycles"));
+    b.takenCycles = static_cast<uint32_t>(num("takenCycles"));
+    b.flags = static_cast<uint32_t>(num("flags"));
+    b.fallthrough = address + size;
+    b.spPreMin = static_cast<int32_t>(num("spPreMin"));
+    b.spPostMin = static_cast<int32_t>(num("spPostMin"));
+    b.spPostNet = static_cast<int32_t>(num("spPostNet"));
+    blocks_.push_back(b);
+    int32_t index = static_cast<int32_t>(blocks_.size() - 1);
+    Insert(index);
+    return index;
+  }
+
+  // --- JavaScript API ------------------------------------------------------------------------
+
+  Napi::Value CtlSetCpuModel(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    uc_err err = uc_ctl_set_cpu_model(uc_, info[0].As<Napi::Number>().Int32Value());
+    if (err != UC_ERR_OK) ThrowUc(env, err, "uc_ctl_set_cpu_model");
+    return env.Undefined();
+  }
+
+  Napi::Value MemMap(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    uint64_t address = static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue());
+    size_t size = static_cast<size_t>(info[1].As<Napi::Number>().DoubleValue());
+    uint32_t perms = info.Length() > 2 ? info[2].As<Napi::Number>().Uint32Value() : UC_PROT_ALL;
+    uc_err err = uc_mem_map(uc_, address, size, perms);
+    if (err != UC_ERR_OK) ThrowUc(env, err, "uc_mem_map");
+    return env.Undefined();
+  }
+
+  Napi::Value MemRead(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    uint64_t address = static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue());
+    size_t size = static_cast<size_t>(info[1].As<Napi::Number>().DoubleValue());
+    Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, size);
+    uc_err err = uc_mem_read(uc_, address, out.Data(), size);
+    if (err != UC_ERR_OK) {
+      ThrowUc(env, err, "uc_mem_read");
+      return env.Undefined();
+    }
+    return out;
+  }
+
+  Napi::Value MemWrite(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    uint64_t address = static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue());
+    if (!info[1].IsTypedArray()) {
+      Napi::TypeError::New(env, "mem_write(address, bytes) needs a Uint8Array").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
+    uc_err err = uc_mem_write(uc_, address, bytes.Data(), bytes.ByteLength());
+    if (err != UC_ERR_OK) ThrowUc(env, err, "uc_mem_write");
+    return env.Undefined();
+  }
+
+  Napi::Value RegReadI32(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    uint32_t v = 0;
+    uc_err err = uc_reg_read(uc_, info[0].As<Napi::Number>().Int32Value(), &v);
+    if (err != UC_ERR_OK) ThrowUc(env, err, "uc_reg_read");
+    return Napi::Number::New(env, v);
+  }
+
+  Napi::Value RegWriteI32(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    uint32_t v = static_cast<uint32_t>(info[1].As<Napi::Number>().Int64Value());
+    uc_err err = uc_reg_write(uc_, info[0].As<Napi::Number>().Int32Value(), &v);
+    if (err != UC_ERR_OK) ThrowUc(env, err, "uc_reg_write");
+    return env.Undefined();
+  }
+
+  Napi::Value EmuStart(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    uint64_t begin = static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue());
+    uint64_t until = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
+    uint64_t timeout = info.Length() > 2 ? static_cast<uint64_t>(info[2].As<Napi::Number>().DoubleValue()) : 0;
+    size_t count = info.Length() > 3 ? static_cast<size_t>(info[3].As<Napi::Number>().DoubleValue()) : 0;
+    started_ = true;
+    uc_err err = uc_emu_start(uc_, begin, until, timeout, count);
+    if (hasPendingError_) {
+      hasPendingError_ = false;
+      Napi::Object e = pendingError_.Value();
+      pendingError_.Reset();
+      Napi::Error(env, e).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (err != UC_ERR_OK) ThrowUc(env, err, "uc_emu_start");
+    return env.Undefined();
+  }
+
+  Napi::Value EmuStop(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    uc_emu_stop(uc_);
+    return env.Undefined();
+  }
+
+  Napi::Value HookAdd(const Napi::CallbackInfo& info);
+  Napi::Value HookDel(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    uint32_t id = info[0].As<Napi::Number>().Uint32Value();
+    if (id >= hooks_.size() || !hooks_[id]) {
+      Napi::Error::New(env, "no such hook").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    uc_err err = uc_hook_del(uc_, hooks_[id]->handle);
+    if (err != UC_ERR_OK) ThrowUc(env, err, "uc_hook_del");
+    hooks_[id].reset();
+    return env.Undefined();
+  }
+
+  Napi::Value MmioMap(const Napi::CallbackInfo& info);
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Release();
+    return info.Env().Undefined();
+  }
+
+  void Release() {
+    if (uc_ != nullptr) {
+      uc_close(uc_);
+      uc_ = nullptr;
+    }
+    hooks_.clear();
+  }
+
+  Napi::Value ProfileEnable(const Napi::CallbackInfo& info);
+
+  Napi::Value ProfileCounters(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("instructions", Napi::Number::New(env, static_cast<double>(instructions_)));
+    o.Set("cycles", Napi::Number::New(env, static_cast<double>(cycles_)));
+    o.Set("minSp", Napi::Number::New(env, minSp_));
+    o.Set("blocks", Napi::Number::New(env, static_cast<double>(blocks_.size())));
+    o.Set("limitHit", Napi::Number::New(env, limitHit_));
+    o.Set("heapSeen", Napi::Boolean::New(env, heapSeen_));
+    o.Set("heapStart", Napi::Number::New(env, heapStart_));
+    o.Set("heapHigh", Napi::Number::New(env, heapHigh_));
+    o.Set("sbrkCalls", Napi::Number::New(env, sbrkCalls_));
+    o.Set("exactMinSp", Napi::Number::New(env, exactMinSp_));
+    o.Set("exactMinWrite", Napi::Number::New(env, exactMinWrite_));
+    o.Set("deepestDepth", Napi::Number::New(env, deepestDepth_));
+    return o;
+  }
+
+  Napi::Value ProfileBlocks(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    size_t n = blocks_.size();
+    Napi::Uint32Array address = Napi::Uint32Array::New(env, n);
+    Napi::Uint32Array size = Napi::Uint32Array::New(env, n);
+    Napi::Float64Array execs = Napi::Float64Array::New(env, n);
+    Napi::Float64Array taken = Napi::Float64Array::New(env, n);
+    for (size_t i = 0; i < n; ++i) {
+      address[i] = blocks_[i].address;
+      size[i] = blocks_[i].size;
+      execs[i] = blocks_[i].execs;
+      taken[i] = blocks_[i].taken;
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("address", address);
+    o.Set("size", size);
+    o.Set("execs", execs);
+    o.Set("taken", taken);
+    return o;
+  }
+
+  Napi::Value ProfileDeepestPath(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Uint32Array out = Napi::Uint32Array::New(env, deepestPath_.size());
+    for (size_t i = 0; i < deepestPath_.size(); ++i) out[i] = deepestPath_[i];
+    return out;
+  }
+
+  Napi::Value Cycles(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(cycles_));
+  }
+
+  uc_engine* uc_ = nullptr;
+  bool started_ = false;
+  std::vector<std::unique_ptr<JsHook>> hooks_;
+  bool hasPendingError_ = false;
+  Napi::ObjectReference pendingError_;
+
+  // profiler state
+  bool profiling_ = false;
+  Napi::FunctionReference onNewBlock_;
+  std::vector<BlockInfo> blocks_;
+  std::vector<int32_t> table_ = std::vector<int32_t>(1 << 12, -1);
+  int32_t prev_ = -1;
+  uint64_t instructions_ = 0;
+  uint64_t cycles_ = 0;
+  uint64_t maxInstructions_ = 0;
+  uint64_t deadlineNs_ = 0;
+  uint64_t blocksSinceClock_ = 0;
+  int limitHit_ = 0;  // 1: instruction limit, 2: wall-clock timeout
+  uint32_t minSp_ = 0xffffffffu;
+  Frame stack_[kMaxDepth];
+  int32_t depth_ = 0;
+  std::vector<uint32_t> deepestPath_;
+  int32_t deepestDepth_ = 0;
+  uint32_t sbrkAddress_ = 0xffffffffu;
+  bool sbrkPending_ = false;
+  uint32_t pendingSbrkIncrement_ = 0;
+  uint32_t pendingSbrkReturn_ = 0;
+  bool heapSeen_ = false;
+  uint32_t heapStart_ = 0;
+  uint32_t heapHigh_ = 0;
+  uint32_t sbrkCalls_ = 0;
+  uint32_t exactMinSp_ = 0xffffffffu;
+  uint32_t exactMinWrite_ = 0xffffffffu;
+};
+
+// --- C trampolines ------------------------------------------------------------------------------
+
+void ProfBlockCb(uc_engine*, uint64_t address, uint32_t size, void* user) {
+  static_cast<Unicorn*>(user)->OnBlock(address, size);
+}
+void ProfCodeCb(uc_engine*, uint64_t address, uint32_t size, void* user) {
+  static_cast<Unicorn*>(user)->OnCodeExact(address, size);
+}
+void ProfWriteCb(uc_engine*, uc_mem_type, uint64_t address, int size, int64_t, void* user) {
+  static_cast<Unicorn*>(user)->OnWriteExact(address, size);
+}
+
+void JsCodeCb(uc_engine*, uint64_t address, uint32_t size, void* user) {
+  JsHook* h = static_cast<JsHook*>(user);
+  Napi::Env env = h->fn.Env();
+  Napi::HandleScope scope(env);
+  h->fn.Call({Napi::Number::New(env, static_cast<double>(address)), Napi::Number::New(env, size)});
+  h->self->CheckJsException(env);
+}
+
+void JsIntrCb(uc_engine*, uint32_t intno, void* user) {
+  JsHook* h = static_cast<JsHook*>(user);
+  Napi::Env env = h->fn.Env();
+  Napi::HandleScope scope(env);
+  h->fn.Call({Napi::Number::New(env, intno)});
+  h->self->CheckJsException(env);
+}
+
+bool JsInsnInvalidCb(uc_engine*, void* user) {
+  JsHook* h = static_cast<JsHook*>(user);
+  Napi::Env env = h->fn.Env();
+  Napi::HandleScope scope(env);
+  Napi::Value r = h->fn.Call({});
+  if (h->self->CheckJsException(env)) return false;
+  return r.IsBoolean() && r.As<Napi::Boolean>().Value();
+}
+
+bool JsMemEventCb(uc_engine*, uc_mem_type type, uint64_t address, int size, int64_t value, void* user) {
+  JsHook* h = static_cast<JsHook*>(user);
+  Napi::Env env = h->fn.Env();
+  Napi::HandleScope scope(env);
+  Napi::Value r = h->fn.Call({Napi::Number::New(env, type), Napi::Number::New(env, static_cast<double>(address)),
+                              Napi::Number::New(env, size), Napi::Number::New(env, static_cast<double>(value))});
+  if (h->self->CheckJsException(env)) return false;
+  return r.IsBoolean() && r.As<Napi::Boolean>().Value();
+}
+
+void JsMemAccessCb(uc_engine*, uc_mem_type type, uint64_t address, int size, int64_t value, void* user) {
+  JsHook* h = static_cast<JsHook*>(user);
+  Napi::Env env = h->fn.Env();
+  Napi::HandleScope scope(env);
+  h->fn.Call({Napi::Number::New(env, type), Napi::Number::New(env, static_cast<double>(address)),
+              Napi::Number::New(env, size), Napi::Number::New(env, static_cast<double>(value))});
+  h->self->CheckJsException(env);
+}
+
+uint64_t JsMmioReadCb(uc_engine*, uint64_t offset, unsigned size, void* user) {
+  JsHook* h = static_cast<JsHook*>(user);
+  Napi::Env env = h->fn.Env();
+  Napi::HandleScope scope(env);
+  Napi::Value r = h->fn.Call({Napi::Number::New(env, static_cast<double>(offset)), Napi::Number::New(env, size)});
+  if (h->self->CheckJsException(env)) return 0;
+  return r.IsNumber() ? static_cast<uint64_t>(r.As<Napi::Number>().Int64Value()) : 0;
+}
+
+void JsMmioWriteCb(uc_engine*, uint64_t offset, unsigned size, uint64_t value, void* user) {
+  JsHook* h = static_cast<JsHook*>(user);
+  Napi::Env env = h->fn2.Env();
+  Napi::HandleScope scope(env);
+  h->fn2.Call({Napi::Number::New(env, static_cast<double>(offset)), Napi::Number::New(env, size),
+               Napi::Number::New(env, static_cast<double>(value))});
+  h->self->CheckJsException(env);
+}
+
+Napi::Value Unicorn::HookAdd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!Ready(env)) return env.Undefined();
+  if (started_) {
+    // Unicorn issue #2200: hooks added after code was translated do not fire for that code.
+    Napi::Error::New(env, "hooks must be added before the first emu_start").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int type = info[0].As<Napi::Number>().Int32Value();
+  if (!info[1].IsFunction()) {
+    Napi::TypeError::New(env, "hook_add(type, callback) needs a function").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  uint64_t begin = info.Length() > 2 ? static_cast<uint64_t>(info[2].As<Napi::Number>().DoubleValue()) : 1;
+  uint64_t end = info.Length() > 3 ? static_cast<uint64_t>(info[3].As<Napi::Number>().DoubleValue()) : 0;
+  auto h = std::make_unique<JsHook>();
+  h->self = this;
+  h->fn = Napi::Persistent(info[1].As<Napi::Function>());
+  h->type = type;
+  void* cb = nullptr;
+  if (type == UC_HOOK_INTR) {
+    cb = reinterpret_cast<void*>(JsIntrCb);
+  } else if (type == UC_HOOK_CODE || type == UC_HOOK_BLOCK) {
+    cb = reinterpret_cast<void*>(JsCodeCb);
+  } else if (type == UC_HOOK_INSN_INVALID) {
+    cb = reinterpret_cast<void*>(JsInsnInvalidCb);
+  } else if (type & (UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED | UC_HOOK_MEM_FETCH_UNMAPPED |
+                     UC_HOOK_MEM_READ_PROT | UC_HOOK_MEM_WRITE_PROT | UC_HOOK_MEM_FETCH_PROT)) {
+    cb = reinterpret_cast<void*>(JsMemEventCb);
+  } else if (type & (UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE | UC_HOOK_MEM_FETCH | UC_HOOK_MEM_READ_AFTER)) {
+    cb = reinterpret_cast<void*>(JsMemAccessCb);
+  } else {
+    Napi::Error::New(env, "unsupported hook type " + std::to_string(type)).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  uc_err err = uc_hook_add(uc_, &h->handle, type, cb, h.get(), begin, end);
+  if (err != UC_ERR_OK) {
+    ThrowUc(env, err, "uc_hook_add");
+    return env.Undefined();
+  }
+  hooks_.push_back(std::move(h));
+  return Napi::Number::New(env, static_cast<double>(hooks_.size() - 1));
+}
+
+Napi::Value Unicorn::MmioMap(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!Ready(env)) return env.Undefined();
+  uint64_t address = static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue());
+  size_t size = static_cast<size_t>(info[1].As<Napi::Number>().DoubleValue());
+  if (!info[2].IsFunction() || !info[3].IsFunction()) {
+    Napi::TypeError::New(env, "mmio_map(address, size, read, write) needs two functions").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto h = std::make_unique<JsHook>();
+  h->self = this;
+  h->fn = Napi::Persistent(info[2].As<Napi::Function>());
+  h->fn2 = Napi::Persistent(info[3].As<Napi::Function>());
+  h->type = -1;
+  uc_err err = uc_mmio_map(uc_, address, size, JsMmioReadCb, h.get(), JsMmioWriteCb, h.get());
+  if (err != UC_ERR_OK) {
+    ThrowUc(env, err, "uc_mmio_map");
+    return env.Undefined();
+  }
+  hooks_.push_back(std::move(h));
+  return env.Undefined();
+}
+
+// profile_enable({ onNewBlock, sbrk?, maxInstructions?, timeoutMs?, exact?, exactBegin?, exactEnd? })
+Napi::Value Unicorn::ProfileEnable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!Ready(env)) return env.Undefined();
+  if (started_ || profiling_) {
+    Napi::Error::New(env, "profile_enable must be called once, before the first emu_start")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object o = info[0].As<Napi::Object>();
+  if (!o.Get("onNewBlock").IsFunction()) {
+    Napi::TypeError::New(env, "profile_enable needs onNewBlock").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  onNewBlock_ = Napi::Persistent(o.Get("onNewBlock").As<Napi::Function>());
+  auto num = [&](const char* k, double d) -> double {
+    Napi::Value v = o.Get(k);
+    return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : d;
+  };
+  sbrkAddress_ = static_cast<uint32_t>(num("sbrk", 0xffffffffu));
+  maxInstructions_ = static_cast<uint64_t>(num("maxInstructions", 0));
+  double timeoutMs = num("timeoutMs", 0);
+  deadlineNs_ = timeoutMs > 0 ? NowNs() + static_cast<uint64_t>(timeoutMs * 1e6) : 0;
+  uc_hook h;
+  uc_err err = uc_hook_add(uc_, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(ProfBlockCb), this, 1, 0);
+  if (err != UC_ERR_OK) {
+    ThrowUc(env, err, "uc_hook_add");
+    return env.Undefined();
+  }
+  Napi::Value exact = o.Get("exact");
+  if (exact.IsBoolean() && exact.As<Napi::Boolean>().Value()) {
+    uint64_t begin = static_cast<uint64_t>(num("exactBegin", 0));
+    uint64_t end = static_cast<uint64_t>(num("exactEnd", 0));
+    err = uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(ProfCodeCb), this, 1, 0);
+    if (err == UC_ERR_OK)
+      err = uc_hook_add(uc_, &h, UC_HOOK_MEM_WRITE, reinterpret_cast<void*>(ProfWriteCb), this, begin, end - 1);
+    if (err != UC_ERR_OK) {
+      ThrowUc(env, err, "uc_hook_add");
+      return env.Undefined();
+    }
+  }
+  profiling_ = true;
+  return env.Undefined();
+}
+
+// --- Capstone ------------------------------------------------------------------------------------
+
+const char* OpType(arm_op_type t) {
+  switch (t) {
+    case ARM_OP_REG: return "reg";
+    case ARM_OP_IMM: return "imm";
+    case ARM_OP_MEM: return "mem";
+    case ARM_OP_FP: return "fp";
+    case ARM_OP_CIMM: return "cimm";
+    case ARM_OP_PIMM: return "pimm";
+    case ARM_OP_SETEND: return "setend";
+    case ARM_OP_SYSREG: return "sysreg";
+    default: return "invalid";
+  }
+}
+
+// disasm(bytes, address[, count]) → Insn[] (Thumb-2, M-class), stops at the first undecodable word.
+Napi::Value Disasm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  static csh handle = 0;
+  if (handle == 0) {
+    if (cs_open(CS_ARCH_ARM, static_cast<cs_mode>(CS_MODE_THUMB | CS_MODE_MCLASS), &handle) != CS_ERR_OK) {
+      Napi::Error::New(env, "cs_open failed").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    cs_option(handle, CS_OPT_DETAIL, CS_OPT_ON);
+  }
+  Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+  uint64_t address = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
+  size_t count = info.Length() > 2 ? static_cast<size_t>(info[2].As<Napi::Number>().DoubleValue()) : 0;
+  cs_insn* insn = nullptr;
+  size_t n = cs_disasm(handle, bytes.Data(), bytes.ByteLength(), address, count, &insn);
+  Napi::Array out = Napi::Array::New(env, n);
+  auto regName = [&](unsigned r) -> Napi::Value {
+    const char* name = cs_reg_name(handle, r);
+    return Napi::String::New(env, name ? name : "?");
+  };
+  for (size_t i = 0; i < n; ++i) {
+    const cs_insn& in = insn[i];
+    const cs_arm& arm = in.detail->arm;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("address", Napi::Number::New(env, static_cast<double>(in.address)));
+    o.Set("size", Napi::Number::New(env, in.size));
+    o.Set("id", Napi::Number::New(env, in.id));
+    o.Set("mnemonic", Napi::String::New(env, in.mnemonic));
+    o.Set("opStr", Napi::String::New(env, in.op_str));
+    o.Set("cc", Napi::Number::New(env, arm.cc));
+    o.Set("updateFlags", Napi::Boolean::New(env, arm.update_flags));
+    o.Set("writeback", Napi::Boolean::New(env, arm.writeback));
+    Napi::Array rr = Napi::Array::New(env, in.detail->regs_read_count);
+    for (uint8_t k = 0; k < in.detail->regs_read_count; ++k) rr.Set(k, regName(in.detail->regs_read[k]));
+    o.Set("regsRead", rr);
+    Napi::Array rw = Napi::Array::New(env, in.detail->regs_write_count);
+    for (uint8_t k = 0; k < in.detail->regs_write_count; ++k) rw.Set(k, regName(in.detail->regs_write[k]));
+    o.Set("regsWrite", rw);
+    Napi::Array groups = Napi::Array::New(env, in.detail->groups_count);
+    for (uint8_t k = 0; k < in.detail->groups_count; ++k) {
+      const char* g = cs_group_name(handle, in.detail->groups[k]);
+      groups.Set(k, Napi::String::New(env, g ? g : "?"));
+    }
+    o.Set("groups", groups);
+    Napi::Array ops = Napi::Array::New(env, arm.op_count);
+    for (uint8_t k = 0; k < arm.op_count; ++k) {
+      const cs_arm_op& op = arm.operands[k];
+      Napi::Object p = Napi::Object::New(env);
+      p.Set("type", Napi::String::New(env, OpType(op.type)));
+      if (op.type == ARM_OP_REG) p.Set("reg", regName(op.reg));
+      if (op.type == ARM_OP_SYSREG) p.Set("sysreg", Napi::Number::New(env, op.reg));
+      if (op.type == ARM_OP_IMM || op.type == ARM_OP_CIMM || op.type == ARM_OP_PIMM)
+        p.Set("imm", Napi::Number::New(env, op.imm));
+      if (op.type == ARM_OP_FP) p.Set("fp", Napi::Number::New(env, op.fp));
+      if (op.type == ARM_OP_MEM) {
+        p.Set("base", op.mem.base != ARM_REG_INVALID ? regName(op.mem.base) : env.Null());
+        p.Set("index", op.mem.index != ARM_REG_INVALID ? regName(op.mem.index) : env.Null());
+        p.Set("disp", Napi::Number::New(env, op.mem.disp));
+        p.Set("scale", Napi::Number::New(env, op.mem.scale));
+      }
+      p.Set("subtracted", Napi::Boolean::New(env, op.subtracted));
+      p.Set("access", Napi::Number::New(env, op.access));
+      p.Set("shiftType", Napi::Number::New(env, op.shift.type));
+      p.Set("shiftValue", Napi::Number::New(env, op.shift.value));
+      ops.Set(k, p);
+    }
+    o.Set("operands", ops);
+    out.Set(i, o);
+  }
+  if (n > 0) cs_free(insn, n);
+  return out;
+}
+
+Napi::Value Versions(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  unsigned ucMajor = 0, ucMinor = 0;
+  uc_version(&ucMajor, &ucMinor);
+  int csMajor = 0, csMinor = 0;
+  cs_version(&csMajor, &csMinor);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("unicorn", Napi::String::New(env, std::to_string(ucMajor) + "." + std::to_string(ucMinor)));
+  o.Set("unicornHex", Napi::Number::New(env, uc_version(nullptr, nullptr)));
+  o.Set("capstone", Napi::String::New(env, std::to_string(csMajor) + "." + std::to_string(csMinor)));
+  return o;
+}
+
+Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  exports.Set("Unicorn", Unicorn::Init(env));
+  exports.Set("disasm", Napi::Function::New(env, Disasm));
+  exports.Set("versions", Napi::Function::New(env, Versions));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(m4sim_native, InitModule)

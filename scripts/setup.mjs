@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// Installs the system packages m4sim needs when they are missing: Debian's arm-none-eabi-gcc and
+// newlib (to build firmware), libunicorn-dev and libcapstone-dev (linked by the native addon), and a
+// C++ toolchain for node-gyp. As root it runs apt-get; otherwise it prints the exact command.
+// Runs as npm's preinstall (so `npm ci` builds the addon against what it installed) and before
+// `npm test` / `npm run demo`. Set M4SIM_SKIP_SETUP=1 to skip it.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+if (process.env.M4SIM_SKIP_SETUP === '1') process.exit(0);
+
+function ok(cmd, args) {
+  const r = spawnSync(cmd, args, { stdio: 'ignore' });
+  return r.status === 0;
+}
+
+function haveCompiler() {
+  const env = process.env.ARM_NONE_EABI_GCC;
+  if (env && existsSync(env)) return true;
+  if (ok('arm-none-eabi-gcc', ['--version'])) return true;
+  return existsSync(join(process.cwd(), 'xpacks', '.bin', 'arm-none-eabi-gcc'));
+}
+
+function haveNewlib() {
+  // rdimon.specs comes with newlib; the xPack toolchain bundles it, Debian ships it separately.
+  const gcc = process.env.ARM_NONE_EABI_GCC || 'arm-none-eabi-gcc';
+  const r = spawnSync(gcc, ['-print-file-name=rdimon.specs'], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim() !== 'rdimon.specs' && existsSync(r.stdout.trim());
+}
+
+const missing = [];
+if (!haveCompiler()) missing.push('gcc-arm-none-eabi', 'libnewlib-arm-none-eabi');
+else if (!haveNewlib()) missing.push('libnewlib-arm-none-eabi');
+if (!ok('pkg-config', ['--version'])) missing.push('pkg-config');
+if (!ok('pkg-config', ['--exists', 'unicorn'])) missing.push('libunicorn-dev');
+if (!ok('pkg-config', ['--exists', 'capstone'])) missing.push('libcapstone-dev');
+if (!ok('g++', ['--version'])) missing.push('g++');
+if (!ok('make', ['--version'])) missing.push('make');
+if (!ok('python3', ['--version'])) missing.push('python3');
+
+if (missing.length === 0) process.exit(0);
+
+const packages = [...new Set(missing)];
+const command = `apt-get install -y ${packages.join(' ')}`;
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+if (!isRoot) {
+  console.error(`m4sim: missing system packages; run: sudo apt-get update && sudo ${command}`);
+  process.exit(1);
+}
+console.error(`m4sim: installing ${packages.join(', ')} with apt-get`);
+try {
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', ...packages], { stdio: 'inherit', env });
+} catch {
+  console.error(`m4sim: apt-get failed; run: apt-get update && ${command}`);
+  process.exit(1);
+}

@@ -1,0 +1,216 @@
+// Typed view of the N-API addon in native/m4sim_native.cc (built by node-gyp during `npm ci`).
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** unicorn.h constants used by m4sim (values from Unicorn 2's public headers). */
+export const UC_ARCH_ARM = 1;
+export const UC_MODE_THUMB = 1 << 4;
+export const UC_MODE_MCLASS = 1 << 5;
+/** arm.h uc_cpu_arm: CORTEX_M4 (the default M-class model is the M33). */
+export const UC_CPU_ARM_CORTEX_M4 = 9;
+export const UC_PROT_READ = 1;
+export const UC_PROT_WRITE = 2;
+export const UC_PROT_EXEC = 4;
+export const UC_PROT_ALL = 7;
+
+export const UC_HOOK_INTR = 1 << 0;
+export const UC_HOOK_CODE = 1 << 2;
+export const UC_HOOK_BLOCK = 1 << 3;
+export const UC_HOOK_MEM_READ_UNMAPPED = 1 << 4;
+export const UC_HOOK_MEM_WRITE_UNMAPPED = 1 << 5;
+export const UC_HOOK_MEM_FETCH_UNMAPPED = 1 << 6;
+export const UC_HOOK_MEM_READ_PROT = 1 << 7;
+export const UC_HOOK_MEM_WRITE_PROT = 1 << 8;
+export const UC_HOOK_MEM_FETCH_PROT = 1 << 9;
+export const UC_HOOK_MEM_READ = 1 << 10;
+export const UC_HOOK_MEM_WRITE = 1 << 11;
+export const UC_HOOK_INSN_INVALID = 1 << 14;
+export const UC_HOOK_MEM_UNMAPPED =
+  UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED | UC_HOOK_MEM_FETCH_UNMAPPED;
+export const UC_HOOK_MEM_PROT = UC_HOOK_MEM_READ_PROT | UC_HOOK_MEM_WRITE_PROT | UC_HOOK_MEM_FETCH_PROT;
+
+/** uc_mem_type values passed to memory hooks. */
+export const UC_MEM_READ = 16;
+export const UC_MEM_WRITE = 17;
+export const UC_MEM_FETCH = 18;
+export const UC_MEM_READ_UNMAPPED = 19;
+export const UC_MEM_WRITE_UNMAPPED = 20;
+export const UC_MEM_FETCH_UNMAPPED = 21;
+export const UC_MEM_WRITE_PROT = 22;
+export const UC_MEM_READ_PROT = 23;
+export const UC_MEM_FETCH_PROT = 24;
+
+/** uc_arm_reg ids. */
+export const UC_ARM_REG = {
+  LR: 10,
+  PC: 11,
+  SP: 12,
+  XPSR: 120,
+  MSP: 115,
+  CONTROL: 117,
+  R0: 66,
+  R1: 67,
+  R2: 68,
+  R3: 69,
+  R4: 70,
+  R5: 71,
+  R6: 72,
+  R7: 73,
+  R8: 74,
+  R9: 75,
+  R10: 76,
+  R11: 77,
+  R12: 78,
+} as const;
+
+/** Block flags the cycle model reports to the native profiler (native/m4sim_native.cc). */
+export const BLOCK_COND_BRANCH = 1;
+export const BLOCK_CALL = 2;
+export const BLOCK_SP_DYNAMIC = 4;
+export const BLOCK_SP_LOWERS = 8;
+
+/** A block's static cost, returned once per newly translated block. */
+export interface BlockCost {
+  /** Instructions in the block. */
+  instructions: number;
+  /** Modeled cycles when a final conditional branch is not taken (or there is none). */
+  cycles: number;
+  /** Extra cycles when the final conditional branch is taken. */
+  takenCycles: number;
+  /** BLOCK_* flags. */
+  flags: number;
+  /** Lowest SP reached in the block relative to SP at entry, before any dynamic SP write (≤ 0). */
+  spPreMin: number;
+  /** Lowest SP after the last dynamic SP write, relative to the SP that write produced (≤ 0). */
+  spPostMin: number;
+  /** SP at block exit minus SP right after the last dynamic SP write. */
+  spPostNet: number;
+}
+
+export interface ProfileOptions {
+  onNewBlock: (address: number, size: number) => BlockCost;
+  /** Address (without the Thumb bit) of `_sbrk`, to follow the heap break. */
+  sbrk?: number;
+  maxInstructions?: number;
+  timeoutMs?: number;
+  /** Exact mode: a per-instruction SP hook and a write hook over [exactBegin, exactEnd). */
+  exact?: boolean;
+  exactBegin?: number;
+  exactEnd?: number;
+}
+
+export interface ProfileCounters {
+  instructions: number;
+  cycles: number;
+  minSp: number;
+  blocks: number;
+  /** 0: none, 1: instruction limit reached, 2: wall-clock timeout. */
+  limitHit: number;
+  heapSeen: boolean;
+  heapStart: number;
+  heapHigh: number;
+  sbrkCalls: number;
+  exactMinSp: number;
+  exactMinWrite: number;
+  deepestDepth: number;
+}
+
+export interface ProfileBlocks {
+  address: Uint32Array;
+  size: Uint32Array;
+  execs: Float64Array;
+  taken: Float64Array;
+}
+
+export interface UnicornEngine {
+  ctl_set_cpu_model(model: number): void;
+  mem_map(address: number, size: number, perms?: number): void;
+  mem_read(address: number, size: number): Buffer;
+  mem_write(address: number, bytes: Uint8Array): void;
+  reg_read_i32(reg: number): number;
+  reg_write_i32(reg: number, value: number): void;
+  emu_start(begin: number, until: number, timeoutUs?: number, count?: number): void;
+  emu_stop(): void;
+  hook_add(type: number, callback: (...args: number[]) => unknown, begin?: number, end?: number): number;
+  hook_del(handle: number): void;
+  mmio_map(
+    address: number,
+    size: number,
+    read: (offset: number, size: number) => number,
+    write: (offset: number, size: number, value: number) => void,
+  ): void;
+  close(): void;
+  profile_enable(options: ProfileOptions): void;
+  profile_counters(): ProfileCounters;
+  profile_blocks(): ProfileBlocks;
+  profile_deepest_path(): Uint32Array;
+  cycles(): number;
+}
+
+/** One Capstone-decoded Thumb instruction (CS_MODE_THUMB | CS_MODE_MCLASS, details on). */
+export interface Insn {
+  address: number;
+  size: number;
+  id: number;
+  mnemonic: string;
+  opStr: string;
+  /** arm_cc: 0 invalid, 1 EQ … 14 LE, 15 AL. */
+  cc: number;
+  updateFlags: boolean;
+  writeback: boolean;
+  regsRead: string[];
+  regsWrite: string[];
+  groups: string[];
+  operands: InsnOperand[];
+}
+
+export interface InsnOperand {
+  type: 'reg' | 'imm' | 'mem' | 'fp' | 'cimm' | 'pimm' | 'setend' | 'sysreg' | 'invalid';
+  reg?: string;
+  imm?: number;
+  fp?: number;
+  base?: string | null;
+  index?: string | null;
+  disp?: number;
+  scale?: number;
+  subtracted: boolean;
+  /** cs_ac_type: 1 read, 2 write, 3 read-write. */
+  access: number;
+  shiftType: number;
+  shiftValue: number;
+}
+
+interface NativeModule {
+  Unicorn: new (arch: number, mode: number) => UnicornEngine;
+  disasm(bytes: Uint8Array, address: number, count?: number): Insn[];
+  versions(): { unicorn: string; unicornHex: number; capstone: string };
+}
+
+function findAddon(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'build', 'Release', 'm4sim_native.node');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error(
+    'the native addon is not built (build/Release/m4sim_native.node); run `npm ci` (it needs libunicorn-dev and libcapstone-dev)',
+  );
+}
+
+let loaded: NativeModule | undefined;
+
+/** Loads the addon on first use, so commands that need no emulator (doctor) still run without it. */
+export function native(): NativeModule {
+  if (!loaded) {
+    const require = createRequire(import.meta.url);
+    loaded = require(findAddon()) as NativeModule;
+  }
+  return loaded;
+}
+
+export function disasm(bytes: Uint8Array, address: number, count = 0): Insn[] {
+  return native().disasm(bytes, address, count);
+}
