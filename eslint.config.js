@@ -2,7 +2,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'build/**', 'node_modules/**', 'xpacks/**', 'test/firmware/build/**', 'coverage/**'] },
+  {
+    ignores: ['dist/**', 'build/**', 'node_modules/**', 'xpacks/**', 'test/firmware/build/**', 'coverage/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -86,6 +86,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
             InstanceMethod("profile_counters", &Unicorn::ProfileCounters),
             InstanceMethod("profile_blocks", &Unicorn::ProfileBlocks),
             InstanceMethod("profile_deepest_path", &Unicorn::ProfileDeepestPath),
+            InstanceMethod("profile_call_stack", &Unicorn::ProfileCallStack),
             InstanceMethod("cycles", &Unicorn::Cycles),
         });
   }
@@ -234,6 +235,12 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   uint32_t ReadSp() { return ReadReg(UC_ARM_REG_SP); }
 
   void NoteSp(uint32_t sp) {
+    if ((sp < spLimit_ || (heapSeen_ && sp < heapHigh_)) && !limitHit_) {
+      // The stack is about to run into static data or the heap: stop before the block writes there.
+      limitHit_ = 3;
+      overflowSp_ = sp;
+      uc_emu_stop(uc_);
+    }
     if (sp >= minSp_) return;
     minSp_ = sp;
     int32_t n = depth_ < kMaxDepth ? depth_ : kMaxDepth;
@@ -447,6 +454,10 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     o.Set("exactMinSp", Napi::Number::New(env, exactMinSp_));
     o.Set("exactMinWrite", Napi::Number::New(env, exactMinWrite_));
     o.Set("deepestDepth", Napi::Number::New(env, deepestDepth_));
+    o.Set("overflowSp", Napi::Number::New(env, overflowSp_));
+    o.Set("lastBlock", Napi::Number::New(env, prev_ >= 0 ? blocks_[prev_].address : 0));
+    o.Set("lastBlockSize", Napi::Number::New(env, prev_ >= 0 ? blocks_[prev_].size : 0));
+    o.Set("depth", Napi::Number::New(env, depth_));
     return o;
   }
 
@@ -469,6 +480,14 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     o.Set("execs", execs);
     o.Set("taken", taken);
     return o;
+  }
+
+  Napi::Value ProfileCallStack(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    int32_t n = depth_ < kMaxDepth ? depth_ : kMaxDepth;
+    Napi::Uint32Array out = Napi::Uint32Array::New(env, n);
+    for (int32_t i = 0; i < n; ++i) out[i] = stack_[i].function;
+    return out;
   }
 
   Napi::Value ProfileDeepestPath(const Napi::CallbackInfo& info) {
@@ -499,8 +518,10 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   uint64_t maxInstructions_ = 0;
   uint64_t deadlineNs_ = 0;
   uint64_t blocksSinceClock_ = 0;
-  int limitHit_ = 0;  // 1: instruction limit, 2: wall-clock timeout
+  int limitHit_ = 0;  // 1: instruction limit, 2: wall-clock timeout, 3: stack overflow
   uint32_t minSp_ = 0xffffffffu;
+  uint32_t spLimit_ = 0;
+  uint32_t overflowSp_ = 0;
   Frame stack_[kMaxDepth];
   int32_t depth_ = 0;
   std::vector<uint32_t> deepestPath_;
@@ -679,6 +700,7 @@ Napi::Value Unicorn::ProfileEnable(const Napi::CallbackInfo& info) {
   };
   sbrkAddress_ = static_cast<uint32_t>(num("sbrk", 0xffffffffu));
   maxInstructions_ = static_cast<uint64_t>(num("maxInstructions", 0));
+  spLimit_ = static_cast<uint32_t>(num("spLimit", 0));
   double timeoutMs = num("timeoutMs", 0);
   deadlineNs_ = timeoutMs > 0 ? NowNs() + static_cast<uint64_t>(timeoutMs * 1e6) : 0;
   uc_hook h;

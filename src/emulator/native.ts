@@ -94,6 +94,8 @@ export interface ProfileOptions {
   /** Address (without the Thumb bit) of `_sbrk`, to follow the heap break. */
   sbrk?: number;
   maxInstructions?: number;
+  /** Stop (limitHit 3) when SP would go below this address or below the heap break. */
+  spLimit?: number;
   timeoutMs?: number;
   /** Exact mode: a per-instruction SP hook and a write hook over [exactBegin, exactEnd). */
   exact?: boolean;
@@ -106,7 +108,7 @@ export interface ProfileCounters {
   cycles: number;
   minSp: number;
   blocks: number;
-  /** 0: none, 1: instruction limit reached, 2: wall-clock timeout. */
+  /** 0: none, 1: instruction limit reached, 2: wall-clock timeout, 3: stack overflow. */
   limitHit: number;
   heapSeen: boolean;
   heapStart: number;
@@ -115,6 +117,13 @@ export interface ProfileCounters {
   exactMinSp: number;
   exactMinWrite: number;
   deepestDepth: number;
+  /** SP the stack would have reached when limitHit is 3. */
+  overflowSp: number;
+  /** The block executing when the run stopped. */
+  lastBlock: number;
+  lastBlockSize: number;
+  /** Shadow call stack depth now. */
+  depth: number;
 }
 
 export interface ProfileBlocks {
@@ -146,6 +155,8 @@ export interface UnicornEngine {
   profile_counters(): ProfileCounters;
   profile_blocks(): ProfileBlocks;
   profile_deepest_path(): Uint32Array;
+  /** Function entry addresses of the shadow call stack now, outermost first. */
+  profile_call_stack(): Uint32Array;
   cycles(): number;
 }
 

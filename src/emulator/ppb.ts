@@ -1,0 +1,157 @@
+// The Private Peripheral Bus (0xE0000000–0xE00FFFFF) as firmware sees it on a Cortex-M4:
+// ITM stimulus ports, DWT cycle counter, SCB identification and configuration, CoreDebug DEMCR,
+// SysTick and NVIC registers as storage. Register addresses from the ARMv7-M Architecture
+// Reference Manual (DDI 0403), chapters C1 (debug: ITM C1.7, DWT C1.8) and B3 (system address map).
+import { hex } from '../util/units.js';
+
+export const PPB_BASE = 0xe0000000;
+export const PPB_SIZE = 0x100000;
+
+// ITM, ARMv7-M ARM C1.7.
+const ITM_STIM_END = 0xe0000080; // 32 stimulus ports, 4 bytes each
+const ITM_TER = 0xe0000e00;
+const ITM_TPR = 0xe0000e40;
+const ITM_TCR = 0xe0000e80;
+const ITM_LAR = 0xe0000fb0;
+// DWT, C1.8.
+const DWT_CTRL = 0xe0001000;
+const DWT_CYCCNT = 0xe0001004;
+// SysTick, B3.3.
+const SYST_CSR = 0xe000e010;
+const SYST_RVR = 0xe000e014;
+const SYST_CVR = 0xe000e018;
+const SYST_CALIB = 0xe000e01c;
+// SCB, B3.2.
+const SCB_CPUID = 0xe000ed00;
+const SCB_VTOR = 0xe000ed08;
+const SCB_CPACR = 0xe000ed88;
+const COREDEBUG_DEMCR = 0xe000edfc;
+
+/** CPUID of a Cortex-M4 r0p1: implementer ARM (0x41), variant 0, part 0xC24, revision 1 (M4 TRM 4.3.1). */
+export const CORTEX_M4_R0P1_CPUID = 0x410fc241;
+
+/** A value the firmware wrote to an ITM stimulus port other than port 0, with the modeled cycle count. */
+export interface ItmEvent {
+  port: number;
+  value: number;
+  size: number;
+  cycles: number;
+}
+
+export class PrivatePeripheralBus {
+  readonly events: ItmEvent[] = [];
+  /** PPB registers the firmware touched that m4sim does not model (read as 0, writes kept). */
+  readonly unmodeled = new Set<number>();
+  private readonly regs = new Map<number, number>();
+  private cyccntBase = 0;
+  private cyccntAtEnable = 0;
+  private cyccntEnabled = false;
+
+  constructor(
+    private readonly cycles: () => number,
+    private readonly writeChar: (bytes: Uint8Array) => void,
+    private readonly vectorTable: number,
+  ) {
+    this.regs.set(SCB_VTOR, vectorTable);
+    this.regs.set(ITM_TER, 0xffffffff);
+  }
+
+  private cyccnt(): number {
+    if (!this.cyccntEnabled) return this.cyccntBase >>> 0;
+    return (this.cyccntBase + (this.cycles() - this.cyccntAtEnable)) >>> 0;
+  }
+
+  read(offset: number, size: number): number {
+    const address = PPB_BASE + offset;
+    const aligned = (address & ~3) >>> 0;
+    const word = this.readWord(aligned);
+    const shift = (address & 3) * 8;
+    const mask = size >= 4 ? 0xffffffff : (1 << (size * 8)) - 1;
+    return ((word >>> shift) & mask) >>> 0;
+  }
+
+  private readWord(address: number): number {
+    if (address < ITM_STIM_END) return 1; // FIFO ready: CMSIS ITM_SendChar polls for a non-zero read
+    switch (address) {
+      case DWT_CTRL:
+        // NUMCOMP = 4 comparators (bits 31:28), CYCCNTENA in bit 0.
+        return ((4 << 28) | (this.regs.get(DWT_CTRL) ?? 0)) >>> 0;
+      case DWT_CYCCNT:
+        return this.cyccnt();
+      case SCB_CPUID:
+        return CORTEX_M4_R0P1_CPUID;
+      case SYST_CVR:
+        return this.systickValue();
+      case SYST_CALIB:
+        return 0x80000000; // NOREF: no reference clock, no calibration value
+      default:
+        if (!this.known(address)) this.unmodeled.add(address);
+        return this.regs.get(address) ?? 0;
+    }
+  }
+
+  write(offset: number, size: number, value: number): void {
+    const address = PPB_BASE + offset;
+    if (address < ITM_STIM_END) {
+      const port = offset >>> 2;
+      if (port === 0) {
+        const bytes = new Uint8Array(size);
+        for (let i = 0; i < size; i++) bytes[i] = (value >>> (8 * i)) & 0xff;
+        this.writeChar(bytes);
+      } else {
+        this.events.push({ port, value: value >>> 0, size, cycles: this.cycles() });
+      }
+      return;
+    }
+    if (address === DWT_CYCCNT) {
+      this.cyccntBase = value >>> 0;
+      this.cyccntAtEnable = this.cycles();
+      return;
+    }
+    if (address === DWT_CTRL) {
+      const enable = (value & 1) === 1;
+      if (enable && !this.cyccntEnabled) this.cyccntAtEnable = this.cycles();
+      if (!enable && this.cyccntEnabled) this.cyccntBase = this.cyccnt();
+      this.cyccntEnabled = enable;
+    }
+    const aligned = (address & ~3) >>> 0;
+    if (!this.known(aligned)) this.unmodeled.add(aligned);
+    this.regs.set(aligned, value >>> 0);
+  }
+
+  private systickValue(): number {
+    // SysTick counts down from RVR at the core clock when CSR.ENABLE and CLKSOURCE are set; no interrupt is taken.
+    const csr = this.regs.get(SYST_CSR) ?? 0;
+    const reload = (this.regs.get(SYST_RVR) ?? 0) & 0xffffff;
+    if ((csr & 1) === 0 || reload === 0) return this.regs.get(SYST_CVR) ?? 0;
+    return reload - (this.cycles() % (reload + 1));
+  }
+
+  private known(address: number): boolean {
+    return (
+      address === ITM_TER ||
+      address === ITM_TPR ||
+      address === ITM_TCR ||
+      address === ITM_LAR ||
+      address === DWT_CTRL ||
+      address === SCB_VTOR ||
+      address === SCB_CPACR ||
+      address === COREDEBUG_DEMCR ||
+      address === SYST_CSR ||
+      address === SYST_RVR ||
+      address === SYST_CVR ||
+      (address >= 0xe000e100 && address < 0xe000e500) || // NVIC enable/pending/active/priority
+      (address >= 0xe000ed00 && address < 0xe000ed90) || // SCB
+      (address >= 0xe000ef30 && address < 0xe000ef40) // FPCCR, FPCAR, FPDSCR
+    );
+  }
+
+  /** VTOR as the firmware last set it (where it would take exceptions from). */
+  get vtor(): number {
+    return this.regs.get(SCB_VTOR) ?? this.vectorTable;
+  }
+
+  describeUnmodeled(): string[] {
+    return [...this.unmodeled].sort((a, b) => a - b).map((a) => hex(a));
+  }
+}

@@ -1,0 +1,64 @@
+// The terminal summary of a run: what the firmware did, how long it took on the modeled core, and
+// where its SRAM went.
+import type { RunResult } from '../emulator/machine.js';
+
+function n(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+function pct(part: number, whole: number): string {
+  return whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '-';
+}
+
+function time(seconds: number): string {
+  if (seconds >= 1) return `${seconds.toFixed(3)} s`;
+  if (seconds >= 1e-3) return `${(seconds * 1e3).toFixed(3)} ms`;
+  return `${(seconds * 1e6).toFixed(1)} µs`;
+}
+
+/** "main > f > f > f" → "main > f ×3": deep recursion stays on one line. */
+export function compressPath(path: string[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < path.length;) {
+    let j = i;
+    while (j < path.length && path[j] === path[i]) j++;
+    out.push(j - i > 2 ? `${path[i]} ×${j - i}` : path.slice(i, j).join(' > '));
+    i = j;
+  }
+  return out.join(' > ');
+}
+
+export function formatSummary(r: RunResult, firmware: string): string {
+  const s = r.sram;
+  const lines: string[] = [];
+  const ended =
+    r.exit.reason === 'exit'
+      ? `exit ${r.exit.code} (${r.exit.message})`
+      : `${r.exit.reason}: ${r.exit.message}`;
+  lines.push(`m4sim: ${firmware} on ${r.board}`);
+  lines.push(`  ended         ${ended}`);
+  lines.push(`  instructions  ${n(r.instructions)}`);
+  lines.push(
+    `  cycles        ${n(r.cycles)} (CPI ${r.cpi.toFixed(3)}), ${time(r.seconds)} at ${r.clockHz / 1e6} MHz`,
+  );
+  lines.push(`  cycle model   ${r.cycleModel.description}`);
+  lines.push(`  SRAM          ${n(s.total)} of ${n(s.size)} bytes (${pct(s.total, s.size)})`);
+  lines.push(`    .data       ${n(s.data)}`);
+  lines.push(`    .bss        ${n(s.bss)}`);
+  if (s.otherStatic > 0) lines.push(`    other       ${n(s.otherStatic)} (other static RAM sections)`);
+  lines.push(`    heap        ${n(s.heap)} (high-water)`);
+  lines.push(
+    `    stack       ${n(s.stack)} (high-water${s.stackPath.length ? `: ${compressPath(s.stackPath)}` : ''})`,
+  );
+  if (s.exact) lines.push(`    exact mode  stack ${n(s.exact.stack)}`);
+  lines.push(`    touched     ${n(s.touched)} bytes written during the run (painting)`);
+  lines.push(
+    `  flash         ${n(r.flash.used)} of ${n(r.flash.size)} bytes (${pct(r.flash.used, r.flash.size)})`,
+  );
+  if (r.semihosting.refused.length > 0) lines.push(`  refused       ${r.semihosting.refused.join('; ')}`);
+  if (r.ppbUnmodeled.length > 0) lines.push(`  unmodeled PPB ${r.ppbUnmodeled.join(', ')} (read as 0)`);
+  lines.push(
+    `  host          ${r.wallSeconds.toFixed(3)} s, ${(r.instructions / Math.max(r.wallSeconds, 1e-9) / 1e6).toFixed(0)} M instructions/s`,
+  );
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,347 @@
+// Finds arm-none-eabi-gcc and builds Cortex-M4 firmware with it, skipping builds whose inputs and
+// flags have not changed (content hashes, stored next to the ELF).
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  accessSync,
+  constants as fsConstants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, delimiter, dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { projectRoot } from '../util/paths.js';
+
+export { projectRoot };
+
+export interface Toolchain {
+  gcc: string;
+  objcopy: string;
+  size?: string;
+  /** `gcc -dumpfullversion`, e.g. "12.2.1". */
+  version: string;
+  /** Where it was found: $ARM_NONE_EABI_GCC, PATH, <projectRoot>/xpacks/.bin or Debian's /usr/bin. */
+  source: 'env' | 'path' | 'xpack' | 'debian';
+}
+
+export const GCC_NAME = 'arm-none-eabi-gcc';
+export const INSTALL_HINT = 'apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi';
+
+/** Flags every firmware build gets, before the caller's cflags (so a later -O0 wins). */
+export const FIRMWARE_FLAGS: readonly string[] = [
+  '-mcpu=cortex-m4',
+  '-mthumb',
+  '-mfloat-abi=hard',
+  '-mfpu=fpv4-sp-d16',
+  '-O2',
+  '-g',
+  '-fstack-usage',
+  '-ffunction-sections',
+  '-fdata-sections',
+  '-Wl,--gc-sections',
+];
+
+function isExecutable(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    accessSync(path, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function onPath(name: string): string | null {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const candidate = resolve(dir, name);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return null;
+}
+
+/**
+ * Another binutils program of the toolchain `gcc` belongs to (`objcopy`, `size`, `readelf`, `nm`, …):
+ * next to gcc (also next to its symlink target), then `arm-none-eabi-NAME` on PATH; null if none.
+ */
+export function siblingTool(gcc: string, name: string): string | null {
+  const base = basename(gcc).replace(/gcc(-[0-9.]+)?(\.exe)?$/, `${name}$2`);
+  const dirs = [dirname(gcc)];
+  try {
+    dirs.push(dirname(realpathSync(gcc)));
+  } catch {
+    // a dangling link: the PATH lookup below may still work
+  }
+  for (const dir of dirs) {
+    const candidate = join(dir, base);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return onPath(`arm-none-eabi-${name}`);
+}
+
+function probe(gcc: string, source: Toolchain['source']): Toolchain | null {
+  if (!isExecutable(gcc)) return null;
+  const r = spawnSync(gcc, ['-dumpfullversion'], { encoding: 'utf8', timeout: 30_000 });
+  if (r.status !== 0 || typeof r.stdout !== 'string') return null;
+  const objcopy = siblingTool(gcc, 'objcopy');
+  if (objcopy === null) return null;
+  const size = siblingTool(gcc, 'size');
+  return { gcc, objcopy, ...(size ? { size } : {}), version: r.stdout.trim(), source };
+}
+
+let cache: { key: string; value: Toolchain | null } | undefined;
+
+/**
+ * The first usable arm-none-eabi-gcc of: $ARM_NONE_EABI_GCC (when set, it is the only candidate),
+ * `arm-none-eabi-gcc` on PATH, <projectRoot>/xpacks/.bin, /usr/bin. Null when there is none.
+ */
+export function findToolchain(): Toolchain | null {
+  const env = process.env.ARM_NONE_EABI_GCC;
+  const key = `${env ?? ''}\0${process.env.PATH ?? ''}`;
+  if (cache?.key === key) return cache.value;
+  let value: Toolchain | null;
+  if (env) {
+    value = probe(resolve(env), 'env');
+  } else {
+    const fromPath = onPath(GCC_NAME);
+    value = fromPath === null ? null : probe(fromPath, 'path');
+    if (!value) {
+      try {
+        value = probe(join(projectRoot(), 'xpacks', '.bin', GCC_NAME), 'xpack');
+      } catch {
+        value = null; // not inside the m4sim package
+      }
+    }
+    if (!value) value = probe(`/usr/bin/${GCC_NAME}`, 'debian');
+  }
+  cache = { key, value };
+  return value;
+}
+
+/** findToolchain(), or an Error whose one-line message says what to install. */
+export function requireToolchain(): Toolchain {
+  const tc = findToolchain();
+  if (tc) return tc;
+  const env = process.env.ARM_NONE_EABI_GCC;
+  if (env) {
+    throw new Error(
+      `ARM_NONE_EABI_GCC=${env} is not a working ${GCC_NAME} (or its objcopy is missing); fix or unset it, or run: ${INSTALL_HINT}`,
+    );
+  }
+  throw new Error(`${GCC_NAME} not found (PATH, xpacks/.bin, /usr/bin); install it with: ${INSTALL_HINT}`);
+}
+
+export interface CompileOptions {
+  /** C, C++ or assembly sources, objects or archives, compiled and linked in one gcc run. */
+  sources: string[];
+  /** The ELF to write; the map goes next to it (NAME.map for NAME.elf). */
+  output: string;
+  linkerScript?: string;
+  /** Passed as --specs=…, e.g. ['rdimon.specs']. */
+  specs?: string[];
+  /** -DNAME=value; `true` gives -DNAME, `false` leaves it out. */
+  defines?: Record<string, string | number | boolean>;
+  includeDirs?: string[];
+  cflags?: string[];
+  ldflags?: string[];
+  /** Default: requireToolchain(). */
+  toolchain?: Toolchain;
+  /** Build even when the inputs are unchanged. */
+  force?: boolean;
+}
+
+export interface CompileResult {
+  elf: string;
+  map: string;
+  /** GCC's -fstack-usage files, one per compiled source: `<output>-<source base name>.su`. */
+  stackUsage: string[];
+  /** True when the inputs hash matched the stored one and gcc did not run. */
+  skipped: boolean;
+  /** What gcc printed besides the include trace (warnings); empty when skipped. */
+  warnings: string[];
+}
+
+/** A failed build: `message` is the first error line; `stderr` has everything gcc said. */
+export class CompileError extends Error {
+  constructor(
+    message: string,
+    readonly stderr: string,
+    readonly command: string[],
+  ) {
+    super(message);
+    this.name = 'CompileError';
+  }
+}
+
+interface Stamp {
+  hash: string;
+  /** Files gcc read besides sources and linker script (from -H), hashed on the next build. */
+  deps: string[];
+}
+
+const COMPILED = new Set(['.c', '.cc', '.cpp', '.cxx', '.s', '.S', '.sx']);
+const HEADER = /\.(h|hh|hpp|hxx|inc|def)$/i;
+
+function fileDigest(path: string): string {
+  try {
+    return createHash('sha256').update(readFileSync(path)).digest('hex');
+  } catch {
+    return 'missing';
+  }
+}
+
+/** Headers under the include directories (bounded walk), so a new shadowing header triggers a build. */
+function headersIn(dirs: string[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    if (depth > 8 || out.length > 5000) return;
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p, depth + 1);
+      else if (HEADER.test(e.name)) out.push(p);
+    }
+  };
+  for (const d of dirs) walk(d, 0);
+  return out;
+}
+
+function inputsHash(tc: Toolchain, args: string[], files: string[]): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ gcc: tc.gcc, version: tc.version, args }));
+  for (const f of [...new Set(files)].sort()) h.update(`\0${f}\0${fileDigest(f)}`);
+  return h.digest('hex');
+}
+
+function readStamp(path: string): Stamp | null {
+  try {
+    const s = JSON.parse(readFileSync(path, 'utf8')) as Stamp;
+    return typeof s.hash === 'string' && Array.isArray(s.deps) ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Splits gcc's stderr into the -H include trace and the diagnostics. */
+function splitIncludeTrace(stderr: string, cwd: string): { deps: string[]; diagnostics: string[] } {
+  const deps: string[] = [];
+  const diagnostics: string[] = [];
+  let guardList = false;
+  for (const line of stderr.split('\n')) {
+    const m = /^\.+ (.+)$/.exec(line);
+    if (m) {
+      deps.push(resolve(cwd, m[1]!));
+      guardList = false;
+    } else if (line.startsWith('Multiple include guards may be useful for:')) {
+      guardList = true;
+    } else if (guardList && line !== '' && !line.includes(': ')) {
+      // a file name of that list
+    } else {
+      guardList = false;
+      if (line.trim() !== '') diagnostics.push(line);
+    }
+  }
+  return { deps, diagnostics };
+}
+
+function firstErrorLine(lines: string[]): string | undefined {
+  const patterns = [
+    /\b(fatal )?error:/,
+    /undefined reference|multiple definition|overflowed by|will not fit in region|cannot find -l|No such file/,
+  ];
+  for (const re of patterns) {
+    const hit = lines.find((l) => re.test(l) && !l.startsWith('collect2'));
+    if (hit) return hit.trim();
+  }
+  return lines.find((l) => !l.startsWith('collect2'))?.trim() ?? lines[0]?.trim();
+}
+
+function stackUsageFiles(output: string, sources: string[]): string[] {
+  return sources
+    .filter((s) => COMPILED.has(extname(s)) || COMPILED.has(extname(s).toLowerCase()))
+    .map((s) => `${output}-${basename(s, extname(s))}.su`)
+    .filter((f) => existsSync(f));
+}
+
+/**
+ * Compiles and links firmware for the Cortex-M4 (FIRMWARE_FLAGS, -Wl,-Map=<map>) in one gcc run.
+ * Skipped when the stored hash of flags, toolchain, sources, linker script, include-directory
+ * headers and every header the last build read still matches. Throws CompileError on failure.
+ */
+export function compileFirmware(opts: CompileOptions): CompileResult {
+  const tc = opts.toolchain ?? requireToolchain();
+  const cwd = process.cwd();
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+  const elf = abs(opts.output);
+  const map = elf.replace(/\.elf$/i, '') + '.map';
+  const stampPath = `${elf}.inputs.json`;
+  const sources = opts.sources.map(abs);
+  const linkerScript = opts.linkerScript ? abs(opts.linkerScript) : undefined;
+  const includeDirs = (opts.includeDirs ?? []).map(abs);
+
+  const defines = Object.entries(opts.defines ?? {})
+    .filter(([, v]) => v !== false)
+    .map(([k, v]) => (v === true ? `-D${k}` : `-D${k}=${v}`));
+  // The command without its output names: what the hash covers.
+  const args = [
+    ...FIRMWARE_FLAGS,
+    ...defines,
+    ...includeDirs.map((d) => `-I${d}`),
+    ...(opts.cflags ?? []),
+    ...(opts.specs ?? []).map((s) => `--specs=${s}`),
+    ...sources,
+    ...(linkerScript ? ['-T', linkerScript] : []),
+    ...(opts.ldflags ?? []),
+  ];
+  const fixedInputs = [...sources, ...(linkerScript ? [linkerScript] : []), ...headersIn(includeDirs)];
+
+  const previous = readStamp(stampPath);
+  if (!opts.force && previous && existsSync(elf) && existsSync(map)) {
+    if (inputsHash(tc, args, [...fixedInputs, ...previous.deps]) === previous.hash) {
+      return { elf, map, stackUsage: stackUsageFiles(elf, sources), skipped: true, warnings: [] };
+    }
+  }
+
+  mkdirSync(dirname(elf), { recursive: true });
+  const tmpElf = `${elf}.tmp-${process.pid}`;
+  const tmpMap = `${map}.tmp-${process.pid}`;
+  // -dumpdir keeps the .su names those of the final output; -H lists the headers read.
+  const command = [...args, `-Wl,-Map=${tmpMap}`, '-o', tmpElf, '-dumpdir', `${elf}-`, '-H'];
+  const r = spawnSync(tc.gcc, command, {
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 600_000,
+  });
+  const stderr = typeof r.stderr === 'string' ? r.stderr : '';
+  const { deps, diagnostics } = splitIncludeTrace(stderr, cwd);
+  if (r.status !== 0 || !existsSync(tmpElf)) {
+    rmSync(tmpElf, { force: true });
+    rmSync(tmpMap, { force: true });
+    let message =
+      firstErrorLine(diagnostics) ??
+      (r.error ? `${GCC_NAME} failed: ${r.error.message}` : `${GCC_NAME} exited with status ${r.status}`);
+    if (/spec file '(rdimon|nosys|nano)\.specs'/.test(message))
+      message += ` (install newlib: ${INSTALL_HINT})`;
+    throw new CompileError(message, diagnostics.join('\n'), [tc.gcc, ...command]);
+  }
+  renameSync(tmpElf, elf);
+  if (existsSync(tmpMap)) renameSync(tmpMap, map);
+  else writeFileSync(map, '');
+
+  const depList = [...new Set(deps)].sort();
+  const stamp: Stamp = { hash: inputsHash(tc, args, [...fixedInputs, ...depList]), deps: depList };
+  writeFileSync(stampPath, JSON.stringify(stamp, null, 1) + '\n');
+  return { elf, map, stackUsage: stackUsageFiles(elf, sources), skipped: false, warnings: diagnostics };
+}

@@ -1,0 +1,19 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+let root: string | undefined;
+
+/** The m4sim package folder (the one holding package.json), whether run from src/ or dist/. */
+export function projectRoot(): string {
+  if (root) return root;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'boards'))) {
+      root = dir;
+      return dir;
+    }
+    dir = dirname(dir);
+  }
+  throw new Error('cannot find the m4sim package folder');
+}

@@ -1,0 +1,31 @@
+/** An error in what the user asked for: printed as one line, exit status 64 (EX_USAGE). */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** "256K", "256KiB", "1M", "262144" → bytes. */
+export function parseSize(text: string, what: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(k|kb|kib|m|mb|mib|)?\s*$/i.exec(text);
+  if (!m) throw new UsageError(`${what}: expected a size like 256K, 1M or 262144, got "${text}"`);
+  const unit = (m[2] ?? '').toLowerCase();
+  const scale = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 * 1024 : 1;
+  const bytes = Number(m[1]) * scale;
+  if (!Number.isInteger(bytes) || bytes <= 0)
+    throw new UsageError(`${what}: "${text}" is not a whole number of bytes`);
+  return bytes;
+}
+
+/** "168MHz", "168M", "8000000", "48 MHz" → Hz. */
+export function parseClock(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(hz|khz|mhz|ghz|k|m|g|)\s*$/i.exec(text);
+  if (!m) throw new UsageError(`--clock: expected a frequency like 168MHz, got "${text}"`);
+  const unit = (m[2] ?? '').toLowerCase();
+  const scale = unit.startsWith('k') ? 1e3 : unit.startsWith('m') ? 1e6 : unit.startsWith('g') ? 1e9 : 1;
+  const hz = Number(m[1]) * scale;
+  if (!(hz > 0)) throw new UsageError(`--clock: "${text}" is not a positive frequency`);
+  return hz;
+}
+
+export function hex(n: number, width = 8): string {
+  return `0x${(n >>> 0).toString(16).padStart(width, '0')}`;
+}
