@@ -370,7 +370,8 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       touched: regions.reduce((n, r) => n + r.touched, 0),
       initialSp: vectors.initialSp,
       lowestSp,
-      stackPath: [...uc.profile_deepest_path()].map((a) => symbols.functionName(a)),
+      // The shadow call stack holds callees; the reset handler is the root of every path.
+      stackPath: [vectors.reset & ~1, ...uc.profile_deepest_path()].map((a) => symbols.functionName(a)),
       stackPainted: vectors.initialSp - paintedLow,
       regions,
     };

@@ -486,25 +486,7 @@ export function blockCost(insns: Insn[], p: CycleModelParams, opts: { inFlash: b
     if (last && t.call) flags |= BLOCK_CALL;
   }
 
-  // SP: offsets from block entry until the last dynamic write, then from the value that write produced.
-  let sp = 0;
-  let spPreMin = 0;
-  let spPostMin = 0;
-  let dynamic = false;
-  let lowers = false;
-  for (let k = 0; k < insns.length; k++) {
-    const e = spEffect(insns[k] as Insn, (timings[k] as InsnTiming).root);
-    if (e.kind === 'dynamic') {
-      dynamic = true;
-      sp = 0;
-      spPostMin = 0;
-    } else if (e.kind === 'static') {
-      sp += e.delta;
-      if (e.delta < 0) lowers = true;
-      if (dynamic) spPostMin = Math.min(spPostMin, sp);
-      else spPreMin = Math.min(spPreMin, sp);
-    }
-  }
+  const { spPreMin, spPostMin, spPostNet, dynamic, lowers } = blockSp(insns, timings);
   if (dynamic) flags |= BLOCK_SP_DYNAMIC;
   if (lowers) flags |= BLOCK_SP_LOWERS;
 
@@ -514,7 +496,92 @@ export function blockCost(insns: Insn[], p: CycleModelParams, opts: { inFlash: b
     takenCycles,
     flags,
     spPreMin,
-    spPostMin: dynamic ? spPostMin : 0,
-    spPostNet: dynamic ? sp : 0,
+    spPostMin,
+    spPostNet,
   };
+}
+
+// --- SP within a block ---------------------------------------------------------------------------
+
+/** What is known about a core register inside a block: a constant, SP plus an offset, or nothing. */
+type Known = { kind: 'const'; value: number } | { kind: 'sp'; offset: number };
+
+/**
+ * SP offsets through a block: from block entry until the last SP write whose value is not known
+ * statically, then from the value that write produced (the native profiler recovers that value from
+ * SP at the next block entry). Register values set earlier in the block (`movs r3, #40`,
+ * `mov r4, sp`) are followed, so `sub sp, sp, r3` and `mov sp, r4` stay static when they can.
+ */
+export function blockSp(
+  insns: Insn[],
+  timings: { root: string; conditional: boolean }[],
+): { spPreMin: number; spPostMin: number; spPostNet: number; dynamic: boolean; lowers: boolean } {
+  const known = new Map<string, Known>();
+  let sp = 0;
+  let spPreMin = 0;
+  let spPostMin = 0;
+  let dynamic = false;
+  let lowers = false;
+  for (let k = 0; k < insns.length; k++) {
+    const insn = insns[k] as Insn;
+    const { root, conditional } = timings[k] as { root: string; conditional: boolean };
+    let e = spEffect(insn, root);
+    if (e.kind === 'dynamic') {
+      const to = resolvedSpWrite(insn, root, known, sp);
+      if (to !== null) e = { kind: 'static', delta: to - sp };
+    }
+    if (e.kind === 'dynamic') {
+      dynamic = true;
+      sp = 0;
+      spPostMin = 0;
+      // SP-relative values from before now have an unknown base.
+      for (const [r, v] of known) if (v.kind === 'sp') known.delete(r);
+    } else if (e.kind === 'static') {
+      sp += e.delta;
+      if (e.delta < 0) lowers = true;
+      if (dynamic) spPostMin = Math.min(spPostMin, sp);
+      else spPreMin = Math.min(spPreMin, sp);
+    }
+    trackRegisters(insn, root, conditional, known, sp);
+  }
+  return { spPreMin, spPostMin: dynamic ? spPostMin : 0, spPostNet: dynamic ? sp : 0, dynamic, lowers };
+}
+
+/** The SP offset a `mov sp, rN` / `sub sp, sp, rN` / `add sp, rN` produces when rN is known, else null. */
+function resolvedSpWrite(insn: Insn, root: string, known: Map<string, Known>, sp: number): number | null {
+  const regs = regOps(insn);
+  if (regs[0] !== 'sp' || insn.operands.some((o) => o.type === 'mem' || o.shiftValue !== 0)) return null;
+  const source = regs[regs.length - 1];
+  const v = source !== undefined && source !== 'sp' ? known.get(source) : undefined;
+  if (!v) return null;
+  if (root === 'mov' && regs.length === 2) return v.kind === 'sp' ? v.offset : null;
+  const fromSp = regs.length === 2 || regs[1] === 'sp';
+  if (!fromSp || v.kind !== 'const') return null;
+  if (root === 'sub') return sp - v.value;
+  if (root === 'add') return sp + v.value;
+  return null;
+}
+
+function trackRegisters(
+  insn: Insn,
+  root: string,
+  conditional: boolean,
+  known: Map<string, Known>,
+  sp: number,
+) {
+  const written = writtenCoreRegs(insn).filter((r) => r !== 'sp' && r !== 'pc');
+  for (const r of written) known.delete(r);
+  if (conditional || written.length !== 1) return;
+  const rd = written[0] as string;
+  const ops = insn.operands;
+  const imm = ops[ops.length - 1];
+  if ((root === 'mov' || root === 'movw') && ops.length === 2) {
+    if (imm?.type === 'imm' && imm.imm !== undefined) known.set(rd, { kind: 'const', value: imm.imm >>> 0 });
+    else if (imm?.type === 'reg' && imm.reg === 'sp' && imm.shiftValue === 0)
+      known.set(rd, { kind: 'sp', offset: sp });
+  } else if ((root === 'add' || root === 'sub' || root === 'addw' || root === 'subw') && ops.length === 3) {
+    if (ops[1]?.type === 'reg' && ops[1].reg === 'sp' && imm?.type === 'imm' && imm.imm !== undefined) {
+      known.set(rd, { kind: 'sp', offset: sp + (root.startsWith('add') ? imm.imm : -imm.imm) });
+    }
+  }
 }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int main(void) {
   unsigned char *p = malloc(10000);
@@ -13,6 +14,9 @@ int main(void) {
   unsigned sum = 0;
   for (int i = 0; i < 10000; i += 100) sum += p[i];
   printf("malloc ok, sum %u\n", sum);
+  // The heap as the firmware itself sees it: newlib's _sbrk starts the break at the linker's `end`.
+  extern char end;
+  printf("heap %u\n", (unsigned)((char *)sbrk(0) - &end));
   free(p);
   exit(0);
 }

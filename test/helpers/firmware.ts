@@ -1,5 +1,6 @@
 // Builds the test firmwares in test/firmware/ into test/firmware/build/ (skipped when unchanged).
 import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   compileFirmware,
@@ -14,7 +15,7 @@ export const BOARD_DIR = join(projectRoot(), 'firmware', 'board');
 export const LINKER_SCRIPT = join(BOARD_DIR, 'm4-256k.ld');
 export const STARTUP = join(BOARD_DIR, 'startup.c');
 
-/** Every firmware in test/firmware/ (NAME.c). */
+/** Every firmware in test/firmware/ (NAME.c or NAME.S). */
 export const TEST_FIRMWARES = [
   'hello',
   'recursion',
@@ -26,9 +27,11 @@ export const TEST_FIRMWARES = [
   'semihost-escape',
   'compute',
   'no-newlib',
+  'stack-depth',
+  'itm-dwt',
 ] as const;
 
-/** Firmwares that bring their own vector table and link without newlib or our start-up. */
+/** Firmwares that bring their own vector table and link without newlib or our start-up (so does every NAME.S). */
 const BARE = new Set<string>(['no-newlib']);
 
 /** True when arm-none-eabi-gcc was found: use with `describe.skipIf(!haveToolchain)`. */
@@ -54,7 +57,8 @@ export function buildTestFirmwareDetailed(name: string, opts: TestFirmwareOption
         .slice(0, 8)
     : '';
   const output = join(FIRMWARE_BUILD_DIR, `${opts.variant ?? name + suffix}.elf`);
-  const source = join(FIRMWARE_DIR, `${name}.c`);
+  const assembly = join(FIRMWARE_DIR, `${name}.S`);
+  const source = existsSync(assembly) ? assembly : join(FIRMWARE_DIR, `${name}.c`);
   const common = {
     output,
     linkerScript: LINKER_SCRIPT,
@@ -62,7 +66,7 @@ export function buildTestFirmwareDetailed(name: string, opts: TestFirmwareOption
     cflags: ['-Wall', '-Wextra', ...(opts.cflags ?? [])],
     force: opts.force,
   };
-  if (BARE.has(name)) {
+  if (BARE.has(name) || source === assembly) {
     return compileFirmware({ ...common, sources: [source], ldflags: ['-nostdlib', '-nostartfiles'] });
   }
   return compileFirmware({ ...common, sources: [source, STARTUP], specs: ['rdimon.specs'] });
@@ -71,4 +75,46 @@ export function buildTestFirmwareDetailed(name: string, opts: TestFirmwareOption
 /** Builds test/firmware/NAME.c and returns the ELF path. */
 export function buildTestFirmware(name: string, opts: TestFirmwareOptions = {}): string {
   return buildTestFirmwareDetailed(name, opts).elf;
+}
+
+/**
+ * Links a bare assembly program (no C library, no start-up code): a two-word vector table, `body`
+ * from Reset_Handler on, then the exit sequence `ldr r1, =exit_block; movs r0, #0x20; bkpt 0xab`
+ * (SYS_EXIT_EXTENDED, status 0), which costs 2 + 1 + 1 cycles in the model.
+ */
+export function buildAsmProgram(name: string, body: string): string {
+  mkdirSync(FIRMWARE_BUILD_DIR, { recursive: true });
+  const source = join(FIRMWARE_BUILD_DIR, `${name}.S`);
+  const text = [
+    '  .syntax unified',
+    '  .cpu cortex-m4',
+    '  .fpu fpv4-sp-d16',
+    '  .thumb',
+    '  .section .isr_vector, "a"',
+    '  .word _estack',
+    '  .word Reset_Handler + 1',
+    '  .text',
+    '  .thumb_func',
+    '  .global Reset_Handler',
+    '  .type Reset_Handler, %function',
+    'Reset_Handler:',
+    body,
+    '  ldr r1, =exit_block',
+    '  movs r0, #0x20',
+    '  bkpt 0xab',
+    '  .ltorg',
+    '  .section .rodata',
+    '  .align 2',
+    'exit_block:',
+    '  .word 0x20026',
+    '  .word 0',
+    '',
+  ].join('\n');
+  if (!existsSync(source) || readFileSync(source, 'utf8') !== text) writeFileSync(source, text);
+  return compileFirmware({
+    sources: [source],
+    output: join(FIRMWARE_BUILD_DIR, `${name}.elf`),
+    linkerScript: LINKER_SCRIPT,
+    ldflags: ['-nostdlib', '-nostartfiles'],
+  }).elf;
 }
