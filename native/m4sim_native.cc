@@ -27,6 +27,7 @@ constexpr uint32_t BLOCK_COND_BRANCH = 1;  // ends in a conditional branch: take
 constexpr uint32_t BLOCK_CALL = 2;         // ends in BL/BLX: the next block is a callee when it is not the fall-through
 constexpr uint32_t BLOCK_SP_DYNAMIC = 4;   // writes SP with a value unknown statically (mov sp, rN; sub sp, rN)
 constexpr uint32_t BLOCK_SP_LOWERS = 8;    // lowers SP by a static amount somewhere in the block
+constexpr uint32_t BLOCK_INDIRECT = 16;    // ends in an indirect branch (bx, pop {pc}, ldr pc …): maybe a return
 
 struct BlockInfo {
   uint32_t address;
@@ -39,8 +40,10 @@ struct BlockInfo {
   int32_t spPreMin;      // lowest SP offset from block entry, before any dynamic SP write (<= 0)
   int32_t spPostMin;     // lowest SP offset after the last dynamic SP write, relative to its result
   int32_t spPostNet;     // SP at block exit minus SP right after the last dynamic SP write
-  double execs;
-  double taken;
+  uint64_t execs;
+  uint64_t taken;
+  int32_t nextFall;  // block last entered through the fall-through edge, or -1
+  int32_t nextJump;  // block last entered through a jump from here, or -1
 };
 
 struct Frame {
@@ -125,35 +128,58 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   void OnBlock(uint64_t address64, uint32_t size) {
     if (hasPendingError_) return;
     const uint32_t address = static_cast<uint32_t>(address64);
-    int32_t index = Lookup(address, size);
-    if (index < 0) {
-      index = Translate(address, size);
+    int32_t index;
+    if (prev_ >= 0) {
+      // Successor cache: most blocks are entered from the same predecessor edge as last time, so
+      // the hash table is only consulted when an edge is new.
+      BlockInfo* p = &blocks_[prev_];
+      const int32_t from = prev_;
+      if (address == p->fallthrough) {
+        index = p->nextFall;
+        if (index < 0 || blocks_[index].size != size) {
+          index = Find(address, size);
+          if (index < 0) return;
+          blocks_[from].nextFall = index;
+        }
+        p = &blocks_[from];
+      } else {
+        index = p->nextJump;
+        if (index < 0 || blocks_[index].address != address || blocks_[index].size != size) {
+          index = Find(address, size);
+          if (index < 0) return;
+          blocks_[from].nextJump = index;
+        }
+        p = &blocks_[from];
+        if (p->flags & BLOCK_COND_BRANCH) p->taken += 1;
+        if (p->flags & BLOCK_CALL) {
+          if (depth_ < kMaxDepth) stack_[depth_] = Frame{address, p->fallthrough};
+          depth_++;
+        }
+      }
+      if (p->flags & (BLOCK_SP_DYNAMIC | BLOCK_INDIRECT)) AfterRareBlock(*p, address);
+    } else {
+      index = Find(address, size);
       if (index < 0) return;
     }
-    BlockInfo& b = blocks_[index];
 
-    if (prev_ >= 0) {
-      BlockInfo& p = blocks_[prev_];
-      const bool leftByJump = address != p.fallthrough;
-      if ((p.flags & BLOCK_COND_BRANCH) && leftByJump) {
-        p.taken += 1;
-        cycles_ += p.takenCycles;
-      }
-      if ((p.flags & BLOCK_CALL) && leftByJump) {
-        if (depth_ < kMaxDepth) {
-          stack_[depth_] = Frame{address, p.fallthrough};
-        }
-        depth_++;
-      }
-      if (p.flags & BLOCK_SP_DYNAMIC) {
-        // The block moved SP by a run-time amount, then by spPostNet; undo the latter to find
-        // the SP its post-dynamic part started from.
-        uint32_t sp = ReadSp();
-        NoteSp(sp - static_cast<uint32_t>(p.spPostNet) + static_cast<uint32_t>(p.spPostMin));
-      }
+    BlockInfo& b = blocks_[index];
+    b.execs += 1;
+    if (b.flags & BLOCK_SP_LOWERS) NoteSp(ReadSp() + static_cast<uint32_t>(b.spPreMin));
+    if (address == sbrkAddress_ || sbrkPending_) FollowSbrk(address);
+    prev_ = index;
+    if (checkLimits_) CheckLimits();
+  }
+
+  // After a block that wrote SP dynamically or left through an indirect branch (a return).
+  void AfterRareBlock(const BlockInfo& p, uint32_t address) {
+    if (p.flags & BLOCK_SP_DYNAMIC) {
+      // The block moved SP by a run-time amount, then by spPostNet; undo the latter to find
+      // the SP its post-dynamic part started from.
+      uint32_t sp = ReadSp();
+      NoteSp(sp - static_cast<uint32_t>(p.spPostNet) + static_cast<uint32_t>(p.spPostMin));
     }
-    // A return lands on the fall-through of the matching call; unwind any frames skipped by longjmp.
-    if (depth_ > 0) {
+    if ((p.flags & BLOCK_INDIRECT) && depth_ > 0) {
+      // A return lands on the fall-through of its call; frames skipped by longjmp unwind with it.
       int32_t limit = depth_ < kMaxDepth ? depth_ : kMaxDepth;
       for (int32_t i = limit - 1; i >= 0 && i >= limit - 8; --i) {
         if (stack_[i].ret == address) {
@@ -162,18 +188,14 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
         }
       }
     }
+  }
 
-    b.execs += 1;
-    instructions_ += b.instructions;
-    cycles_ += b.cycles;
-    if (b.flags & BLOCK_SP_LOWERS) {
-      NoteSp(ReadSp() + static_cast<uint32_t>(b.spPreMin));
-    }
+  void FollowSbrk(uint32_t address) {
     if (address == sbrkAddress_) {
       pendingSbrkIncrement_ = ReadReg(UC_ARM_REG_R0);
       pendingSbrkReturn_ = ReadReg(UC_ARM_REG_LR) & ~1u;
       sbrkPending_ = true;
-    } else if (sbrkPending_ && address == pendingSbrkReturn_) {
+    } else if (address == pendingSbrkReturn_) {
       sbrkPending_ = false;
       uint32_t previous = ReadReg(UC_ARM_REG_R0);
       if (previous != 0xffffffffu) {
@@ -187,8 +209,23 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
         sbrkCalls_++;
       }
     }
-    prev_ = index;
+  }
 
+  // Totals are sums over blocks (execs × static cost + taken × refill), computed when asked for:
+  // keeping running totals would cost two more read-modify-writes on every block.
+  uint64_t Instructions() const {
+    uint64_t n = 0;
+    for (const BlockInfo& b : blocks_) n += b.execs * b.instructions;
+    return n;
+  }
+  uint64_t TotalCycles() const {
+    uint64_t n = 0;
+    for (const BlockInfo& b : blocks_) n += b.execs * b.cycles + b.taken * b.takenCycles;
+    return n;
+  }
+
+  void CheckLimits() {
+    if (maxInstructions_ > 0) instructions_ += blocks_[prev_].instructions;
     if (maxInstructions_ > 0 && instructions_ >= maxInstructions_ && !limitHit_) {
       limitHit_ = 1;
       uc_emu_stop(uc_);
@@ -197,6 +234,11 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
       limitHit_ = 2;
       uc_emu_stop(uc_);
     }
+  }
+
+  int32_t Find(uint32_t address, uint32_t size) {
+    int32_t index = Lookup(address, size);
+    return index >= 0 ? index : Translate(address, size);
   }
 
   void OnCodeExact(uint64_t address, uint32_t size) {
@@ -307,6 +349,8 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     b.spPreMin = static_cast<int32_t>(num("spPreMin"));
     b.spPostMin = static_cast<int32_t>(num("spPostMin"));
     b.spPostNet = static_cast<int32_t>(num("spPostNet"));
+    b.nextFall = -1;
+    b.nextJump = -1;
     blocks_.push_back(b);
     int32_t index = static_cast<int32_t>(blocks_.size() - 1);
     Insert(index);
@@ -442,8 +486,8 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   Napi::Value ProfileCounters(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     Napi::Object o = Napi::Object::New(env);
-    o.Set("instructions", Napi::Number::New(env, static_cast<double>(instructions_)));
-    o.Set("cycles", Napi::Number::New(env, static_cast<double>(cycles_)));
+    o.Set("instructions", Napi::Number::New(env, static_cast<double>(Instructions())));
+    o.Set("cycles", Napi::Number::New(env, static_cast<double>(TotalCycles())));
     o.Set("minSp", Napi::Number::New(env, minSp_));
     o.Set("blocks", Napi::Number::New(env, static_cast<double>(blocks_.size())));
     o.Set("limitHit", Napi::Number::New(env, limitHit_));
@@ -471,8 +515,8 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     for (size_t i = 0; i < n; ++i) {
       address[i] = blocks_[i].address;
       size[i] = blocks_[i].size;
-      execs[i] = blocks_[i].execs;
-      taken[i] = blocks_[i].taken;
+      execs[i] = static_cast<double>(blocks_[i].execs);
+      taken[i] = static_cast<double>(blocks_[i].taken);
     }
     Napi::Object o = Napi::Object::New(env);
     o.Set("address", address);
@@ -498,7 +542,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   }
 
   Napi::Value Cycles(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), static_cast<double>(cycles_));
+    return Napi::Number::New(info.Env(), static_cast<double>(TotalCycles()));
   }
 
   uc_engine* uc_ = nullptr;
@@ -514,9 +558,9 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   std::vector<int32_t> table_ = std::vector<int32_t>(1 << 12, -1);
   int32_t prev_ = -1;
   uint64_t instructions_ = 0;
-  uint64_t cycles_ = 0;
   uint64_t maxInstructions_ = 0;
   uint64_t deadlineNs_ = 0;
+  bool checkLimits_ = false;
   uint64_t blocksSinceClock_ = 0;
   int limitHit_ = 0;  // 1: instruction limit, 2: wall-clock timeout, 3: stack overflow
   uint32_t minSp_ = 0xffffffffu;
@@ -540,6 +584,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
 
 // --- C trampolines ------------------------------------------------------------------------------
 
+void EmptyBlockCb(uc_engine*, uint64_t, uint32_t, void*) {}
 void ProfBlockCb(uc_engine*, uint64_t address, uint32_t size, void* user) {
   static_cast<Unicorn*>(user)->OnBlock(address, size);
 }
@@ -703,8 +748,12 @@ Napi::Value Unicorn::ProfileEnable(const Napi::CallbackInfo& info) {
   spLimit_ = static_cast<uint32_t>(num("spLimit", 0));
   double timeoutMs = num("timeoutMs", 0);
   deadlineNs_ = timeoutMs > 0 ? NowNs() + static_cast<uint64_t>(timeoutMs * 1e6) : 0;
+  checkLimits_ = maxInstructions_ > 0 || deadlineNs_ != 0;
   uc_hook h;
-  uc_err err = uc_hook_add(uc_, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(ProfBlockCb), this, 1, 0);
+  Napi::Value empty = o.Get("emptyHookForBenchmark");
+  bool emptyHook = (empty.IsBoolean() && empty.As<Napi::Boolean>().Value()) || getenv("M4SIM_EMPTY_HOOK") != nullptr;
+  uc_err err = uc_hook_add(uc_, &h, UC_HOOK_BLOCK,
+                           reinterpret_cast<void*>(emptyHook ? EmptyBlockCb : ProfBlockCb), this, 1, 0);
   if (err != UC_ERR_OK) {
     ThrowUc(env, err, "uc_hook_add");
     return env.Undefined();

@@ -7,6 +7,7 @@ import {
   BLOCK_COND_BRANCH,
   BLOCK_SP_DYNAMIC,
   BLOCK_SP_LOWERS,
+  BLOCK_INDIRECT,
   type BlockCost,
   type Insn,
 } from '../src/emulator/native.js';
@@ -71,7 +72,7 @@ describe('cycle model: integer instructions (TRM Table 3-1)', () => {
     expect(c.instructions).toBe(10);
     expect(c.cycles).toBe(9 * 1 + (1 + P));
     expect(c.takenCycles).toBe(0);
-    expect(c.flags).toBe(0);
+    expect(c.flags).toBe(BLOCK_INDIRECT); // `bx lr` may be a return
   });
 
   test('`mul`, `mla`, `mls`, `umull`, `smlal` and the DSP `smlad`/`smlabb`/`smmla`/`smuad` cost 1 each', () => {
@@ -265,7 +266,7 @@ describe('cycle model: branches', () => {
     const c = cost('cmp r0, #0\nit eq\nbxeq lr');
     expect(c.cycles).toBe(1 + 1 + 1);
     expect(c.takenCycles).toBe(P);
-    expect(c.flags).toBe(BLOCK_COND_BRANCH);
+    expect(c.flags).toBe(BLOCK_COND_BRANCH | BLOCK_INDIRECT);
   });
 
   test('`popne {r4, pc}` in an IT block costs 1+N, and P more when it executes', () => {
@@ -281,10 +282,11 @@ describe('cycle model: branches', () => {
     expect(c.flags).toBe(BLOCK_CALL);
   });
 
-  test('`blx r3` sets BLOCK_CALL; `bx lr` and `b` do not', () => {
-    expect(cost('blx r3').flags).toBe(BLOCK_CALL);
+  test('`blx r3` sets BLOCK_CALL; `bx lr` and `b` do not; register targets set BLOCK_INDIRECT', () => {
+    expect(cost('blx r3').flags).toBe(BLOCK_CALL | BLOCK_INDIRECT);
     expect(cost('blx r3').cycles).toBe(1 + P);
-    expect(cost('bx lr').flags).toBe(0);
+    expect(cost('bx lr').flags).toBe(BLOCK_INDIRECT);
+    expect(cost('pop {r4, pc}').flags & BLOCK_INDIRECT).toBe(BLOCK_INDIRECT);
     expect(cost('1:\nb 1b').flags).toBe(0);
   });
 });

@@ -70,6 +70,8 @@ export const BLOCK_COND_BRANCH = 1;
 export const BLOCK_CALL = 2;
 export const BLOCK_SP_DYNAMIC = 4;
 export const BLOCK_SP_LOWERS = 8;
+/** Ends in an indirect branch (bx, pop {…, pc}, ldr pc, mov pc …): the native shadow stack checks for a return. */
+export const BLOCK_INDIRECT = 16;
 
 /** A block's static cost, returned once per newly translated block. */
 export interface BlockCost {

@@ -14,6 +14,7 @@ import {
   BLOCK_COND_BRANCH,
   BLOCK_SP_DYNAMIC,
   BLOCK_SP_LOWERS,
+  BLOCK_INDIRECT,
   type BlockCost,
   type Insn,
 } from '../emulator/native.js';
@@ -484,6 +485,9 @@ export function blockCost(insns: Insn[], p: CycleModelParams, opts: { inFlash: b
       }
     }
     if (last && t.call) flags |= BLOCK_CALL;
+    // A PC write without an immediate target (bx lr, pop {…, pc}, ldr pc, tbb …) may be a return.
+    if (last && t.writesPc && !(insns[k] as Insn).operands.some((o) => o.type === 'imm'))
+      flags |= BLOCK_INDIRECT;
   }
 
   const { spPreMin, spPostMin, spPostNet, dynamic, lowers } = blockSp(insns, timings);
