@@ -584,7 +584,6 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
 
 // --- C trampolines ------------------------------------------------------------------------------
 
-void EmptyBlockCb(uc_engine*, uint64_t, uint32_t, void*) {}
 void ProfBlockCb(uc_engine*, uint64_t address, uint32_t size, void* user) {
   static_cast<Unicorn*>(user)->OnBlock(address, size);
 }
@@ -750,10 +749,7 @@ Napi::Value Unicorn::ProfileEnable(const Napi::CallbackInfo& info) {
   deadlineNs_ = timeoutMs > 0 ? NowNs() + static_cast<uint64_t>(timeoutMs * 1e6) : 0;
   checkLimits_ = maxInstructions_ > 0 || deadlineNs_ != 0;
   uc_hook h;
-  Napi::Value empty = o.Get("emptyHookForBenchmark");
-  bool emptyHook = (empty.IsBoolean() && empty.As<Napi::Boolean>().Value()) || getenv("M4SIM_EMPTY_HOOK") != nullptr;
-  uc_err err = uc_hook_add(uc_, &h, UC_HOOK_BLOCK,
-                           reinterpret_cast<void*>(emptyHook ? EmptyBlockCb : ProfBlockCb), this, 1, 0);
+  uc_err err = uc_hook_add(uc_, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(ProfBlockCb), this, 1, 0);
   if (err != UC_ERR_OK) {
     ThrowUc(env, err, "uc_hook_add");
     return env.Undefined();
