@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 300_000,
     // Firmware builds share test/firmware/build; run files one after another on the 2-core machines.
     fileParallelism: false,
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });
