@@ -27,7 +27,8 @@ constexpr uint32_t BLOCK_COND_BRANCH = 1;  // ends in a conditional branch: take
 constexpr uint32_t BLOCK_CALL = 2;         // ends in BL/BLX: the next block is a callee when it is not the fall-through
 constexpr uint32_t BLOCK_SP_DYNAMIC = 4;   // writes SP with a value unknown statically (mov sp, rN; sub sp, rN)
 constexpr uint32_t BLOCK_SP_LOWERS = 8;    // lowers SP by a static amount somewhere in the block
-constexpr uint32_t BLOCK_INDIRECT = 16;    // ends in an indirect branch (bx, pop {pc}, ldr pc …): maybe a return
+constexpr uint32_t BLOCK_INDIRECT = 16;
+constexpr uint32_t BLOCK_HANG = 32;        // b . / WFI / WFE: no progress without interrupts, stop here    // ends in an indirect branch (bx, pop {pc}, ldr pc …): maybe a return
 
 struct BlockInfo {
   uint32_t address;
@@ -164,7 +165,13 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
 
     BlockInfo& b = blocks_[index];
     b.execs += 1;
-    if (b.flags & BLOCK_SP_LOWERS) NoteSp(ReadSp() + static_cast<uint32_t>(b.spPreMin));
+    if (b.flags & (BLOCK_SP_LOWERS | BLOCK_HANG)) {
+      if (b.flags & BLOCK_SP_LOWERS) NoteSp(ReadSp() + static_cast<uint32_t>(b.spPreMin));
+      if ((b.flags & BLOCK_HANG) && !limitHit_) {
+        limitHit_ = 4;
+        uc_emu_stop(uc_);
+      }
+    }
     if (address == sbrkAddress_ || sbrkPending_) FollowSbrk(address);
     prev_ = index;
     if (checkLimits_) CheckLimits();
@@ -562,7 +569,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   uint64_t deadlineNs_ = 0;
   bool checkLimits_ = false;
   uint64_t blocksSinceClock_ = 0;
-  int limitHit_ = 0;  // 1: instruction limit, 2: wall-clock timeout, 3: stack overflow
+  int limitHit_ = 0;  // 1: instruction limit, 2: wall-clock timeout, 3: stack overflow, 4: idle loop
   uint32_t minSp_ = 0xffffffffu;
   uint32_t spLimit_ = 0;
   uint32_t overflowSp_ = 0;

@@ -8,6 +8,7 @@ import {
   BLOCK_SP_DYNAMIC,
   BLOCK_SP_LOWERS,
   BLOCK_INDIRECT,
+  BLOCK_HANG,
   type BlockCost,
   type Insn,
 } from '../src/emulator/native.js';
@@ -287,7 +288,14 @@ describe('cycle model: branches', () => {
     expect(cost('blx r3').cycles).toBe(1 + P);
     expect(cost('bx lr').flags).toBe(BLOCK_INDIRECT);
     expect(cost('pop {r4, pc}').flags & BLOCK_INDIRECT).toBe(BLOCK_INDIRECT);
-    expect(cost('1:\nb 1b').flags).toBe(0);
+    expect(cost('1:\nb 1b').flags).toBe(BLOCK_HANG); // `b .` can only end with an interrupt
+  });
+
+  test('`b .`, `wfi` and `wfe` are idle loops (BLOCK_HANG); a loop that does work is not', () => {
+    expect(cost('wfi').flags & BLOCK_HANG).toBe(BLOCK_HANG);
+    expect(cost('1:\nwfe\nb 1b').flags & BLOCK_HANG).toBe(BLOCK_HANG);
+    expect(cost('1:\nadds r0, #1\nb 1b').flags & BLOCK_HANG).toBe(0);
+    expect(cost('1:\nbne 1b').flags & BLOCK_HANG).toBe(0);
   });
 });
 

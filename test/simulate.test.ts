@@ -181,6 +181,15 @@ describe.skipIf(!haveToolchain)(
       expect(r.stderr).toMatch(/timeout: stopped after 300 ms of wall-clock time \(--timeout\) in main/);
     });
 
+    it('main returning into `b .` is an idle loop: stopped at once, not run until a limit', () => {
+      const r = cli(['simulate', buildTestFirmware('idle'), '--json']);
+      expect(r.status).toBe(126);
+      const j = JSON.parse(r.stdout);
+      expect(j.exit.reason).toBe('hang');
+      expect(j.exit.location).toMatch(/^Reset_Handler\+0x/);
+      expect(j.instructions).toBeLessThan(2000);
+    });
+
     it('an undefined instruction names its function', () => {
       const r = cli(['simulate', buildTestFirmware('undefined')]);
       expect(r.status).toBe(132);

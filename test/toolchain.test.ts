@@ -105,7 +105,7 @@ describe.skipIf(!haveToolchain)('test firmwares', () => {
     expect(s.get('.isr_vector')).toBe(0x08000000);
     const sym = symbols(elf);
     expect(sym.get('Reset_Handler')).toBeDefined();
-    if (name !== 'no-newlib' && name !== 'stack-depth') {
+    if (!['no-newlib', 'stack-depth', 'idle'].includes(name)) {
       expect(sym.get('_start')).toBeDefined();
       expect(sym.get('_estack')).toBe(0x20040000);
       for (const n of [

@@ -54,11 +54,13 @@ export type ExitReason =
   | 'memory-fault'
   | 'stack-overflow'
   | 'breakpoint'
+  | 'hang'
   | 'stopped';
 
 export const EXIT_STATUS: Record<Exclude<ExitReason, 'exit'>, number> = {
   timeout: 124,
   'instruction-limit': 125,
+  hang: 126,
   'invalid-instruction': 132, // 128 + SIGILL
   breakpoint: 133, // 128 + SIGTRAP
   'stack-overflow': 134, // 128 + SIGABRT
@@ -529,6 +531,16 @@ function describeExit(
       message: `stopped after ${counters.instructions} instructions (--max-instructions ${options.maxInstructions}) in ${symbols.format(pc)}`,
       pc,
       location: symbols.format(pc),
+    };
+  }
+  if (counters.limitHit === 4) {
+    const location = symbols.format(counters.lastBlock);
+    return {
+      reason: 'hang',
+      code: EXIT_STATUS.hang,
+      message: `firmware is idling forever (a branch to itself or WFI/WFE; m4sim takes no interrupts) at ${location} (pc ${hex(counters.lastBlock)}); did main return without exit()?`,
+      pc: counters.lastBlock,
+      location,
     };
   }
   if (counters.limitHit === 2) {

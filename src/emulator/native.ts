@@ -72,6 +72,8 @@ export const BLOCK_SP_DYNAMIC = 4;
 export const BLOCK_SP_LOWERS = 8;
 /** Ends in an indirect branch (bx, pop {…, pc}, ldr pc, mov pc …): the native shadow stack checks for a return. */
 export const BLOCK_INDIRECT = 16;
+/** Cannot progress without an interrupt (`b .`, WFI, WFE): the run stops there (limitHit 4). */
+export const BLOCK_HANG = 32;
 
 /** A block's static cost, returned once per newly translated block. */
 export interface BlockCost {
@@ -110,7 +112,7 @@ export interface ProfileCounters {
   cycles: number;
   minSp: number;
   blocks: number;
-  /** 0: none, 1: instruction limit reached, 2: wall-clock timeout, 3: stack overflow. */
+  /** 0: none, 1: instruction limit reached, 2: wall-clock timeout, 3: stack overflow, 4: idle loop. */
   limitHit: number;
   heapSeen: boolean;
   heapStart: number;

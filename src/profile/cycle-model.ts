@@ -15,6 +15,7 @@ import {
   BLOCK_SP_DYNAMIC,
   BLOCK_SP_LOWERS,
   BLOCK_INDIRECT,
+  BLOCK_HANG,
   type BlockCost,
   type Insn,
 } from '../emulator/native.js';
@@ -490,6 +491,8 @@ export function blockCost(insns: Insn[], p: CycleModelParams, opts: { inFlash: b
       flags |= BLOCK_INDIRECT;
   }
 
+  if (isIdleLoop(insns)) flags |= BLOCK_HANG;
+
   const { spPreMin, spPostMin, spPostNet, dynamic, lowers } = blockSp(insns, timings);
   if (dynamic) flags |= BLOCK_SP_DYNAMIC;
   if (lowers) flags |= BLOCK_SP_LOWERS;
@@ -588,4 +591,16 @@ function trackRegisters(
       known.set(rd, { kind: 'sp', offset: sp + (root.startsWith('add') ? imm.imm : -imm.imm) });
     }
   }
+}
+
+/**
+ * A block that can never make progress without an interrupt, which m4sim does not model: a lone
+ * `b .` (the "LoopForever" of start-up code and default handlers), or WFI/WFE.
+ */
+export function isIdleLoop(insns: Insn[]): boolean {
+  if (insns.some((i) => i.mnemonic === 'wfi' || i.mnemonic === 'wfe')) return true;
+  const only = insns.length === 1 ? insns[0] : undefined;
+  if (!only || only.cc !== 15 || !/^b(\.[nw])?$/.test(only.mnemonic)) return false;
+  const target = only.operands[0];
+  return target?.type === 'imm' && target.imm === only.address;
 }

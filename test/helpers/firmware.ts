@@ -29,10 +29,11 @@ export const TEST_FIRMWARES = [
   'no-newlib',
   'stack-depth',
   'itm-dwt',
+  'idle',
 ] as const;
 
 /** Firmwares that bring their own vector table and link without newlib or our start-up (so does every NAME.S). */
-const BARE = new Set<string>(['no-newlib']);
+const BARE = new Set<string>(['no-newlib', 'idle']);
 
 /** True when arm-none-eabi-gcc was found: use with `describe.skipIf(!haveToolchain)`. */
 export const haveToolchain = findToolchain() !== null;
