@@ -6,6 +6,9 @@ import { toJson } from '../report/json.js';
 import { formatSummary } from '../report/text.js';
 import { parseClock, UsageError } from '../util/units.js';
 
+/** 20 G instructions: about 40 s of host time, ten times the largest workload m4sim ships. */
+export const DEFAULT_MAX_INSTRUCTIONS = 20e9;
+
 interface SimulateOptions {
   board: string;
   ram?: string;
@@ -49,7 +52,11 @@ export function registerSimulate(program: Command, setStatus: (code: number) => 
     .option('--clock <freq>', 'core clock for time figures, e.g. 168MHz (default: the board clock)')
     .option('--json', 'print one JSON document on stdout (firmware output goes to stderr and into "output")')
     .option('--sandbox <dir>', 'host folder semihosting may open files in (default: none)')
-    .option('--max-instructions <n>', 'stop runaway firmware after this many instructions')
+    .option(
+      '--max-instructions <n>',
+      'stop runaway firmware after this many instructions (0: no limit)',
+      String(DEFAULT_MAX_INSTRUCTIONS),
+    )
     .option('--timeout <duration>', 'stop runaway firmware after this much wall-clock time, e.g. 30s')
     .option('--exact', 'exact SRAM mode: per-instruction stack tracking and a RAM write hook (slower)')
     .option('--stdin', 'give the firmware this process’s standard input (SYS_READ from :tt)')

@@ -20,6 +20,11 @@ export interface Board {
   ram: MemoryRegion[];
   /** Extra cycles per flash fetch stall (taken branch, literal load), see the cycle model. */
   flashWaitStates: number;
+  /**
+   * Peripheral address ranges firmware may touch without a fault. They are not modeled: each register
+   * reads back the last value written (0 before), and the report lists what was accessed.
+   */
+  peripherals: MemoryRegion[];
 }
 
 export interface BoardOverrides {
@@ -80,6 +85,11 @@ export function loadBoard(nameOrPath: string, overrides: BoardOverrides = {}): B
       size: address(r.size, `${file}: ram[${i}].size`),
     })),
     flashWaitStates: Number(raw.flashWaitStates ?? 0),
+    peripherals: ((raw.peripherals ?? []) as Record<string, unknown>[]).map((r, i) => ({
+      name: String(r.name ?? `peripherals${i}`),
+      base: address(r.base, `${file}: peripherals[${i}].base`),
+      size: address(r.size, `${file}: peripherals[${i}].size`),
+    })),
   };
   if (overrides.ram !== undefined) board.ram[0]!.size = parseSize(overrides.ram, '--ram');
   if (overrides.flash !== undefined) board.flash.size = parseSize(overrides.flash, '--flash');

@@ -135,6 +135,8 @@ export interface RunResult {
   itm: ItmEvent[];
   semihosting: { refused: string[] };
   ppbUnmodeled: string[];
+  /** Registers in the board's unmodeled peripheral ranges the firmware read or wrote. */
+  peripherals: { address: number; reads: number; writes: number }[];
   /** Translated blocks, for profiles: address, size, executions, taken final branches. */
   blocks: { address: number; size: number; execs: number; taken: number }[];
   symbols: SymbolTable;
@@ -240,6 +242,37 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
         elapsedSeconds: () => uc.cycles() / clockHz,
       },
     );
+    const peripheralAccesses = new Map<number, { reads: number; writes: number }>();
+    for (const region of board.peripherals) {
+      const values = new Map<number, number>();
+      const note = (offset: number, kind: 'reads' | 'writes') => {
+        const address = region.base + (offset & ~3);
+        const entry = peripheralAccesses.get(address) ?? { reads: 0, writes: 0 };
+        entry[kind]++;
+        peripheralAccesses.set(address, entry);
+      };
+      uc.mmio_map(
+        region.base,
+        region.size,
+        (offset, size) => {
+          note(offset, 'reads');
+          const word = values.get(offset & ~3) ?? 0;
+          const shift = (offset & 3) * 8;
+          return size >= 4 ? word : (word >>> shift) & ((1 << (size * 8)) - 1);
+        },
+        (offset, size, value) => {
+          note(offset, 'writes');
+          const key = offset & ~3;
+          if (size >= 4) {
+            values.set(key, value >>> 0);
+          } else {
+            const shift = (offset & 3) * 8;
+            const mask = ((1 << (size * 8)) - 1) << shift;
+            values.set(key, (((values.get(key) ?? 0) & ~mask) | ((value << shift) & mask)) >>> 0);
+          }
+        },
+      );
+    }
     const ppb = new PrivatePeripheralBus(() => uc.cycles(), stdout, vectors.address);
     uc.mmio_map(
       PPB_BASE,
@@ -407,6 +440,9 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       itm: ppb.events,
       semihosting: { refused: semihosting.refused },
       ppbUnmodeled: ppb.describeUnmodeled(),
+      peripherals: [...peripheralAccesses]
+        .sort((a, b) => a[0] - b[0])
+        .map(([address, n]) => ({ address, ...n })),
       blocks,
       symbols,
       wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,

@@ -20,6 +20,7 @@ export interface RunJson {
   itm: { events: RunResult['itm'] };
   semihosting: RunResult['semihosting'];
   ppbUnmodeled: string[];
+  peripherals: RunResult['peripherals'];
   /** What the firmware wrote to stdout (semihosting and ITM port 0), decoded as UTF-8. */
   output: string;
   host: { wallSeconds: number; mips: number };
@@ -42,6 +43,7 @@ export function toJson(r: RunResult, firmware: string, output: string): RunJson 
     itm: { events: r.itm.slice(0, 100_000) },
     semihosting: r.semihosting,
     ppbUnmodeled: r.ppbUnmodeled,
+    peripherals: r.peripherals,
     output,
     host: { wallSeconds: r.wallSeconds, mips: r.instructions / Math.max(r.wallSeconds, 1e-9) / 1e6 },
   };

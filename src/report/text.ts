@@ -1,6 +1,7 @@
 // The terminal summary of a run: what the firmware did, how long it took on the modeled core, and
 // where its SRAM went.
 import type { RunResult } from '../emulator/machine.js';
+import { hex } from '../util/units.js';
 
 function n(value: number): string {
   return Math.round(value).toLocaleString('en-US');
@@ -56,6 +57,14 @@ export function formatSummary(r: RunResult, firmware: string): string {
     `  flash         ${n(r.flash.used)} of ${n(r.flash.size)} bytes (${pct(r.flash.used, r.flash.size)})`,
   );
   if (r.semihosting.refused.length > 0) lines.push(`  refused       ${r.semihosting.refused.join('; ')}`);
+  if (r.peripherals.length > 0) {
+    lines.push(
+      `  peripherals   ${r.peripherals.length} registers accessed, not modeled (reads return the last write): ${r.peripherals
+        .slice(0, 6)
+        .map((p) => hex(p.address))
+        .join(', ')}${r.peripherals.length > 6 ? ', …' : ''}`,
+    );
+  }
   if (r.ppbUnmodeled.length > 0) lines.push(`  unmodeled PPB ${r.ppbUnmodeled.join(', ')} (read as 0)`);
   lines.push(
     `  host          ${r.wallSeconds.toFixed(3)} s, ${(r.instructions / Math.max(r.wallSeconds, 1e-9) / 1e6).toFixed(0)} M instructions/s`,

@@ -279,6 +279,18 @@ function stackUsageFiles(output: string, sources: string[]): string[] {
  * Skipped when the stored hash of flags, toolchain, sources, linker script, include-directory
  * headers and every header the last build read still matches. Throws CompileError on failure.
  */
+/** The linker script and the other *.ld files beside it, which it may INCLUDE. */
+function linkerScripts(script: string | undefined): string[] {
+  if (!script) return [];
+  const dir = dirname(script);
+  const others = readdirSync(dir)
+    .filter((f) => f.endsWith('.ld'))
+    .map((f) => join(dir, f))
+    .filter((f) => f !== script)
+    .sort();
+  return [script, ...others];
+}
+
 export function compileFirmware(opts: CompileOptions): CompileResult {
   const tc = opts.toolchain ?? requireToolchain();
   const cwd = process.cwd();
@@ -301,10 +313,11 @@ export function compileFirmware(opts: CompileOptions): CompileResult {
     ...(opts.cflags ?? []),
     ...(opts.specs ?? []).map((s) => `--specs=${s}`),
     ...sources,
-    ...(linkerScript ? ['-T', linkerScript] : []),
+    // -L: a linker script may INCLUDE its neighbours (firmware/board/sections.ld).
+    ...(linkerScript ? ['-T', linkerScript, `-Wl,-L,${dirname(linkerScript)}`] : []),
     ...(opts.ldflags ?? []),
   ];
-  const fixedInputs = [...sources, ...(linkerScript ? [linkerScript] : []), ...headersIn(includeDirs)];
+  const fixedInputs = [...sources, ...linkerScripts(linkerScript), ...headersIn(includeDirs)];
 
   const previous = readStamp(stampPath);
   if (!opts.force && previous && existsSync(elf) && existsSync(map)) {

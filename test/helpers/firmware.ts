@@ -30,6 +30,7 @@ export const TEST_FIRMWARES = [
   'stack-depth',
   'itm-dwt',
   'idle',
+  'peripherals',
 ] as const;
 
 /** Firmwares that bring their own vector table and link without newlib or our start-up (so does every NAME.S). */
@@ -45,15 +46,17 @@ export interface TestFirmwareOptions {
   variant?: string;
   /** Build even when the inputs are unchanged. */
   force?: boolean;
+  /** Linker script (default firmware/board/m4-256k.ld). */
+  linkerScript?: string;
 }
 
 /** Builds test/firmware/NAME.c with the details (map, .su files, skipped) of the build. */
 export function buildTestFirmwareDetailed(name: string, opts: TestFirmwareOptions = {}): CompileResult {
-  const custom = opts.defines !== undefined || opts.cflags !== undefined;
+  const custom = opts.defines !== undefined || opts.cflags !== undefined || opts.linkerScript !== undefined;
   const suffix = custom
     ? '-' +
       createHash('sha256')
-        .update(JSON.stringify([opts.defines ?? {}, opts.cflags ?? []]))
+        .update(JSON.stringify([opts.defines ?? {}, opts.cflags ?? [], opts.linkerScript ?? '']))
         .digest('hex')
         .slice(0, 8)
     : '';
@@ -62,7 +65,7 @@ export function buildTestFirmwareDetailed(name: string, opts: TestFirmwareOption
   const source = existsSync(assembly) ? assembly : join(FIRMWARE_DIR, `${name}.c`);
   const common = {
     output,
-    linkerScript: LINKER_SCRIPT,
+    linkerScript: opts.linkerScript ?? LINKER_SCRIPT,
     defines: opts.defines,
     cflags: ['-Wall', '-Wextra', ...(opts.cflags ?? [])],
     force: opts.force,
