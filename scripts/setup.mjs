@@ -39,7 +39,28 @@ if (!ok('g++', ['--version'])) missing.push('g++');
 if (!ok('make', ['--version'])) missing.push('make');
 if (!ok('python3', ['--version'])) missing.push('python3');
 
-if (missing.length === 0) process.exit(0);
+if (missing.length === 0) {
+  ensureNodeModules();
+  process.exit(0);
+}
+
+/**
+ * `npm test` and `npm run demo` on a fresh clone: install the npm dependencies and build the native
+ * addon (npm ci) when that has not happened yet. Not during npm's own install (preinstall).
+ */
+function ensureNodeModules() {
+  if (process.env.npm_lifecycle_event === 'preinstall') return;
+  const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
+  const installed = existsSync(join(root, 'node_modules', '.package-lock.json'));
+  const addon = existsSync(join(root, 'build', 'Release', 'm4sim_native.node'));
+  if (installed && addon) return;
+  console.error('m4sim: installing npm dependencies and building the native addon (npm ci)');
+  const r = spawnSync('npm', ['ci'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error('m4sim: npm ci failed');
+    process.exit(1);
+  }
+}
 
 const packages = [...new Set(missing)];
 const command = `apt-get install -y ${packages.join(' ')}`;
@@ -57,3 +78,4 @@ try {
   console.error(`m4sim: apt-get failed; run: apt-get update && ${command}`);
   process.exit(1);
 }
+ensureNodeModules();
