@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { loadBoard } from '../emulator/board.js';
 import { loadElf, runFirmware } from '../emulator/machine.js';
@@ -86,7 +87,8 @@ export function registerSimulate(program: Command, setStatus: (code: number) => 
         maxInstructions: positiveInt(opts.maxInstructions, '--max-instructions'),
         timeoutMs: duration(opts.timeout),
         exact: opts.exact,
-        cmdline: firmware,
+        // argv[0] is the file name only: the same firmware does the same work wherever it lives.
+        cmdline: basename(firmware),
         stdout: opts.json
           ? (b) => {
               capture(b);

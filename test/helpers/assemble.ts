@@ -1,33 +1,22 @@
 // Assembles hand-written Thumb-2 snippets with the real GNU assembler, for tests that need exact encodings.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { disasm, type Insn } from '../../src/emulator/native.js';
-
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { findToolchain, siblingTool } from '../../src/toolchain/toolchain.js';
 
 /** Flags matching an STM32F4-class part: Cortex-M4 with the single-precision FPU, hard-float ABI. */
 export const AS_FLAGS = ['-mcpu=cortex-m4', '-mthumb', '-mfpu=fpv4-sp-d16', '-mfloat-abi=hard'];
 
-function findTool(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), join(REPO, 'xpacks', '.bin')];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    if (existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
-
 let tools: { as: string; objcopy: string } | null | undefined;
 
-/** Paths of arm-none-eabi-as and arm-none-eabi-objcopy, or null when either is missing. */
+/** Paths of arm-none-eabi-as and arm-none-eabi-objcopy beside the gcc m4sim uses, or null. */
 export function armTools(): { as: string; objcopy: string } | null {
   if (tools === undefined) {
-    const as = findTool('arm-none-eabi-as');
-    const objcopy = findTool('arm-none-eabi-objcopy');
+    const tc = findToolchain();
+    const as = tc ? siblingTool(tc.gcc, 'as') : null;
+    const objcopy = tc ? siblingTool(tc.gcc, 'objcopy') : null;
     tools = as && objcopy ? { as, objcopy } : null;
   }
   return tools;
@@ -37,7 +26,7 @@ export function armTools(): { as: string; objcopy: string } | null {
 export function armToolsMissingReason(): string | undefined {
   return armTools()
     ? undefined
-    : 'arm-none-eabi-as/arm-none-eabi-objcopy not found on PATH or in xpacks/.bin';
+    : 'arm-none-eabi-as/objcopy not found ($ARM_NONE_EABI_GCC, PATH, xpacks/.bin, /usr/bin)';
 }
 
 /**

@@ -1,7 +1,6 @@
-// Locates the arm-none-eabi toolchain for tests that build small firmware images.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+// The toolchain m4sim itself uses (src/toolchain), shaped for tests that run binutils directly.
+import { execFileSync } from 'node:child_process';
+import { findToolchain as findM4simToolchain, siblingTool } from '../../src/toolchain/toolchain.js';
 
 export interface Toolchain {
   gcc: string;
@@ -9,21 +8,14 @@ export interface Toolchain {
   tool(name: string): string;
 }
 
-function works(cmd: string): boolean {
-  return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
-}
-
 /** The toolchain, or a reason it is unavailable (for skip messages). */
 export function findToolchain(): Toolchain | string {
-  const candidates = [
-    process.env.ARM_NONE_EABI_GCC,
-    join(process.cwd(), 'xpacks', '.bin', 'arm-none-eabi-gcc'),
-    'arm-none-eabi-gcc',
-  ].filter((c): c is string => !!c && (c === 'arm-none-eabi-gcc' || existsSync(c)));
-  const gcc = candidates.find(works);
-  if (!gcc) return 'arm-none-eabi-gcc not found (set ARM_NONE_EABI_GCC or install gcc-arm-none-eabi)';
-  const prefix = gcc.replace(/gcc$/, '');
-  return { gcc, tool: (name) => `${prefix}${name}` };
+  const tc = findM4simToolchain();
+  if (!tc) return 'arm-none-eabi-gcc not found (set ARM_NONE_EABI_GCC or install gcc-arm-none-eabi)';
+  return {
+    gcc: tc.gcc,
+    tool: (name) => siblingTool(tc.gcc, name) ?? `arm-none-eabi-${name}`,
+  };
 }
 
 /** Runs a tool and returns its stdout; throws with its stderr on failure. */
