@@ -91,6 +91,8 @@ export interface RunOptions {
   profile?: boolean;
   /** Bytes to write into RAM after loading and before reset (e.g. an input frame at a symbol). */
   preload?: { address: number; bytes: Uint8Array }[];
+  /** Memory to read back after the run (e.g. results at a symbol), returned in `collected`. */
+  collect?: { name: string; address: number; length: number }[];
 }
 
 export interface SramReport {
@@ -137,6 +139,8 @@ export interface RunResult {
   ppbUnmodeled: string[];
   /** Registers in the board's unmodeled peripheral ranges the firmware read or wrote. */
   peripherals: { address: number; reads: number; writes: number }[];
+  /** The `collect` ranges as they were when the run ended. */
+  collected: Record<string, Uint8Array>;
   /** Translated blocks, for profiles: address, size, executions, taken final branches. */
   blocks: { address: number; size: number; execs: number; taken: number }[];
   symbols: SymbolTable;
@@ -426,6 +430,9 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       taken: raw.taken[i]!,
     }));
     semihosting.close();
+    const collected: Record<string, Uint8Array> = {};
+    for (const c of options.collect ?? [])
+      collected[c.name] = new Uint8Array(uc.mem_read(c.address, c.length));
     return {
       exit,
       instructions: counters.instructions,
@@ -444,6 +451,7 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
         .sort((a, b) => a[0] - b[0])
         .map(([address, n]) => ({ address, ...n })),
       blocks,
+      collected,
       symbols,
       wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,
     };
