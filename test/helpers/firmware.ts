@@ -31,6 +31,7 @@ export const TEST_FIRMWARES = [
   'itm-dwt',
   'idle',
   'peripherals',
+  'kernel-echo',
 ] as const;
 
 /** Firmwares that bring their own vector table and link without newlib or our start-up (so does every NAME.S). */
