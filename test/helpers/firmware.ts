@@ -1,7 +1,7 @@
 // Builds the test firmwares in test/firmware/ into test/firmware/build/ (skipped when unchanged).
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import {
   compileFirmware,
   findToolchain,
@@ -49,19 +49,37 @@ export interface TestFirmwareOptions {
   force?: boolean;
   /** Linker script (default firmware/board/m4-256k.ld). */
   linkerScript?: string;
+  /** More C sources to compile in (e.g. firmware/kernels/*.c), absolute or relative to the project. */
+  sources?: string[];
+  /** Include directories (firmware/kernels is always one). */
+  includeDirs?: string[];
 }
+
+/** The detector's C kernels, shared by the firmware and the kernel tests. */
+export const KERNELS_DIR = join(projectRoot(), 'firmware', 'kernels');
 
 /** Builds test/firmware/NAME.c with the details (map, .su files, skipped) of the build. */
 export function buildTestFirmwareDetailed(name: string, opts: TestFirmwareOptions = {}): CompileResult {
-  const custom = opts.defines !== undefined || opts.cflags !== undefined || opts.linkerScript !== undefined;
+  const custom =
+    opts.defines !== undefined ||
+    opts.cflags !== undefined ||
+    opts.linkerScript !== undefined ||
+    opts.sources !== undefined;
   const suffix = custom
     ? '-' +
       createHash('sha256')
-        .update(JSON.stringify([opts.defines ?? {}, opts.cflags ?? [], opts.linkerScript ?? '']))
+        .update(
+          JSON.stringify([
+            opts.defines ?? {},
+            opts.cflags ?? [],
+            opts.linkerScript ?? '',
+            opts.sources ?? [],
+          ]),
+        )
         .digest('hex')
         .slice(0, 8)
     : '';
-  const output = join(FIRMWARE_BUILD_DIR, `${opts.variant ?? name + suffix}.elf`);
+  const output = join(FIRMWARE_BUILD_DIR, `${opts.variant ?? name.replace(/\//g, '-') + suffix}.elf`);
   const assembly = join(FIRMWARE_DIR, `${name}.S`);
   const source = existsSync(assembly) ? assembly : join(FIRMWARE_DIR, `${name}.c`);
   const common = {
@@ -70,11 +88,17 @@ export function buildTestFirmwareDetailed(name: string, opts: TestFirmwareOption
     defines: opts.defines,
     cflags: ['-Wall', '-Wextra', ...(opts.cflags ?? [])],
     force: opts.force,
+    includeDirs: [KERNELS_DIR, ...(opts.includeDirs ?? [])],
   };
+  const extra = (opts.sources ?? []).map((f) => (isAbsolute(f) ? f : join(projectRoot(), f)));
   if (BARE.has(name) || source === assembly) {
-    return compileFirmware({ ...common, sources: [source], ldflags: ['-nostdlib', '-nostartfiles'] });
+    return compileFirmware({
+      ...common,
+      sources: [source, ...extra],
+      ldflags: ['-nostdlib', '-nostartfiles'],
+    });
   }
-  return compileFirmware({ ...common, sources: [source, STARTUP], specs: ['rdimon.specs'] });
+  return compileFirmware({ ...common, sources: [source, ...extra, STARTUP], specs: ['rdimon.specs'] });
 }
 
 /** Builds test/firmware/NAME.c and returns the ELF path. */
