@@ -1,0 +1,42 @@
+/*
+ * RNNPool on one patch, EdgeML DIV semantics: mirrors q15_rnnpool_block and q7xq15_q15_rnnpool_block
+ * of c_reference/src/quantized_rnnpool.c (our own code). TS twin: src/reference/rnnpool.ts.
+ *
+ * The patch is patchDim x patchDim pixels of inputDims channels (HWC) inside an image whose rows are
+ * `stride` pixels apart: pixel (r, c) is at patch[(stride r + c) inputDims].
+ *   1. RNN1 sweeps each row (patchDim steps) from a zero state -> patchDim row summaries;
+ *      they are multiplied by ShL1 (wrapping) and divided by ShR1.
+ *   2. RNN2 forward and backward over the row summaries -> output[0 .. 2 h2).
+ *   3. RNN1 sweeps each column -> column summaries, rescaled as in 1.
+ *   4. RNN2 forward and backward over them -> output[2 h2 .. 4 h2).
+ *   5. The 4 h2 outputs are multiplied by ShL2 and divided by ShR2.
+ * Caller-owned memory: output 4 hiddenDims2 Q15, buffer hiddenDims1 patchDim Q15 (256 bytes for the
+ * M4 model), plus the RNNs' own buffers. Stack: a few words.
+ */
+#ifndef M4SIM_RNNPOOL_H
+#define M4SIM_RNNPOOL_H
+
+#include "fastgrnn.h"
+
+/* The RNN signatures of q15_fastgrnn and q7xq15_q15_fastgrnn. */
+typedef int (*q15_rnn_t)(Q15_T *const, ITER_T, const Q15_T *const, ITER_T, ITER_T, const void *, void *,
+                         const void *, int, int);
+typedef int (*q7xq15_q15_rnn_t)(Q15_T *const, ITER_T, const Q7_T *const, ITER_T, ITER_T, const void *,
+                                void *, const void *, int, int);
+
+/* quantized_rnnpool.c: q15_rnnpool_block (Q15 patch). Returns 0. */
+int q15_rnnpool_block(const Q15_T *const patch, ITER_T inputDims, ITER_T patchDim, ITER_T stride,
+                      q15_rnn_t rnn1, ITER_T hiddenDims1, const void *rnn1_params, void *rnn1_buffers,
+                      const void *rnn1_scales, q15_rnn_t rnn2, ITER_T hiddenDims2, const void *rnn2_params,
+                      void *rnn2_buffers, const void *rnn2_scales, Q15_T *const output, Q15_T *const buffer,
+                      SCALE_T ShR1, SCALE_T ShL1, SCALE_T ShR2, SCALE_T ShL2);
+
+/* quantized_rnnpool.c: q7xq15_q15_rnnpool_block (Q7 patch, as in the M4 face pipeline). Returns 0. */
+int q7xq15_q15_rnnpool_block(const Q7_T *const patch, ITER_T inputDims, ITER_T patchDim, ITER_T stride,
+                             q7xq15_q15_rnn_t rnn1, ITER_T hiddenDims1, const void *rnn1_params,
+                             void *rnn1_buffers, const void *rnn1_scales, q15_rnn_t rnn2,
+                             ITER_T hiddenDims2, const void *rnn2_params, void *rnn2_buffers,
+                             const void *rnn2_scales, Q15_T *const output, Q15_T *const buffer,
+                             SCALE_T ShR1, SCALE_T ShL1, SCALE_T ShR2, SCALE_T ShL2);
+
+#endif

@@ -1,0 +1,188 @@
+// Import of EdgeML's trained, quantized RNNPool face models from the JSON form of their SeeDot C headers
+// (`{ model, files: { "<header>.h": { defines, arrays, scalars, structs, buffers, variants } } }`):
+// keeps arrays, defines, scalars, structs and buffers as they are, merges the DIV build's scales in and
+// renames the FastGRNN scale fields to the names EdgeML's kernels use now.
+import {
+  architectureHeads,
+  evalShapeExpr,
+  MODEL_FORMAT,
+  MODEL_VERSION,
+  ModelError,
+  parseModel,
+  type ArrayCType,
+  type ArraySpec,
+  type Architecture,
+  type BufferSpec,
+  type HeaderSpec,
+  type Model,
+  type ScalarCType,
+  type ScalarSpec,
+  type StructCType,
+  type StructField,
+  type StructSpec,
+} from './format.js';
+
+/** Old (SeeDot header) → current EdgeML names of Q15_FastGRNN_Scales fields. */
+export const FASTGRNN_SCALE_RENAMES: Readonly<Record<string, string>> = {
+  W: 'w',
+  U: 'u',
+  Bg: 'bg',
+  Bh: 'bh',
+  H1W: 'mVWOut',
+  H1U: 'mVUOut',
+};
+/** Old fields no kernel reads any more; dropped on import. */
+export const FASTGRNN_SCALE_DROPPED: readonly string[] = ['H2W', 'H2U'];
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Which architecture a set of EdgeML headers describes. */
+export function detectArchitecture(headers: string[], name = 'model'): Architecture {
+  const has = (h: string): boolean => headers.includes(h);
+  const count = (prefix: string): number => {
+    let n = 0;
+    while (has(`${prefix}${n + 1}.h`)) n++;
+    return n;
+  };
+  const mbconvs = count('mbconv');
+  const detections = count('detection');
+  const base = ['conv2D.h', 'rnn1.h', 'rnn2.h'].filter((h) => !has(h));
+  if (base.length > 0) throw new ModelError(`${name}: files: missing header ${base.join(', ')}`);
+  if (mbconvs === 14 && detections === 4) return 'rnnpool-face-qvga';
+  if (mbconvs === 4 && detections === 4) return 'rnnpool-face-m4';
+  if (mbconvs === 4 && detections === 3) return 'rnnpool-face-fast';
+  throw new ModelError(
+    `${name}: files: ${mbconvs} mbconv and ${detections} detection headers match no known architecture ` +
+      '(14+4 face-qvga, 4+4 face-m4, 4+3 face-fast)',
+  );
+}
+
+/** Converts one EdgeML model object (the shared JSON format) to an m4sim model, validated. */
+export function importEdgeML(json: unknown, name: string): Model {
+  const fail = (where: string, msg: string): never => {
+    throw new ModelError(`${name}: ${where}: ${msg}`);
+  };
+  if (!isObject(json)) return fail('(top level)', 'not a JSON object');
+  if (!isObject(json.files)) return fail('files', 'missing files object');
+  const src = json.files;
+  const arch = detectArchitecture(Object.keys(src), name);
+
+  const defines = new Map<string, number>();
+  const files: Record<string, HeaderSpec> = {};
+  const renamed: string[] = [];
+  for (const [header, raw] of Object.entries(src)) {
+    const at = (f: string): string => `${header}: ${f}`;
+    if (!isObject(raw)) return fail(header, 'not an object');
+    const out: HeaderSpec = { defines: {}, arrays: {}, scalars: {}, structs: {}, buffers: {} };
+    for (const [d, v] of Object.entries((raw.defines as Json | undefined) ?? {})) {
+      if (typeof v !== 'number') fail(at(`defines.${d}`), `not a number: ${JSON.stringify(v)}`);
+      out.defines[d] = v as number;
+      defines.set(d, v as number);
+    }
+    for (const [a, spec] of Object.entries((raw.arrays as Json | undefined) ?? {})) {
+      const f = at(`arrays.${a}`);
+      if (!isObject(spec)) return fail(f, 'not an object');
+      if (!Array.isArray(spec.values)) return fail(f, 'missing values');
+      const values = spec.values as number[];
+      if (typeof spec.length === 'number' && spec.length !== values.length) {
+        fail(f, `length says ${spec.length}, ${values.length} values given`);
+      }
+      let shape = [values.length];
+      let shapeExpr: string | undefined;
+      if (typeof spec.shape_expr === 'string') {
+        shapeExpr = spec.shape_expr;
+        const factors = shapeExpr.split('*').map((t) => t.trim());
+        shape = factors.map((t) => (/^\d+$/.test(t) ? Number(t) : (defines.get(t) ?? NaN)));
+        const n = evalShapeExpr(shapeExpr, (d) => defines.get(d));
+        if (typeof n === 'string') fail(f, `shape_expr "${shapeExpr}": ${n}`);
+        if (n !== values.length) fail(f, `shape_expr "${shapeExpr}" = ${n}, ${values.length} values given`);
+      }
+      const arr: ArraySpec = { ctype: spec.ctype as ArrayCType, shape, values: [...values] };
+      if (shapeExpr !== undefined) arr.shapeExpr = shapeExpr;
+      out.arrays[a] = arr;
+    }
+    for (const [s, spec] of Object.entries((raw.scalars as Json | undefined) ?? {})) {
+      out.scalars[s] = scalarOf(spec, at(`scalars.${s}`), fail);
+    }
+    for (const [s, spec] of Object.entries((raw.structs as Json | undefined) ?? {})) {
+      out.structs[s] = structOf(spec, at(`structs.${s}`), fail);
+    }
+    for (const [b, spec] of Object.entries((raw.buffers as Json | undefined) ?? {})) {
+      if (!isObject(spec)) return fail(at(`buffers.${b}`), 'not an object');
+      out.buffers[b] = { ctype: spec.ctype, length: spec.length } as BufferSpec;
+    }
+
+    // The DIV build's scales.
+    const variants = raw.variants;
+    const div = isObject(variants) ? variants.DIV : undefined;
+    if (!isObject(div)) return fail(at('variants.DIV'), 'missing (the DIV scales are required)');
+    for (const [s, spec] of Object.entries((div.scalars as Json | undefined) ?? {})) {
+      if (s in out.scalars) fail(at(`variants.DIV.scalars.${s}`), 'also declared in scalars');
+      out.scalars[s] = scalarOf(spec, at(`variants.DIV.scalars.${s}`), fail);
+    }
+    for (const [s, spec] of Object.entries((div.structs as Json | undefined) ?? {})) {
+      const f = at(`variants.DIV.structs.${s}`);
+      if (s in out.structs) fail(f, 'also declared in structs');
+      const st = structOf(spec, f, fail);
+      if (st.ctype === 'Q15_FastGRNN_Scales') {
+        const fields: Record<string, StructField> = {};
+        for (const [k, v] of Object.entries(st.fields)) {
+          if (FASTGRNN_SCALE_DROPPED.includes(k)) continue;
+          const nk = FASTGRNN_SCALE_RENAMES[k] ?? k;
+          if (nk !== k) renamed.push(`${s}.${k}→${nk}`);
+          if (nk in fields) fail(`${f}.${k}`, `duplicate of ${nk}`);
+          fields[nk] = v;
+        }
+        st.fields = fields;
+      }
+      out.structs[s] = st;
+    }
+    files[header] = out;
+  }
+
+  const { heads, outputs } = architectureHeads(arch, (d) => defines.get(d));
+  const model: Model = {
+    format: MODEL_FORMAT,
+    version: MODEL_VERSION,
+    name: typeof json.model === 'string' ? json.model : name,
+    architecture: arch,
+    semantics: 'DIV',
+    input: { width: 320, height: 240, channels: 1 },
+    heads,
+    outputs,
+    provenance: {
+      source: 'microsoft/EdgeML SeeDot-generated C headers (JSON form), DIV build',
+      importedFrom: name,
+      edgemlModel: json.model ?? null,
+      scaleFieldRenames: FASTGRNN_SCALE_RENAMES,
+      droppedScaleFields: FASTGRNN_SCALE_DROPPED,
+      ...(arch === 'rnnpool-face-qvga'
+        ? { note: "EdgeML's face-2 pipeline writes H4 conf as a Q7 value << 7; not expressed in heads" }
+        : {}),
+      ...(arch === 'rnnpool-face-fast' ? { note: 'anchor sizes of face-fast heads are assumed' } : {}),
+    },
+    files,
+  };
+  return parseModel(model, name);
+}
+
+function scalarOf(spec: unknown, where: string, fail: (w: string, m: string) => never): ScalarSpec {
+  if (!isObject(spec) || typeof spec.ctype !== 'string' || typeof spec.value !== 'number') {
+    return fail(where, 'expected {ctype, value}');
+  }
+  return { ctype: spec.ctype as ScalarCType, value: spec.value };
+}
+
+function structOf(spec: unknown, where: string, fail: (w: string, m: string) => never): StructSpec {
+  if (!isObject(spec) || typeof spec.ctype !== 'string' || !isObject(spec.fields)) {
+    return fail(where, 'expected {ctype, fields}');
+  }
+  const fields: Record<string, StructField> = {};
+  for (const [k, v] of Object.entries(spec.fields)) {
+    if (v === null || typeof v === 'number') fields[k] = v;
+    else if (isObject(v) && typeof v.ref === 'string') fields[k] = { ref: v.ref };
+    else fail(`${where}.${k}`, `unsupported field value ${JSON.stringify(v)}`);
+  }
+  return { ctype: spec.ctype as StructCType, fields };
+}
