@@ -1,0 +1,137 @@
+// Runs the detector firmware on one frame: writes the frame and the control block before reset,
+// runs it in the emulator, and reads back the raw head outputs, the boxes, and per-layer checksums
+// and cycles (from the ITM layer markers).
+import { readFileSync } from 'node:fs';
+import type { Board } from '../emulator/board.js';
+import { loadElf, runFirmware, type RunResult } from '../emulator/machine.js';
+import type { Box } from '../reference/postprocess.js';
+import {
+  controlBlock,
+  LAYER_NAMES,
+  OUTPUT_BYTES,
+  OUTPUT_MAGIC,
+  parseOutputBlock,
+  type DetectorOutputBlock,
+} from './abi.js';
+
+export const FRAME_BYTES = 320 * 240;
+
+export interface LayerRun {
+  id: number;
+  name: string;
+  checksum: number;
+  /** Modeled cycles from the layer's begin marker to its end marker. */
+  cycles: number;
+  /** The layer's output as it was when the run ended (valid for the last layer run, or when not overwritten). */
+  tensorAddress: number;
+  tensorBytes: number;
+}
+
+export interface DetectorRun {
+  result: RunResult;
+  block: DetectorOutputBlock;
+  /** 18000 raw head outputs, or empty when the run stopped before them. */
+  outputs: Int16Array;
+  boxes: Box[];
+  layers: LayerRun[];
+  /** The arena as the run left it (for reading a stopped layer's tensor). */
+  arena: Uint8Array;
+  arenaAddress: number;
+  output: string;
+}
+
+export interface DetectorRunOptions {
+  board: Board;
+  thresholdQ15?: number;
+  maxBoxes?: number;
+  /** Stop after this layer id; its tensor stays in the arena. */
+  stopAfter?: number;
+  exact?: boolean;
+  clockHz?: number;
+  stdout?: (b: Uint8Array) => void;
+}
+
+export function runDetector(elfPath: string, frame: Int8Array, opts: DetectorRunOptions): DetectorRun {
+  const elf = loadElf(readFileSync(elfPath), elfPath);
+  const sym = (name: string) => {
+    const s = elf.symbol(name);
+    if (!s) throw new Error(`${elfPath}: not a detector firmware (no ${name} symbol)`);
+    return s;
+  };
+  const input = sym('m4sim_input');
+  const control = sym('m4sim_control');
+  const outSym = sym('m4sim_output');
+  if (frame.length !== FRAME_BYTES)
+    throw new Error(`frame must be ${FRAME_BYTES} bytes, got ${frame.length}`);
+  const text: Buffer[] = [];
+  const result = runFirmware(elf, {
+    board: opts.board,
+    clockHz: opts.clockHz,
+    exact: opts.exact,
+    stdout: (b) => {
+      text.push(Buffer.from(b));
+      opts.stdout?.(b);
+    },
+    stderr: (b) => text.push(Buffer.from(b)),
+    preload: [
+      { address: input.value, bytes: new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength) },
+      {
+        address: control.value,
+        bytes: controlBlock(opts.stopAfter ?? 0, opts.thresholdQ15 ?? 16384, opts.maxBoxes ?? 750),
+      },
+    ],
+    collect: [
+      { name: 'arena', address: input.value, length: input.size },
+      { name: 'output', address: outSym.value, length: OUTPUT_BYTES },
+    ],
+  });
+  const arena = result.collected.arena!;
+  const block = parseOutputBlock(result.collected.output!);
+  const slice = (address: number, bytes: number) => {
+    const start = address - input.value;
+    if (address === 0 || start < 0 || start + bytes > arena.length) return new Uint8Array(0);
+    return arena.slice(start, start + bytes);
+  };
+  let outputs = new Int16Array(0);
+  let boxes: Box[] = [];
+  if (block.magic === OUTPUT_MAGIC && block.rawCount > 0) {
+    const raw = slice(block.rawAddress, block.rawCount * 2);
+    outputs = new Int16Array(raw.buffer, raw.byteOffset, raw.byteLength / 2);
+    const b = slice(block.boxAddress, block.boxCount * 12);
+    const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    boxes = Array.from({ length: block.boxCount }, (_, i) => ({
+      x1: v.getInt16(12 * i, true),
+      y1: v.getInt16(12 * i + 2, true),
+      x2: v.getInt16(12 * i + 4, true),
+      y2: v.getInt16(12 * i + 6, true),
+      score: v.getUint16(12 * i + 8, true),
+      prior: v.getUint16(12 * i + 10, true),
+    }));
+  }
+  const begins = new Map<number, number>();
+  const layers: LayerRun[] = [];
+  for (const e of result.itm) {
+    if (e.port === 1) begins.set(e.value, e.cycles);
+    if (e.port === 2) {
+      const id = e.value;
+      layers.push({
+        id,
+        name: LAYER_NAMES[id - 1] ?? `layer${id}`,
+        checksum: block.checksums[id - 1] ?? 0,
+        cycles: e.cycles - (begins.get(id) ?? e.cycles),
+        tensorAddress: block.tensorAddress[id - 1] ?? 0,
+        tensorBytes: block.tensorBytes[id - 1] ?? 0,
+      });
+    }
+  }
+  return {
+    result,
+    block,
+    outputs,
+    boxes,
+    layers,
+    arena,
+    arenaAddress: input.value,
+    output: Buffer.concat(text).toString('utf8'),
+  };
+}
