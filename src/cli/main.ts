@@ -1,8 +1,12 @@
 // m4sim command line: thin wrappers over the library; every error becomes one line and an exit status.
 import { Command, CommanderError } from 'commander';
 import { ElfError } from '../elf/elf.js';
+import { ImageError } from '../image/index.js';
+import { ModelError } from '../model/index.js';
 import { UsageError } from '../util/units.js';
 import { registerDoctor } from './doctor.js';
+import { registerModel } from './model.js';
+import { registerReference } from './reference.js';
 import { registerSimulate } from './simulate.js';
 
 /** Exit statuses of m4sim itself (sysexits.h); the firmware's own status passes through unchanged. */
@@ -20,6 +24,8 @@ export async function main(argv: string[]): Promise<number> {
   };
   registerSimulate(program, setStatus);
   registerDoctor(program, setStatus);
+  registerReference(program, setStatus);
+  registerModel(program, setStatus);
   try {
     await program.parseAsync(argv);
   } catch (e) {
@@ -35,7 +41,7 @@ export function reportError(e: unknown): number {
   const message = e instanceof Error ? e.message : String(e);
   process.stderr.write(`m4sim: ${message.split('\n')[0]}\n`);
   if (e instanceof UsageError) return CLI_STATUS.usage;
-  if (e instanceof ElfError) return CLI_STATUS.badInput;
+  if (e instanceof ElfError || e instanceof ImageError || e instanceof ModelError) return CLI_STATUS.badInput;
   const code = (e as { code?: string }).code;
   if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') return CLI_STATUS.noInput;
   if ((e as { unavailable?: boolean }).unavailable) return CLI_STATUS.unavailable;

@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { loadBoard } from '../emulator/board.js';
+import { detect } from '../detector/detect.js';
+import { referenceRunner } from '../detector/reference.js';
+import { loadBoard, type Board } from '../emulator/board.js';
+import { detectionJson, formatDetection } from '../report/detector.js';
 import { loadElf, runFirmware } from '../emulator/machine.js';
 import { toJson } from '../report/json.js';
 import { formatSummary } from '../report/text.js';
@@ -11,6 +14,12 @@ import { parseClock, UsageError } from '../util/units.js';
 export const DEFAULT_MAX_INSTRUCTIONS = 20e9;
 
 interface SimulateOptions {
+  image?: string;
+  frame?: string;
+  model?: string;
+  threshold: string;
+  outputs?: string;
+  reference: boolean;
   board: string;
   ram?: string;
   flash?: string;
@@ -45,7 +54,19 @@ export function registerSimulate(program: Command, setStatus: (code: number) => 
   program
     .command('simulate')
     .description('run a Cortex-M4 ELF and report instructions, modeled cycles, SRAM and flash')
-    .argument('<firmware>', 'ELF executable (32-bit ARM, with a Cortex-M vector table)')
+    .argument(
+      '[firmware]',
+      'ELF executable (32-bit ARM, with a Cortex-M vector table); none: the face detector',
+    )
+    .option(
+      '--image <file>',
+      'detector: a PNG, JPEG or PGM photo (default: the astronaut in scenarios/images)',
+    )
+    .option('--frame <file>', 'detector: an already-quantized 320x240 int8 frame (76,800 bytes, row-major)')
+    .option('--model <file>', 'detector: a model file (default: models/face-m4-synthetic.model.json)')
+    .option('--threshold <score>', 'detector: keep boxes scoring above this (0..1)', '0.5')
+    .option('--outputs <file>', 'detector: write the firmware’s raw head outputs as little-endian int16')
+    .option('--no-reference', 'detector: skip the TypeScript reference comparison')
     .option('--board <name>', 'board: a name from boards/ or a path to a board JSON file', 'm4-256k')
     .option('--ram <size>', 'override the main SRAM size, e.g. 256K')
     .option('--flash <size>', 'override the flash size, e.g. 1M')
@@ -61,13 +82,19 @@ export function registerSimulate(program: Command, setStatus: (code: number) => 
     .option('--timeout <duration>', 'stop runaway firmware after this much wall-clock time, e.g. 30s')
     .option('--exact', 'exact SRAM mode: per-instruction stack tracking and a RAM write hook (slower)')
     .option('--stdin', 'give the firmware this process’s standard input (SYS_READ from :tt)')
-    .action((firmware: string, opts: SimulateOptions) => {
+    .action((firmware: string | undefined, opts: SimulateOptions) => {
       const board = loadBoard(opts.board, {
         ram: opts.ram,
         flash: opts.flash,
         flashWaitStates: positiveInt(opts.flashWs, '--flash-ws'),
       });
       const clockHz = opts.clock ? parseClock(opts.clock) : undefined;
+      if (firmware === undefined || opts.image || opts.frame || opts.model) {
+        if (firmware !== undefined)
+          throw new UsageError('give either a firmware ELF or --image/--frame/--model, not both');
+        setStatus(simulateDetector(opts, board, clockHz));
+        return;
+      }
       const bytes = readFileSync(firmware);
       const elf = loadElf(bytes, firmware);
       const captured: Buffer[] = [];
@@ -118,4 +145,40 @@ export function registerSimulate(program: Command, setStatus: (code: number) => 
       }
       setStatus(result.exit.code);
     });
+}
+
+function thresholdQ15(text: string): number {
+  const v = Number(text);
+  if (!(v >= 0 && v < 1)) throw new UsageError(`--threshold: expected a score in [0, 1), got "${text}"`);
+  return Math.round(v * 32768);
+}
+
+function simulateDetector(opts: SimulateOptions, board: Board, clockHz: number | undefined): number {
+  const report = detect({
+    board,
+    clockHz,
+    modelPath: opts.model,
+    image: opts.image,
+    frame: opts.frame,
+    thresholdQ15: thresholdQ15(opts.threshold),
+    exact: opts.exact,
+    reference: opts.reference ? referenceRunner : undefined,
+  });
+  if (opts.outputs) {
+    const o = report.run.outputs;
+    writeFileSync(opts.outputs, new Uint8Array(o.buffer, o.byteOffset, o.byteLength));
+  }
+  const r = report.run.result;
+  if (opts.json) {
+    const json = { ...toJson(r, 'detector', report.run.output), detector: detectionJson(report) };
+    process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+  } else {
+    process.stderr.write(formatDetection(report));
+  }
+  if (r.exit.reason !== 'exit') {
+    if (!opts.json)
+      process.stderr.write(`m4sim: detector firmware ended: ${r.exit.reason}: ${r.exit.message}\n`);
+    return r.exit.code;
+  }
+  return report.match === false ? 1 : r.exit.code;
 }

@@ -3,18 +3,16 @@
 // model, the sources or the flags change (compileFirmware hashes its inputs).
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { generateHeaders, loadModel, type Model } from '../model/index.js';
+import { FACE_M4_DEFAULT_OUTPUT_SHIFT } from '../reference/face-m4.js';
 import { compileFirmware } from '../toolchain/toolchain.js';
 import { projectRoot } from '../util/paths.js';
 
 export const DEFAULT_MODEL = 'models/face-m4-synthetic.model.json';
 
-/**
- * Real value of a head's raw conf / loc output = q / 2^shift. Used when the model file does not say
- * (the synthetic model's outputs are calibrated to this); same default as src/reference/face-m4.ts.
- */
-export const DEFAULT_OUTPUT_SHIFT = 8;
+/** Real value of a head's raw output = q / 2^shift when the model does not say: the reference's default. */
+export const DEFAULT_OUTPUT_SHIFT = FACE_M4_DEFAULT_OUTPUT_SHIFT;
 
 export interface DetectorBuild {
   elf: string;
@@ -32,10 +30,15 @@ export function headShifts(model: Model): { conf: number; loc: number }[] {
   });
 }
 
-export function buildDetector(modelPath = DEFAULT_MODEL): DetectorBuild {
+/** A model path as given (relative to the working directory), or the shipped default model. */
+export function resolveModelPath(modelPath?: string): string {
+  if (modelPath === undefined) return join(projectRoot(), DEFAULT_MODEL);
+  return isAbsolute(modelPath) ? modelPath : join(process.cwd(), modelPath);
+}
+
+export function buildDetector(modelPath?: string): DetectorBuild {
   const root = projectRoot();
-  const path = modelPath.startsWith('/') ? modelPath : join(process.cwd(), modelPath);
-  const resolved = path;
+  const resolved = resolveModelPath(modelPath);
   const model = loadModel(resolved);
   if (model.architecture !== 'rnnpool-face-m4') {
     throw new Error(

@@ -134,7 +134,7 @@ export const FACE_M4_DEFAULT_SCALARS: Readonly<Record<string, Readonly<Record<st
     L1_ShRU2: 8192,
     L1_ShRX2: 4096,
     L1_ShRU3: 32768,
-    L1_ShRW3: 16384,
+    L1_ShRW3: 32768, // calibrated: 16384 put mbconv1's output within 200 of int16's limit on the default photo
     L1_ShLU1: 1,
     L1_ShLX1: 1,
     L1_ShLU2: 1,
@@ -151,7 +151,7 @@ export const FACE_M4_DEFAULT_SCALARS: Readonly<Record<string, Readonly<Record<st
     L2_ShRU2: 8192,
     L2_ShRX2: 8192,
     L2_ShRU3: 16384,
-    L2_ShRW3: 16384,
+    L2_ShRW3: 32768, // calibrated: 16384 brought the residual sum within 11 of int16's limit on the default photo
     L2_ShLU1: 1,
     L2_ShLX1: 1,
     L2_ShLU2: 1,
@@ -269,7 +269,7 @@ export const FACE_M4_DEFAULT_SCALARS: Readonly<Record<string, Readonly<Record<st
     D4CB_Scret: 1,
     D4LW_Scinput: 1,
     D4LW_Scoutput: 1,
-    D4LW_Demote: 1024,
+    D4LW_Demote: 1048576, // calibrated: 1024 (face-2 analogue) wrapped every loc output of head 4 on the default photo
     D4LB_Scten: 1,
     D4LB_Scvec: 8,
     D4LB_Scret: 1,

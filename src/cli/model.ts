@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { resolveModelPath } from '../detector/build.js';
+import { loadFrame } from '../detector/detect.js';
+import { importEdgeML, loadModel, parameterCount, saveModel } from '../model/index.js';
+import { formatLayerStats, layerStats, runFaceM4 } from '../reference/face-m4.js';
+import { UsageError } from '../util/units.js';
+
+export function registerModel(program: Command, setStatus: (code: number) => void): void {
+  const model = program.command('model').description('inspect, generate and import detector models');
+  model
+    .command('stats')
+    .description('per-layer activation ranges of the TypeScript reference on an image')
+    .option('--model <file>', 'a model file (default: models/face-m4-synthetic.model.json)')
+    .option('--image <file>', 'a PNG, JPEG or PGM photo (default: the astronaut in scenarios/images)')
+    .option('--frame <file>', 'an already-quantized 320x240 int8 frame')
+    .option('--json', 'print JSON')
+    .action((opts: { model?: string; image?: string; frame?: string; json?: boolean }) => {
+      const m = loadModel(resolveModelPath(opts.model));
+      const input = loadFrame(opts);
+      const stats = layerStats(runFaceM4(m, input.frame).layers);
+      if (opts.json) {
+        process.stdout.write(
+          JSON.stringify({ model: m.name, parameters: parameterCount(m), layers: stats }, null, 2) + '\n',
+        );
+      } else {
+        process.stdout.write(
+          `model ${m.name} (${m.architecture}, ${parameterCount(m)} parameters) on ${input.source}\n`,
+        );
+        process.stdout.write(formatLayerStats(stats));
+      }
+      setStatus(0);
+    });
+  model
+    .command('import-edgeml')
+    .description('convert an EdgeML/SeeDot quantized model (JSON of its C headers) into an m4sim model file')
+    .argument('<edgeml.json>', 'EdgeML model JSON (see shared/models/edgeml/README.md)')
+    .requiredOption('-o, --output <file>', 'the m4sim model file to write')
+    .action((input: string, opts: { output: string }) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(readFileSync(input, 'utf8'));
+      } catch (e) {
+        if ((e as { code?: string }).code) throw e;
+        throw new UsageError(`${input}: not valid JSON (${(e as Error).message})`);
+      }
+      const m = importEdgeML(json, input);
+      saveModel(m, opts.output);
+      process.stdout.write(
+        `wrote ${opts.output}: ${m.name} (${m.architecture}, ${parameterCount(m)} parameters)\n`,
+      );
+      setStatus(0);
+    });
+}

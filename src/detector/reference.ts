@@ -1,0 +1,27 @@
+// The TypeScript reference as the detector comparison uses it (src/reference/face-m4.ts).
+import { loadModel, type Model } from '../model/index.js';
+import { faceM4Boxes, runFaceM4 } from '../reference/face-m4.js';
+import { imageMapper, type ImageBox, type ReferenceResult } from './detect.js';
+
+export function referenceRunner(
+  model: Model,
+  frame: Int8Array,
+  thresholdQ15: number,
+  maxBoxes: number,
+): ReferenceResult {
+  const r = runFaceM4(model, frame);
+  const boxes = faceM4Boxes(r.outputs, { model, threshold: thresholdQ15, maxBoxes });
+  return { outputs: r.outputs, boxes, layers: r.layers };
+}
+
+/** The reference on its own, boxes in source-image pixels (for `m4sim reference`). */
+export function referenceDetection(
+  modelPath: string,
+  input: { frame: Int8Array; width: number; height: number },
+  thresholdQ15: number,
+): { model: string; outputs: Int16Array; boxes: ImageBox[]; layers: ReferenceResult['layers'] } {
+  const model = loadModel(modelPath);
+  const r = referenceRunner(model, input.frame, thresholdQ15, 750);
+  const toImage = imageMapper(input.width, input.height);
+  return { model: model.name, outputs: r.outputs, boxes: r.boxes.map(toImage), layers: r.layers };
+}

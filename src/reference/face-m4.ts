@@ -1,0 +1,771 @@
+// The whole RNNPool-Face-M4 detector in TypeScript: the reference the detector firmware is checked
+// against, layer by layer (same layer ids, same FNV-1a checksums). It follows EdgeML's
+// c_reference/models/quantized_face_detection_sparse.c stage by stage, calling the bit-exact kernels of
+// src/reference (each with a C twin in firmware/kernels), with every parameter taken from the model by
+// the name EdgeML's pipeline passes:
+//
+//   1 conv      conv2dCbr (CBR1F → +CBR1B → ×CBR1W → ReLU(CONV2D_Limit) / CONV2D_Div)   int8  120x160x4
+//   2 rnnpool   29x39 RNNPool patches (8x8, stride 4), each Q15 value narrowed to Q7 (wrapping), then
+//               row 29 := row 28 and column 39 := column 38                               int8  30x40x64
+//   3 mbconv1   q7xq15_q15 MBConv L1                                                      int16 30x40x32
+//   4 head1     L2 norm, ×D1NW, conf (4 → max of the 3 background logits, face) and loc   conf 30x40x2, loc 30x40x4
+//   5 mbconv2   q15 MBConv L2 + residual add (L2_Scten1, L2_Scten2, L2_Scret)             int16 30x40x32
+//   6 head2     as head1 with detection2.h
+//   7 mbconv3   q15 MBConv L3, stride 2                                                   int16 15x20x64
+//   8 head3     detection3.h
+//   9 mbconv4   q15 MBConv L4 + residual add (L4_*)                                       int16 15x20x64
+//  10 head4     detection4.h: no L2 norm, no per-channel weight
+//  11 outputs   conf H1..H4 then loc H1..H4, each C-divided by its head's confScale / locScale: 18000 int16
+//
+// A head layer's tensor is its conf values followed by its loc values (both int16, NHWC).
+import { ARCHITECTURE_INFO, ModelError, array, define, scalar, struct, type Model } from '../model/format.js';
+import { FASTGRNN_SCALE_RENAMES } from '../model/edgeml-import.js';
+import { tensorChecksum } from './checksum.js';
+import { conv2dCbr, convOutSize, type Conv2dCbrParams } from './conv.js';
+import {
+  FASTGRNN_SCALE_FIELDS,
+  createQ15FastGrnnBuffers,
+  createQ7xQ15FastGrnnBuffers,
+  q15Fastgrnn,
+  q7xq15Q15Fastgrnn,
+  type FastGrnnScales,
+  type Q15FastGrnnParams,
+  type Q7xQ15FastGrnnParams,
+} from './fastgrnn.js';
+import { detectionHead, type HeadConv, type HeadParams } from './heads.js';
+import { mbconvOutSize, mbconvQ15, mbconvQ7xQ15Q15, residualAddQ15, type MBConvParams } from './mbconv.js';
+import { M4_HEADS, detect, type Box, type Head } from './postprocess.js';
+import { cdiv } from './quantized.js';
+import { q7xq15Q15RnnpoolBlock, type RnnPoolModel } from './rnnpool.js';
+
+export type LayerDtype = 'q7' | 'q15';
+
+/** One stage's result, as the firmware publishes it (id, checksum) plus the tensor itself. */
+export interface LayerResult {
+  id: number;
+  name: string;
+  /** FNV-1a 32-bit of the tensor's little-endian bytes (src/reference/checksum.ts). */
+  checksum: number;
+  /** NHWC without N; for head layers [H, W, 6]: conf (H x W x 2) followed by loc (H x W x 4), see `parts`. */
+  shape: number[];
+  dtype: LayerDtype;
+  tensor: Int8Array | Int16Array;
+  min: number;
+  max: number;
+  /** Fraction of values at the dtype's limits (-128/127 or -32768/32767). */
+  saturatedFraction?: number;
+  /** Head layers: where conf and loc are inside `tensor`. */
+  parts?: { name: 'conf' | 'loc'; shape: number[]; offset: number; length: number }[];
+}
+
+/** The layers in order: id, name (the firmware uses the same ids). */
+export const FACE_M4_LAYERS: readonly { id: number; name: string }[] = [
+  { id: 1, name: 'conv' },
+  { id: 2, name: 'rnnpool' },
+  { id: 3, name: 'mbconv1' },
+  { id: 4, name: 'head1' },
+  { id: 5, name: 'mbconv2' },
+  { id: 6, name: 'head2' },
+  { id: 7, name: 'mbconv3' },
+  { id: 8, name: 'head3' },
+  { id: 9, name: 'mbconv4' },
+  { id: 10, name: 'head4' },
+  { id: 11, name: 'outputs' },
+];
+
+export interface FaceM4Options {
+  /** Stop after this layer id (1..11); default 11. When < 11, `outputs` is empty. */
+  stopAfter?: number;
+  /** Called as each layer completes. */
+  onLayer?: (layer: LayerResult) => void;
+}
+
+export interface FaceM4Result {
+  /** The 18000 int16 outputs (empty if stopped before layer 11). */
+  outputs: Int16Array;
+  layers: LayerResult[];
+}
+
+/** Geometry of the RNNPool stage (EdgeML: 29 x 39 patches, stride 4, output grid 30 x 40). */
+export interface RnnPoolStage {
+  model: RnnPoolModel;
+  /** The conv output the patches are read from: rows x cols x channels (= model.inputDims). */
+  inputRows: number;
+  inputCols: number;
+  /** Patch top-left step (pixels) in both directions: patchDim / 2. */
+  patchStride: number;
+  patchRows: number;
+  patchCols: number;
+  /** The stage's output grid: patchRows + 1 x patchCols + 1 (last row and column replicated). */
+  outRows: number;
+  outCols: number;
+}
+
+/** Every kernel's parameters, read from the model once. */
+export interface FaceM4Params {
+  frameLength: number;
+  conv: Conv2dCbrParams;
+  convOut: { H: number; W: number; C: number };
+  rnnpool: RnnPoolStage;
+  mbconv: MBConvParams[];
+  /** [Scten1, Scten2, Scret] for the MBConv layers with a residual connection (index = layer - 1). */
+  residual: ([number, number, number] | null)[];
+  heads: HeadParams[];
+  /** Per head, the output divisors (model.heads[i].confScale / locScale, default 1). */
+  outputScales: { conf: number; loc: number }[];
+}
+
+const fail = (model: Model, where: string, msg: string): never => {
+  throw new ModelError(`${model.name}: ${where}: ${msg}`);
+};
+
+function q15(model: Model, header: string, name: string): Int16Array {
+  const a = array(model, header, name);
+  if (!(a instanceof Int16Array)) fail(model, `${header}: arrays.${name}`, 'expected Q15_T');
+  return a as Int16Array;
+}
+
+function convParams(model: Model): { conv: Conv2dCbrParams; out: { H: number; W: number; C: number } } {
+  const h = 'conv2D.h';
+  const d = (n: string) => define(model, h, n);
+  const s = (n: string) => scalar(model, h, n);
+  const conv = {
+    H: d('CBR1F_H'),
+    W: d('CBR1F_W'),
+    CIn: d('CBR1F_CIN'),
+    HF: d('CBR1F_HF'),
+    WF: d('CBR1F_WF'),
+    CF: d('CBR1F_CF'),
+    COut: d('CONV2D_COUT'),
+    G: d('CBR1F_G'),
+    HPadU: d('CBR1F_HPADL'),
+    HPadD: d('CBR1F_HPADR'),
+    WPadL: d('CBR1F_WPADL'),
+    WPadR: d('CBR1F_WPADR'),
+    HStride: d('CBR1F_HSTRIDE'),
+    WStride: d('CBR1F_WSTRIDE'),
+    HDilation: d('CBR1F_HDILATION'),
+    WDilation: d('CBR1F_WDILATION'),
+    scinput: s('CBR1F_Scinput'),
+    scoutput: s('CBR1F_Scoutput'),
+    demote: s('CBR1F_Demote'),
+  };
+  const channels = conv.G * conv.COut;
+  // conv2dCbr implements CBR1W as a per-channel multiplier: a grouped 1x1 convolution, one channel per group.
+  const w = (n: string) => d(`CBR1W_${n}`);
+  const cbr1wOk =
+    w('HF') === 1 &&
+    w('WF') === 1 &&
+    w('CF') === 1 &&
+    w('COUT') === 1 &&
+    w('G') === channels &&
+    w('HPADL') + w('HPADR') + w('WPADL') + w('WPADR') === 0 &&
+    w('HSTRIDE') === 1 &&
+    w('WSTRIDE') === 1;
+  if (!cbr1wOk)
+    fail(model, `${h}: CBR1W`, `must be a 1x1 grouped convolution with G = ${channels}, CF = COUT = 1`);
+  const { HOut, WOut } = convOutSize(conv);
+  if (HOut !== d('CONV2D_HOUT') || WOut !== d('CONV2D_WOUT')) {
+    fail(
+      model,
+      h,
+      `CBR1F gives ${HOut}x${WOut}, CONV2D_HOUT x CONV2D_WOUT is ${d('CONV2D_HOUT')}x${d('CONV2D_WOUT')}`,
+    );
+  }
+  return {
+    conv: {
+      conv,
+      filter: q15(model, h, 'CBR1F'),
+      bias: q15(model, h, 'CBR1B'),
+      biasScten: s('CBR1B_Scten'),
+      biasScvec: s('CBR1B_Scvec'),
+      biasScret: s('CBR1B_Scret'),
+      scale: q15(model, h, 'CBR1W'),
+      scaleScinput: s('CBR1W_Scinput'),
+      scaleScoutput: s('CBR1W_Scoutput'),
+      scaleDemote: s('CBR1W_Demote'),
+      limit: s('CONV2D_Limit'),
+      div: s('CONV2D_Div'),
+    },
+    out: { H: HOut, W: WOut, C: channels },
+  };
+}
+
+/** Q15_FastGRNN_Scales of the model (EdgeML's current names) → the kernels' FastGrnnScales (SeeDot names). */
+export function fastGrnnScalesFromModel(model: Model, header: string, name: string): FastGrnnScales {
+  const fields = struct(model, header, name).fields;
+  const out: Record<string, number> = {};
+  for (const f of FASTGRNN_SCALE_FIELDS) {
+    const v = fields[FASTGRNN_SCALE_RENAMES[f] ?? f];
+    if (f === 'H2W' || f === 'H2U')
+      out[f] = typeof v === 'number' ? v : 1; // unused by the kernels
+    else if (typeof v !== 'number') fail(model, `${header}: structs.${name}.${f}`, 'missing scale');
+    else out[f] = v;
+  }
+  return out as unknown as FastGrnnScales;
+}
+
+function fastGrnnParams(model: Model, header: string, name: string, meanQ7: boolean) {
+  const s = struct(model, header, name);
+  const ref = (field: string): Int16Array | Int8Array | null => {
+    const v = s.fields[field];
+    if (v === null) return null;
+    if (typeof v !== 'object')
+      return fail(model, `${header}: structs.${name}.${field}`, 'expected a pointer');
+    return array(model, header, v.ref);
+  };
+  const req = (field: string): Int16Array => {
+    const a = ref(field);
+    if (!(a instanceof Int16Array))
+      return fail(model, `${header}: structs.${name}.${field}`, 'expected Q15_T*');
+    return a;
+  };
+  const int = (field: string): number => {
+    const v = s.fields[field];
+    if (typeof v !== 'number')
+      return fail(model, `${header}: structs.${name}.${field}`, 'expected an integer');
+    return v;
+  };
+  const mean = ref('mean');
+  const stdDev = ref('stdDev');
+  const base = {
+    W: req('W'),
+    U: req('U'),
+    Bg: req('Bg'),
+    Bh: req('Bh'),
+    sigmoidZeta: int('sigmoid_zeta'),
+    sigmoidNu: int('sigmoid_nu'),
+  };
+  // mean / stdDev are only read with normalize, which RNNPool never sets.
+  if (meanQ7) {
+    return {
+      ...base,
+      mean: mean instanceof Int8Array ? mean : null,
+      stdDev: stdDev instanceof Int8Array ? stdDev : null,
+    } satisfies Q7xQ15FastGrnnParams;
+  }
+  return {
+    ...base,
+    mean: mean instanceof Int16Array ? mean : null,
+    stdDev: stdDev instanceof Int16Array ? stdDev : null,
+  } satisfies Q15FastGrnnParams;
+}
+
+/** The RNNPool layer (rnn1.h, rnn2.h) as the kernels take it. */
+export function rnnPoolModelFromModel(model: Model): RnnPoolModel {
+  const r1 = fastGrnnParams(model, 'rnn1.h', 'RNN1_PARAMS', true) as Q7xQ15FastGrnnParams;
+  const r2 = fastGrnnParams(model, 'rnn2.h', 'RNN2_PARAMS', false) as Q15FastGrnnParams;
+  return {
+    inputDims: define(model, 'rnn1.h', 'INPUT_CHANNELS'),
+    patchDim: define(model, 'rnn1.h', 'PATCH_DIM'),
+    hiddenDims1: define(model, 'rnn1.h', 'HIDDEN_DIM1'),
+    hiddenDims2: define(model, 'rnn2.h', 'HIDDEN_DIM2'),
+    rnn1: { params: r1, scales: fastGrnnScalesFromModel(model, 'rnn1.h', 'RNN1_SCALES') },
+    rnn2: { params: r2, scales: fastGrnnScalesFromModel(model, 'rnn2.h', 'RNN2_SCALES') },
+    shR1: scalar(model, 'rnn1.h', 'ShR1'),
+    shL1: scalar(model, 'rnn1.h', 'ShL1'),
+    shR2: scalar(model, 'rnn2.h', 'ShR2'),
+    shL2: scalar(model, 'rnn2.h', 'ShL2'),
+  };
+}
+
+/** MBConv layer n (mbconv<n>.h, L<n>_*) as mbconvQ7xQ15Q15 / mbconvQ15 take it. */
+export function mbconvParamsFromModel(model: Model, n: number): MBConvParams {
+  const h = `mbconv${n}.h`;
+  const p = `L${n}_`;
+  const d = (s: string) => define(model, h, p + s);
+  const s = (x: string) => scalar(model, h, p + x);
+  const a = (x: string) => q15(model, h, p + x);
+  const params: MBConvParams = {
+    H: d('H'),
+    W: d('W'),
+    CIn: d('CIN'),
+    CTemp: d('CTEMP'),
+    COut: d('COUT'),
+    HF: d('HF'),
+    WF: d('WF'),
+    HPadU: d('HPADL'),
+    HPadD: d('HPADR'),
+    WPadL: d('WPADL'),
+    WPadR: d('WPADR'),
+    HStride: d('HSTRIDE'),
+    WStride: d('WSTRIDE'),
+    F1: a('F1'),
+    W1: a('W1'),
+    B1: a('B1'),
+    F2: a('F2'),
+    W2: a('W2'),
+    B2: a('B2'),
+    F3: a('F3'),
+    W3: a('W3'),
+    B3: a('B3'),
+    limit1: s('Limit1'),
+    limit2: s('Limit2'),
+    shrU1: s('ShRU1'),
+    shrX1: s('ShRX1'),
+    shrU2: s('ShRU2'),
+    shrX2: s('ShRX2'),
+    shrU3: s('ShRU3'),
+    shrW3: s('ShRW3'),
+    shlU1: s('ShLU1'),
+    shlX1: s('ShLX1'),
+    shlU2: s('ShLU2'),
+    shlX2: s('ShLX2'),
+    shlU3: s('ShLU3'),
+    shlW3: s('ShLW3'),
+  };
+  const { HOut, WOut } = mbconvOutSize(params);
+  if (HOut !== d('HOUT') || WOut !== d('WOUT')) {
+    fail(model, h, `the block gives ${HOut}x${WOut}, ${p}HOUT x ${p}WOUT is ${d('HOUT')}x${d('WOUT')}`);
+  }
+  return params;
+}
+
+/** Detection head i (1-based, detection<i>.h) on an H x W x C map, as detectionHead takes it. */
+export function headParamsFromModel(
+  model: Model,
+  i: number,
+  map: { H: number; W: number; C: number },
+  l2norm: boolean,
+): HeadParams {
+  const h = `detection${i}.h`;
+  const D = `D${i}`;
+  const d = (s: string) => define(model, h, s);
+  const s = (x: string) => scalar(model, h, x);
+  const HF = d(`${D}CW_HF`);
+  const WF = d(`${D}CW_WF`);
+  // detectionHead computes 'same' stride-1 convolutions of the whole map: check the model asks for that.
+  for (const part of ['CW', 'LW']) {
+    const q = (x: string) => d(`${D}${part}_${x}`);
+    const same =
+      q('HF') === HF &&
+      q('WF') === WF &&
+      HF % 2 === 1 &&
+      WF % 2 === 1 &&
+      q('HPADL') === (HF - 1) >> 1 &&
+      q('HPADR') === (HF - 1) >> 1 &&
+      q('WPADL') === (WF - 1) >> 1 &&
+      q('WPADR') === (WF - 1) >> 1 &&
+      q('HSTRIDE') === 1 &&
+      q('WSTRIDE') === 1 &&
+      q('HDILATION') === 1 &&
+      q('WDILATION') === 1 &&
+      q('G') === 1 &&
+      q('CF') === map.C;
+    if (!same) {
+      fail(
+        model,
+        `${h}: ${D}${part}`,
+        `must be an odd ${HF}x${WF} 'same' stride-1 convolution over ${map.C} channels`,
+      );
+    }
+  }
+  const headConv = (w: string, b: string): HeadConv => ({
+    w: q15(model, h, w),
+    cout: d(`${w}_COUT`),
+    scinput: s(`${w}_Scinput`),
+    scoutput: s(`${w}_Scoutput`),
+    demote: s(`${w}_Demote`),
+    b: q15(model, h, b),
+    scten: s(`${b}_Scten`),
+    scvec: s(`${b}_Scvec`),
+    scret: s(`${b}_Scret`),
+  });
+  const conf = headConv(`${D}CW`, `${D}CB`);
+  if (conf.cout !== 2 && conf.cout !== 4) fail(model, `${h}: defines.${D}CW_COUT`, 'must be 2 or 4');
+  const loc = headConv(`${D}LW`, `${D}LB`);
+  if (loc.cout !== 4) fail(model, `${h}: defines.${D}LW_COUT`, 'must be 4');
+  if (l2norm) {
+    const nw = (x: string) => d(`${D}NW_${x}`);
+    if (nw('HF') !== 1 || nw('WF') !== 1 || nw('CF') !== 1 || nw('COUT') !== 1 || nw('G') !== map.C) {
+      fail(model, `${h}: ${D}NW`, `must be a 1x1 grouped convolution with G = ${map.C}, CF = COUT = 1`);
+    }
+  }
+  return {
+    H: map.H,
+    W: map.W,
+    C: map.C,
+    HF,
+    WF,
+    l2norm,
+    l2ScaleIn: l2norm ? s(`${D}_ScaleIn`) : 0,
+    l2ScaleOut: l2norm ? s(`${D}_ScaleOut`) : 0,
+    normW: l2norm ? q15(model, h, `${D}NW`) : null,
+    normScinput: l2norm ? s(`${D}NW_Scinput`) : 1,
+    normScoutput: l2norm ? s(`${D}NW_Scoutput`) : 1,
+    normDemote: l2norm ? s(`${D}NW_Demote`) : 1,
+    conf,
+    loc,
+  };
+}
+
+/** Reads and checks every parameter of an `rnnpool-face-m4` model. */
+export function faceM4Params(model: Model): FaceM4Params {
+  if (model.architecture !== 'rnnpool-face-m4') {
+    fail(model, 'architecture', `${model.architecture}, runFaceM4 needs rnnpool-face-m4`);
+  }
+  const info = ARCHITECTURE_INFO['rnnpool-face-m4'];
+  const { conv, out: convOut } = convParams(model);
+  const rnn = rnnPoolModelFromModel(model);
+  if (rnn.inputDims !== convOut.C)
+    fail(model, 'rnn1.h: defines.INPUT_CHANNELS', `${rnn.inputDims}, conv gives ${convOut.C}`);
+  const patchStride = rnn.patchDim >> 1;
+  const patchRows = Math.floor((convOut.H - rnn.patchDim) / patchStride) + 1;
+  const patchCols = Math.floor((convOut.W - rnn.patchDim) / patchStride) + 1;
+  const mbconv = [1, 2, 3, 4].map((n) => mbconvParamsFromModel(model, n));
+  const l1 = mbconv[0];
+  if (l1.H !== patchRows + 1 || l1.W !== patchCols + 1 || l1.CIn !== 4 * rnn.hiddenDims2) {
+    fail(
+      model,
+      'mbconv1.h',
+      `L1 takes ${l1.H}x${l1.W}x${l1.CIn}, RNNPool gives ${patchRows + 1}x${patchCols + 1}x${4 * rnn.hiddenDims2}`,
+    );
+  }
+  for (let n = 1; n < 4; n++) {
+    const [a, b] = [mbconv[n - 1], mbconv[n]];
+    const [HOut, WOut] = [mbconvOutSize(a).HOut, mbconvOutSize(a).WOut];
+    if (b.H !== HOut || b.W !== WOut || b.CIn !== a.COut) {
+      fail(
+        model,
+        `mbconv${n + 1}.h`,
+        `L${n + 1} takes ${b.H}x${b.W}x${b.CIn}, L${n} gives ${HOut}x${WOut}x${a.COut}`,
+      );
+    }
+  }
+  const residual = mbconv.map((p, i): [number, number, number] | null => {
+    const n = i + 1;
+    if (!info.residual.includes(n)) return null;
+    const { HOut, WOut } = mbconvOutSize(p);
+    if (p.CIn !== p.COut || HOut !== p.H || WOut !== p.W)
+      fail(model, `mbconv${n}.h`, 'residual needs equal shapes');
+    const h = `mbconv${n}.h`;
+    return [
+      scalar(model, h, `L${n}_Scten1`),
+      scalar(model, h, `L${n}_Scten2`),
+      scalar(model, h, `L${n}_Scret`),
+    ];
+  });
+  const heads = info.headLayers.map((layer, i) => {
+    const p = mbconv[layer - 1];
+    const { HOut, WOut } = mbconvOutSize(p);
+    return headParamsFromModel(model, i + 1, { H: HOut, W: WOut, C: p.COut }, info.l2norm.includes(i + 1));
+  });
+  const outputScales = heads.map((_, i) => ({
+    conf: model.heads[i]?.confScale ?? 1,
+    loc: model.heads[i]?.locScale ?? 1,
+  }));
+  return {
+    frameLength: conv.conv.H * conv.conv.W * conv.conv.CIn,
+    conv,
+    convOut,
+    rnnpool: {
+      model: rnn,
+      inputRows: convOut.H,
+      inputCols: convOut.W,
+      patchStride,
+      patchRows,
+      patchCols,
+      outRows: patchRows + 1,
+      outCols: patchCols + 1,
+    },
+    mbconv,
+    residual,
+    heads,
+    outputScales,
+  };
+}
+
+/**
+ * Stage 2: every patch through the RNNPool block, each Q15 output narrowed to Q7 as C's `(Q7_T)` cast
+ * (wrapping), at [px][py][*] of an outRows x outCols grid; then the last row and column are replicated.
+ */
+export function rnnpoolStage(stage: RnnPoolStage, convOut: Int8Array): Int8Array {
+  const m = stage.model;
+  const { inputDims, patchDim, hiddenDims1: h1, hiddenDims2: h2 } = m;
+  const c = 4 * h2;
+  const { outRows, outCols } = stage;
+  const out = new Int8Array(outRows * outCols * c);
+  const result = new Int16Array(c);
+  const buffer = new Int16Array(h1 * patchDim);
+  const b1 = createQ7xQ15FastGrnnBuffers(h1, inputDims);
+  const b2 = createQ15FastGrnnBuffers(h2, h1);
+  for (let px = 0; px < stage.patchRows; px++) {
+    for (let py = 0; py < stage.patchCols; py++) {
+      const start = (stage.patchStride * px * stage.inputCols + stage.patchStride * py) * inputDims;
+      q7xq15Q15RnnpoolBlock(
+        convOut.subarray(start),
+        inputDims,
+        patchDim,
+        stage.inputCols,
+        q7xq15Q15Fastgrnn,
+        h1,
+        m.rnn1.params,
+        b1,
+        m.rnn1.scales,
+        q15Fastgrnn,
+        h2,
+        m.rnn2.params,
+        b2,
+        m.rnn2.scales,
+        result,
+        buffer,
+        m.shR1,
+        m.shL1,
+        m.shR2,
+        m.shL2,
+      );
+      out.set(result, (px * outCols + py) * c); // Int16 → Int8 stores keep the low byte, as (Q7_T)
+    }
+  }
+  const row = outCols * c;
+  out.copyWithin((outRows - 1) * row, (outRows - 2) * row, (outRows - 1) * row);
+  for (let r = 0; r < outRows; r++) {
+    const at = r * row + (outCols - 1) * c;
+    out.copyWithin(at, at - c, at);
+  }
+  return out;
+}
+
+const LIMITS: Record<LayerDtype, [number, number]> = { q7: [-128, 127], q15: [-32768, 32767] };
+
+function makeLayer(
+  id: number,
+  shape: number[],
+  tensor: Int8Array | Int16Array,
+  parts?: LayerResult['parts'],
+): LayerResult {
+  const dtype: LayerDtype = tensor instanceof Int8Array ? 'q7' : 'q15';
+  const [lo, hi] = LIMITS[dtype];
+  let min = Infinity;
+  let max = -Infinity;
+  let sat = 0;
+  for (let i = 0; i < tensor.length; i++) {
+    const v = tensor[i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+    if (v === lo || v === hi) sat++;
+  }
+  const layer: LayerResult = {
+    id,
+    name: FACE_M4_LAYERS[id - 1].name,
+    checksum: tensorChecksum(tensor),
+    shape,
+    dtype,
+    tensor,
+    min: tensor.length ? min : 0,
+    max: tensor.length ? max : 0,
+    saturatedFraction: tensor.length ? sat / tensor.length : 0,
+  };
+  if (parts) layer.parts = parts;
+  return layer;
+}
+
+/**
+ * Runs the detector on one 320x240 int8 frame (row-major, as src/image produces it). Returns the 18000
+ * outputs and every layer's tensor and checksum.
+ */
+export function runFaceM4(model: Model, frame: Int8Array, opts: FaceM4Options = {}): FaceM4Result {
+  const P = faceM4Params(model);
+  if (frame.length !== P.frameLength) {
+    throw new RangeError(`runFaceM4: the frame has ${frame.length} values, the model takes ${P.frameLength}`);
+  }
+  const stopAfter = opts.stopAfter ?? 11;
+  const layers: LayerResult[] = [];
+  const emit = (layer: LayerResult): boolean => {
+    layers.push(layer);
+    opts.onLayer?.(layer);
+    return layer.id >= stopAfter;
+  };
+  const done = (): FaceM4Result => ({ outputs: new Int16Array(0), layers });
+
+  // 1: conv
+  const conv = conv2dCbr(frame, P.conv);
+  if (emit(makeLayer(1, [P.convOut.H, P.convOut.W, P.convOut.C], conv))) return done();
+
+  // 2: rnnpool
+  const rp = P.rnnpool;
+  const pooled = rnnpoolStage(rp, conv);
+  if (emit(makeLayer(2, [rp.outRows, rp.outCols, 4 * rp.model.hiddenDims2], pooled))) return done();
+
+  const headOutputs: { conf: Int16Array; loc: Int16Array }[] = [];
+  let x: Int16Array = new Int16Array(0);
+  const headLayerIds = [4, 6, 8, 10];
+  for (let n = 1; n <= 4; n++) {
+    // 3, 5, 7, 9: MBConv (+ residual)
+    const p = P.mbconv[n - 1];
+    let y = n === 1 ? mbconvQ7xQ15Q15(pooled, p) : mbconvQ15(x, p);
+    const res = P.residual[n - 1];
+    if (res) y = residualAddQ15(x, y, res[0], res[1], res[2]);
+    x = y;
+    const { HOut, WOut } = mbconvOutSize(p);
+    if (emit(makeLayer(2 * n + 1, [HOut, WOut, p.COut], x))) return done();
+
+    // 4, 6, 8, 10: detection heads
+    const hp = P.heads[n - 1];
+    const out = detectionHead(x, hp);
+    headOutputs.push(out);
+    const tensor = new Int16Array(out.conf.length + out.loc.length);
+    tensor.set(out.conf);
+    tensor.set(out.loc, out.conf.length);
+    const confC = out.conf.length / (hp.H * hp.W);
+    const locC = out.loc.length / (hp.H * hp.W);
+    const parts: LayerResult['parts'] = [
+      { name: 'conf', shape: [hp.H, hp.W, confC], offset: 0, length: out.conf.length },
+      { name: 'loc', shape: [hp.H, hp.W, locC], offset: out.conf.length, length: out.loc.length },
+    ];
+    if (emit(makeLayer(headLayerIds[n - 1], [hp.H, hp.W, confC + locC], tensor, parts))) return done();
+  }
+
+  // 11: outputs
+  const total = headOutputs.reduce((s, o) => s + o.conf.length + o.loc.length, 0);
+  const outputs = new Int16Array(total);
+  let at = 0;
+  for (const kind of ['conf', 'loc'] as const) {
+    headOutputs.forEach((o, i) => {
+      const div = P.outputScales[i][kind];
+      const src = o[kind];
+      for (let k = 0; k < src.length; k++) outputs[at + k] = div === 1 ? src[k] : cdiv(src[k], div);
+      at += src.length;
+    });
+  }
+  emit(makeLayer(11, [total], outputs));
+  return { outputs, layers };
+}
+
+/**
+ * Default real-value shift of the 18000 outputs when the model's heads do not give `confShift` /
+ * `locShift`: value = q / 2^12, EdgeML eval_fromquant.py's default output scale. The detector firmware
+ * build uses this constant too (src/detector/build.ts).
+ */
+export const FACE_M4_DEFAULT_OUTPUT_SHIFT = 12;
+/** Default score threshold of faceM4Boxes: Q15 0.5. */
+export const FACE_M4_DEFAULT_THRESHOLD = 16384;
+export const FACE_M4_DEFAULT_MAX_BOXES = 750;
+
+export interface FaceM4BoxOptions {
+  /** Supplies per-head `confShift` / `locShift` when its heads have them. */
+  model?: Model;
+  /** Q15 score threshold (keep score > threshold); default 16384 (0.5). */
+  threshold?: number;
+  /** Default 750. */
+  maxBoxes?: number;
+  /** Shift for heads without their own (default FACE_M4_DEFAULT_OUTPUT_SHIFT). */
+  defaultShift?: number;
+}
+
+/** The heads faceM4Boxes decodes with: M4_HEADS geometry, shifts from the model or the default. */
+export function faceM4Heads(opts: FaceM4BoxOptions = {}): Head[] {
+  const def = opts.defaultShift ?? FACE_M4_DEFAULT_OUTPUT_SHIFT;
+  return M4_HEADS.map((h, i) => {
+    const spec = opts.model?.heads[i] as { confShift?: number; locShift?: number } | undefined;
+    return { ...h, confShift: spec?.confShift ?? def, locShift: spec?.locShift ?? def };
+  });
+}
+
+/**
+ * Boxes (Q4 px corners, Q15 score) from the 18000 outputs, with src/reference/postprocess.ts: M4_HEADS
+ * geometry, per-head shifts from the model's heads (`confShift` / `locShift`) or the default.
+ * Call as faceM4Boxes(outputs, opts) or faceM4Boxes(model, outputs, opts).
+ */
+export function faceM4Boxes(outputs: Int16Array, opts?: FaceM4BoxOptions): Box[];
+export function faceM4Boxes(model: Model, outputs: Int16Array, opts?: FaceM4BoxOptions): Box[];
+export function faceM4Boxes(
+  a: Int16Array | Model,
+  b?: Int16Array | FaceM4BoxOptions,
+  c?: FaceM4BoxOptions,
+): Box[] {
+  const [outputs, opts] =
+    a instanceof Int16Array
+      ? [a, (b as FaceM4BoxOptions | undefined) ?? {}]
+      : [b as Int16Array, { ...c, model: a }];
+  const heads = faceM4Heads(opts);
+  const priors = heads.reduce((n, h) => n + h.rows * h.cols, 0);
+  if (outputs.length !== 6 * priors) {
+    throw new RangeError(`faceM4Boxes: need ${6 * priors} outputs, got ${outputs.length}`);
+  }
+  return detect(
+    {
+      heads,
+      imageWidth: 320,
+      imageHeight: 240,
+      scoreThreshold: opts.threshold ?? FACE_M4_DEFAULT_THRESHOLD,
+      maxBoxes: opts.maxBoxes ?? FACE_M4_DEFAULT_MAX_BOXES,
+    },
+    outputs.subarray(0, 2 * priors),
+    outputs.subarray(2 * priors),
+  );
+}
+
+export interface LayerStats {
+  id: number;
+  name: string;
+  dtype: LayerDtype;
+  shape: number[];
+  count: number;
+  min: number;
+  max: number;
+  meanAbs: number;
+  /** Fraction of values at the dtype's limits. */
+  saturatedFraction: number;
+  zeroFraction: number;
+  checksum: number;
+}
+
+/** Activation statistics per layer (for `m4sim model stats`). */
+export function layerStats(layers: readonly LayerResult[]): LayerStats[] {
+  return layers.map((l) => {
+    const [lo, hi] = LIMITS[l.dtype];
+    const t = l.tensor;
+    let sumAbs = 0;
+    let sat = 0;
+    let zero = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < t.length; i++) {
+      const v = t[i];
+      sumAbs += Math.abs(v);
+      if (v === lo || v === hi) sat++;
+      if (v === 0) zero++;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    const n = t.length || 1;
+    return {
+      id: l.id,
+      name: l.name,
+      dtype: l.dtype,
+      shape: l.shape,
+      count: t.length,
+      min: t.length ? min : 0,
+      max: t.length ? max : 0,
+      meanAbs: sumAbs / n,
+      saturatedFraction: sat / n,
+      zeroFraction: zero / n,
+      checksum: l.checksum,
+    };
+  });
+}
+
+/** A fixed-width text table of layerStats. */
+export function formatLayerStats(stats: readonly LayerStats[]): string {
+  const pct = (f: number) => `${(100 * f).toFixed(1)}%`;
+  const rows = [['id', 'layer', 'type', 'shape', 'min', 'max', 'mean|x|', 'at limit', 'zero', 'checksum']];
+  for (const s of stats) {
+    rows.push([
+      String(s.id),
+      s.name,
+      s.dtype,
+      s.shape.join('x'),
+      String(s.min),
+      String(s.max),
+      s.meanAbs.toFixed(1),
+      pct(s.saturatedFraction),
+      pct(s.zeroFraction),
+      `0x${s.checksum.toString(16).padStart(8, '0')}`,
+    ]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows
+    .map((r) => r.map((v, c) => (c <= 3 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  '))
+    .join('\n');
+}

@@ -1,0 +1,82 @@
+// The full RNNPool-Face-M4 detector: C firmware in the emulator against the TypeScript reference on
+// real and synthetic frames, inside 256 KiB, deterministic.
+import { describe, expect, it } from 'vitest';
+import { buildDetector } from '../src/detector/build.js';
+import { detect } from '../src/detector/detect.js';
+import { referenceRunner } from '../src/detector/reference.js';
+import { runDetector } from '../src/detector/run.js';
+import { loadBoard } from '../src/emulator/board.js';
+import { frameFromFile } from '../src/image/index.js';
+import { projectRoot } from '../src/util/paths.js';
+import { haveToolchain } from './helpers/firmware.js';
+import { mulberry32 } from './helpers/prng.js';
+
+if (!haveToolchain) console.warn('skipping detector tests: arm-none-eabi-gcc not found');
+
+const board = loadBoard('m4-256k');
+const PHOTO = `${projectRoot()}/scenarios/images/astronaut-320x240.png`;
+
+function noiseFrame(seed: number): Int8Array {
+  const next = mulberry32(seed);
+  return Int8Array.from({ length: 76800 }, () => Math.floor(next() * 256) - 128);
+}
+
+describe.skipIf(!haveToolchain)('RNNPool-Face-M4 firmware vs reference', () => {
+  const build = haveToolchain ? buildDetector() : null;
+  const frames: [string, () => Int8Array][] = [
+    ['the default photo', () => frameFromFile(PHOTO)],
+    ['a blank frame', () => new Int8Array(76800)],
+    ['a noise frame', () => noiseFrame(7)],
+  ];
+
+  it.each(frames)('%s: 18000 raw outputs, boxes and every layer checksum identical', (_, frame) => {
+    const f = frame();
+    const fw = runDetector(build!.elf, f, { board });
+    const ref = referenceRunner(build!.model, f, 16384, 750);
+    expect(fw.result.exit).toMatchObject({ reason: 'exit', code: 0 });
+    expect(fw.outputs.length).toBe(18000);
+    expect([...fw.outputs]).toEqual([...ref.outputs]);
+    expect(fw.boxes).toEqual(ref.boxes);
+    // Layers 1–11 (the reference's); the firmware adds layer 12, its boxes.
+    expect(fw.layers.slice(0, 11).map((l) => [l.id, l.name, l.checksum])).toEqual(
+      ref.layers.map((l) => [l.id, l.name, l.checksum]),
+    );
+    expect(fw.layers[11]!.name).toBe('boxes');
+    // Peak SRAM: static (including the 205,088-byte arena that holds the frame) + heap + stack.
+    expect(fw.result.sram.total).toBeLessThan(256 * 1024);
+    expect(fw.block.arenaBytes).toBe(205088);
+  });
+
+  it('the same frame twice gives the same cycles, bytes and boxes', () => {
+    const f = frameFromFile(PHOTO);
+    const a = runDetector(build!.elf, f, { board });
+    const b = runDetector(build!.elf, f, { board });
+    expect([b.result.cycles, b.result.instructions, b.result.sram, b.boxes, b.layers]).toEqual([
+      a.result.cycles,
+      a.result.instructions,
+      a.result.sram,
+      a.boxes,
+      a.layers,
+    ]);
+  });
+
+  it('reports the first diverging layer and element when the reference differs', () => {
+    // A reference that is wrong on purpose from layer 3 (mbconv1) on, element 5.
+    const report = detect({
+      board,
+      reference: (model, frame, threshold, maxBoxes) => {
+        const r = referenceRunner(model, frame, threshold, maxBoxes);
+        const layers = r.layers.map((l) => {
+          if (l.id !== 3 || !l.tensor) return l;
+          const tensor = l.tensor.slice();
+          tensor[5] = tensor[5]! + 1;
+          return { ...l, tensor, checksum: (l.checksum + 1) >>> 0 };
+        });
+        return { ...r, layers };
+      },
+    });
+    expect(report.match).toBe(false);
+    expect(report.firstDivergence).toMatchObject({ layer: 'mbconv1', layerId: 3, element: 5 });
+    expect(report.firstDivergence!.reference).toBe(report.firstDivergence!.firmware! + 1);
+  });
+});
