@@ -43,8 +43,9 @@ export function formatDetection(d: DetectionReport): string {
   lines.push(
     `  peak SRAM     ${n(s.total)} bytes of ${n(s.size)} (${((100 * s.total) / s.size).toFixed(1)}%); paper: 188 KB — ${s.total <= PAPER.peakRamBytes ? 'within' : `${n(s.total - PAPER.peakRamBytes)} bytes over`}`,
   );
+  const predicted = s.data + s.bss + s.otherStatic;
   lines.push(
-    `    static ${n(s.data + s.bss + s.otherStatic)} (arena ${n(d.run.block.arenaBytes)}), heap ${n(s.heap)}, stack ${n(s.stack)}`,
+    `    memory plan predicts ${n(predicted)} (arena ${n(d.run.block.arenaBytes)} + other static ${n(predicted - d.run.block.arenaBytes)}); measured = that + heap ${n(s.heap)} + stack ${n(s.stack)}`,
   );
   lines.push(`  flash         ${n(r.flash.used)} bytes of ${n(r.flash.size)}`);
   return lines.join('\n') + '\n';
