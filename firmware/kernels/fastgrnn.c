@@ -4,6 +4,233 @@
  */
 #include "fastgrnn.h"
 
+#include <arm_acle.h>
+#include <string.h>
+
+/* ---- Fast path: see fastgrnn.h. ------------------------------------------------------------------ */
+
+/* Power-of-two divisor d -> {k, 2^k - 1}; 0 when d is not a positive power of two. */
+static int plan_div(FastGRNN_Div *out, SCALE_T d) {
+  if (d <= 0 || (d & (d - 1)) != 0) return 0;
+  out->k = __builtin_ctz((uint32_t)d);
+  out->m = d - 1;
+  return 1;
+}
+
+/*
+ * C's x / 2^k (truncation toward zero): adding 2^k - 1 to a negative x before the arithmetic shift
+ * turns the shift's rounding toward -inf into rounding toward zero. Same as quantized.c's div_pow2.
+ */
+#define PDIV(x, d) (((x) + (((x) >> 31) & (d).m)) >> (d).k)
+
+/* An int16 pair from a 2-byte aligned pointer (the M4 does unaligned LDR; memcpy makes it legal C). */
+static inline int32_t ld_pair(const Q15_T *p) {
+  int32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+/*
+ * (Q15_T)(s / 2^k) for an int64 sum, truncating toward zero as q15_m_mulvec does (its int32 and
+ * int64 branches give the same quotient). For k <= 16 the 16 bits kept, bits k..k+15 of s + bias,
+ * lie in the low word, and carries only propagate upward, so the low word of s plus the bias is enough.
+ */
+static inline Q15_T q63_div_q15(int64_t s, FastGRNN_Div d) {
+  if (d.k <= 16) {
+    uint32_t bias = (uint32_t)((int32_t)((uint64_t)s >> 32) >> 31) & (uint32_t)d.m;
+    return (Q15_T)((int32_t)((uint32_t)s + bias) >> d.k);
+  }
+  return (Q15_T)((s + ((s >> 63) & (int64_t)d.m)) >> d.k);
+}
+
+/*
+ * sum_c row[c] v[c] in int64 (q15_m_mulvec's Q63 sum) with SMLALD: each instruction adds the two
+ * int16 x int16 products of a pair exactly into the 64-bit accumulator. vp holds v as pairs
+ * (v[2j] low half, v[2j+1] high half, the little-endian layout of the int16 array).
+ */
+static inline __attribute__((always_inline)) int64_t dot_q15(const Q15_T *row, const int32_t *vp,
+                                                             const Q15_T *v, ITER_T n) {
+  int64_t s = 0;
+#pragma GCC unroll 16
+  for (ITER_T j = 0; j < n / 2; j++) s = __smlald(ld_pair(row + 2 * j), vp[j], s);
+  if (n & 1) s += (Q31_T)row[n - 1] * (Q31_T)v[n - 1];
+  return s;
+}
+
+/*
+ * The shift sets of the RNNPool-Face models' two FastGRNNs (EdgeML face-2 / face-4 scales, also the
+ * synthetic model's), in FastGRNN_Shifts order. A plan whose shifts equal one of them runs a copy of
+ * the step compiled with these shifts as constants: a shift by 0 then costs nothing and the others
+ * need no loads. Values equal => same arithmetic, so the result is the same as the generic step.
+ */
+#define FACE_RNN1_SHIFTS 15, 0, 2, 0, 0, 0, 0, 0, 13, 0, 14, 0, 14, 1, 0, 0
+#define FACE_RNN2_SHIFTS 15, 0, 0, 0, 1, 2, 1, 2, 14, 0, 13, 0, 14, 0, 0, 0
+static const uint8_t known_shifts[2][16] = {{FACE_RNN1_SHIFTS}, {FACE_RNN2_SHIFTS}};
+#define SD(k) {(k), (1 << (k)) - 1}
+#define CONST_SHIFTS_(u, a1, a2, ad, g1, gd, h1, hd, zh, qs, qz, qn, up, o1, o2, od)                    \
+  ((FastGRNN_Shifts){SD(u), SD(a1), SD(a2), SD(ad), SD(g1), SD(gd), SD(h1), SD(hd), SD(zh), SD(qs), SD(qz), \
+                     SD(qn), SD(up), SD(o1), SD(o2), SD(od)})
+#define CONST_SHIFTS(list) CONST_SHIFTS_(list)
+
+int fastgrnn_plan_init(FastGRNN_Plan *p, ITER_T hidden, ITER_T inputDims, const Q15_T *W, const Q15_T *U,
+                       const Q15_T *Bg, const Q15_T *Bh, Q15_T zeta, Q15_T nu, const Q15_FastGRNN_Scales *s) {
+  if (hidden == 0 || hidden > FASTGRNN_PLAN_MAX_HIDDEN || inputDims == 0 ||
+      inputDims > FASTGRNN_PLAN_MAX_HIDDEN || !s->useTableSigmoid || !s->useTableTanH)
+    return 0;
+  FastGRNN_Div bg = {0, 0}, bh = {0, 0};
+  /* The same scale products as the op-by-op code (quantized.c) forms. */
+  FastGRNN_Shifts *d = &p->d;
+  int ok = plan_div(&p->w, s->W * s->normFeaturesMVW * s->H1W) &
+           plan_div(&d->u, s->U * s->hiddenStateMVU * s->H1U) &
+           plan_div(&d->a1, s->mV1AddMV2 * s->mV1AddMV2Out) & plan_div(&d->a2, s->mV2AddMV1 * s->mV1AddMV2Out) &
+           plan_div(&d->ad, s->mV1AddMV2Demote) & plan_div(&d->g1, s->pC1AddBg * s->pC1AddBgOut) &
+           plan_div(&bg, s->Bg * s->pC1AddBgOut) & plan_div(&d->gd, s->pC1AddBgDemote) &
+           plan_div(&d->h1, s->pC1AddBh * s->pC1AddBhOut) & plan_div(&bh, s->Bh * s->pC1AddBhOut) &
+           plan_div(&d->hd, s->pC1AddBhDemote) & plan_div(&d->zh, s->gateHDHiddenState * s->hiddenStateHDGate) &
+           plan_div(&d->qsub, s->qOneSubGate * s->qOneSubGateOut) &
+           plan_div(&d->qzeta, s->sigmoidZeta * s->sigmoidZetaMulQOneSubGate) &
+           plan_div(&d->qnu, s->sigmoidNuAddQOneSubGate * s->sigmoidNuAddQOneSubGateOut) &
+           plan_div(&d->upd, s->sigmoidNuAddQOneSubGateHDUpdate * s->updateHDSigmoidNuAddQOneSubGate) &
+           plan_div(&d->o1, s->pC3AddPC1 * s->hiddenStateOut) & plan_div(&d->o2, s->pC1AddPC3 * s->hiddenStateOut) &
+           plan_div(&d->od, s->hiddenStateDemote);
+  if (!ok) return 0;
+  p->variant = 0;
+  FastGRNN_Div dv[16];
+  _Static_assert(sizeof(FastGRNN_Shifts) == sizeof dv, "FastGRNN_Shifts is 16 FastGRNN_Div");
+  memcpy(dv, d, sizeof dv);
+  for (int v = 0; v < 2; v++) {
+    int same = 1;
+    for (int j = 0; j < 16; j++) same &= dv[j].k == known_shifts[v][j];
+    if (same) p->variant = v + 1;
+  }
+  p->W = W;
+  p->U = U;
+  p->hidden = hidden;
+  p->inputDims = inputDims;
+  /* q15_v_scalar_sub / q15_v_scalar_add pre-divide their scalar with C's `/` once per call. */
+  p->qOne = s->qOne / (s->qOneScale * s->qOneSubGateOut);
+  p->zeta = zeta;
+  p->nu = nu / (s->sigmoidNu * s->sigmoidNuAddQOneSubGateOut);
+  /* q15_v_add divides its second operand (the bias) by its own scale before adding: do it once. */
+  for (ITER_T i = 0; i < hidden; i++) {
+    p->bg[i] = (Q15_T)PDIV((Q31_T)Bg[i], bg);
+    p->bh[i] = (Q15_T)PDIV((Q31_T)Bh[i], bh);
+  }
+  return 1;
+}
+
+/* q15xq7_q15_m_mulvec: int32 sum, wrapping (SMLAD wraps the same way). */
+static inline __attribute__((always_inline)) void wx_q7_body(const FastGRNN_Plan *p, const Q7_T *x, Q15_T *wx,
+                                                             const ITER_T n) {
+  int32_t xp[FASTGRNN_PLAN_MAX_HIDDEN / 2];
+  for (ITER_T j = 0; j < n / 2; j++)
+    xp[j] = (int32_t)(((uint32_t)(uint16_t)x[2 * j]) | ((uint32_t)(uint16_t)x[2 * j + 1] << 16));
+  const Q15_T *row = p->W;
+  for (ITER_T r = 0; r < p->hidden; r++, row += n) {
+    uint32_t sum = 0;
+#pragma GCC unroll 16
+    for (ITER_T j = 0; j < n / 2; j++) sum = (uint32_t)__smlad(ld_pair(row + 2 * j), xp[j], (int32_t)sum);
+    if (n & 1) sum += (uint32_t)((Q31_T)row[n - 1] * (Q31_T)x[n - 1]);
+    wx[r] = (Q15_T)PDIV((Q31_T)sum, p->w);
+  }
+}
+
+void fastgrnn_plan_wx_q7(const FastGRNN_Plan *p, const Q7_T *x, Q15_T *wx) {
+  if (p->inputDims == 4) wx_q7_body(p, x, wx, 4); /* RNNPool-Face RNN1: 4 channels */
+  else wx_q7_body(p, x, wx, p->inputDims);
+}
+
+/* q15_m_mulvec: int64 sum. */
+static inline __attribute__((always_inline)) void wx_q15_body(const FastGRNN_Plan *p, const Q15_T *x,
+                                                              Q15_T *wx, const ITER_T n) {
+  int32_t xp[FASTGRNN_PLAN_MAX_HIDDEN / 2];
+  memcpy(xp, x, 2 * (n & ~1u));
+  const Q15_T *row = p->W;
+  for (ITER_T r = 0; r < p->hidden; r++, row += n) wx[r] = q63_div_q15(dot_q15(row, xp, x, n), p->w);
+}
+
+void fastgrnn_plan_wx_q15(const FastGRNN_Plan *p, const Q15_T *x, Q15_T *wx) {
+  if (p->inputDims == 16) wx_q15_body(p, x, wx, 16); /* RNNPool-Face RNN2: 16 inputs */
+  else wx_q15_body(p, x, wx, p->inputDims);
+}
+
+/*
+ * Table sigmoid (quantized.c sigmoid_table) of a Q11 value w. Both branches evaluate
+ * exp_base_16(-|w|) (w = -32768 is taken as -32767 there, hence the clamp of |w| to 32767); only the
+ * numerator of the final division differs, so one SDIV serves both.
+ */
+static inline Q31_T fast_sigmoid(Q31_T w) {
+  Q31_T v = w < 0 ? -w : w;
+  if (v > 32767) v = 32767;
+  Q31_T e = ((Q31_T)exp_table_A[v >> 7] * (Q31_T)exp_table_B[v & 127]) >> 14;
+  Q31_T num = w <= 0 ? e * 16384 : (Q31_T)267943936L;
+  return num / (e + 16384);
+}
+
+/*
+ * Table tanh (quantized.c tanh_table) of sat16(2 x). For w <= 0 the quotient is
+ * ((e - 16384) 16384) / (e + 16384) = -(((16384 - e) 16384) / (e + 16384)), since C's `/` truncates
+ * toward zero symmetrically; so both branches share one division and differ by the sign.
+ * |sat16(2x)| clamped to 32767 is min(2|x|, 32767), and sat16(2x) <= 0 exactly when x <= 0.
+ */
+static inline Q31_T fast_tanh(Q31_T x) {
+  Q31_T v = x < 0 ? -2 * x : 2 * x;
+  if (v > 32767) v = 32767;
+  Q31_T e = ((Q31_T)exp_table_A[v >> 7] * (Q31_T)exp_table_B[v & 127]) >> 14;
+  Q31_T t = ((16384 - e) * 16384) / (e + 16384);
+  return x <= 0 ? -t : t;
+}
+
+/*
+ * One fused step (see fastgrnn_update for the op-by-op version). Row i of every op depends only on
+ * element i of its operands, except U h which reads the whole old h: it is copied first (as int16
+ * pairs for SMLALD), so h[i] can be overwritten as soon as it is computed. Every (Q15_T) cast is the
+ * narrowing store of the op it ends, so wrap-around happens exactly where it did.
+ */
+static inline __attribute__((always_inline)) void plan_step_body(const FastGRNN_Plan *p, Q15_T *h,
+                                                                 const Q15_T *wx, const int h_zero,
+                                                                 const ITER_T n, const FastGRNN_Shifts K) {
+  int32_t hp[FASTGRNN_PLAN_MAX_HIDDEN / 2];
+  Q15_T hold[FASTGRNN_PLAN_MAX_HIDDEN];
+  if (!h_zero) {
+    memcpy(hold, h, 2 * n);
+    memcpy(hp, hold, 2 * (n & ~1u));
+  }
+  const Q15_T *row = p->U;
+  for (ITER_T i = 0; i < n; i++, row += n) {
+    /* U h = 0 exactly when h = 0 (and z h = 0). */
+    Q31_T uh = h_zero ? 0 : q63_div_q15(dot_q15(row, hp, hold, n), K.u);
+    Q31_T hi = h_zero ? 0 : hold[i];
+    Q31_T pre = (Q15_T)PDIV(PDIV((Q31_T)wx[i], K.a1) + PDIV(uh, K.a2), K.ad);
+    Q31_T g = (Q15_T)PDIV(PDIV(pre, K.g1) + (Q31_T)p->bg[i], K.gd);
+    Q31_T c = (Q15_T)PDIV(PDIV(pre, K.h1) + (Q31_T)p->bh[i], K.hd);
+    Q31_T z = fast_sigmoid(g);
+    Q31_T ht = fast_tanh(c);
+    Q31_T zh = (Q15_T)PDIV(z * hi, K.zh);
+    Q31_T q = (Q15_T)(p->qOne - PDIV(z, K.qsub));
+    q = (Q15_T)PDIV(p->zeta * q, K.qzeta);
+    q = (Q15_T)(p->nu + PDIV(q, K.qnu));
+    Q31_T u = (Q15_T)PDIV(q * ht, K.upd);
+    h[i] = (Q15_T)PDIV(PDIV(zh, K.o1) + PDIV(u, K.o2), K.od);
+  }
+}
+
+void fastgrnn_plan_step(const FastGRNN_Plan *p, Q15_T *h, const Q15_T *wx, int h_zero) {
+  /* Constant sizes let the compiler unroll the dot products for the model's hidden size 16. */
+  if (p->hidden == 16 && p->variant == 1) {
+    if (h_zero) plan_step_body(p, h, wx, 1, 16, CONST_SHIFTS(FACE_RNN1_SHIFTS));
+    else plan_step_body(p, h, wx, 0, 16, CONST_SHIFTS(FACE_RNN1_SHIFTS));
+  } else if (p->hidden == 16 && p->variant == 2) {
+    if (h_zero) plan_step_body(p, h, wx, 1, 16, CONST_SHIFTS(FACE_RNN2_SHIFTS));
+    else plan_step_body(p, h, wx, 0, 16, CONST_SHIFTS(FACE_RNN2_SHIFTS));
+  } else {
+    if (h_zero) plan_step_body(p, h, wx, 1, p->hidden, p->d);
+    else plan_step_body(p, h, wx, 0, p->hidden, p->d);
+  }
+}
+
+/* ---- Op-by-op path. ------------------------------------------------------------------------------- */
+
 /*
  * The part of a step after the two matrix-vector products (preComp1 = W x, preComp2 = U h), common
  * to both input types.
@@ -44,6 +271,9 @@ int q15_fastgrnn(Q15_T *const hiddenState, ITER_T hiddenDims, const Q15_T *const
 
   if (b->preComp1 == 0 || b->preComp2 == 0 || b->preComp3 == 0) return ERR_PRECOMP_NOT_INIT;
   if (b->normFeatures == 0) return ERR_NORMFEATURES_NOT_INIT;
+  FastGRNN_Plan plan;
+  int fast = fastgrnn_plan_init(&plan, hiddenDims, inputDims, p->W, p->U, p->Bg, p->Bh, p->sigmoid_zeta,
+                                p->sigmoid_nu, s);
 
   for (ITER_T t = 0; t < steps; t++) {
     ITER_T offset = backward ? steps - 1 - t : t;
@@ -54,6 +284,11 @@ int q15_fastgrnn(Q15_T *const hiddenState, ITER_T hiddenDims, const Q15_T *const
                      s->normFeaturesHDStdDev);
     } else {
       for (ITER_T d = 0; d < inputDims; d++) b->normFeatures[d] = input[offset * inputDims + d];
+    }
+    if (fast) {
+      fastgrnn_plan_wx_q15(&plan, b->normFeatures, b->preComp1);
+      fastgrnn_plan_step(&plan, hiddenState, b->preComp1, 0);
+      continue;
     }
     q15_m_mulvec(p->W, b->normFeatures, hiddenDims, inputDims, b->preComp1, s->W, s->normFeaturesMVW,
                  s->H1W, s->H2W);
@@ -75,6 +310,9 @@ int q7xq15_q15_fastgrnn(Q15_T *const hiddenState, ITER_T hiddenDims, const Q7_T 
 
   if (b->preComp1 == 0 || b->preComp2 == 0 || b->preComp3 == 0) return ERR_PRECOMP_NOT_INIT;
   if (b->normFeatures == 0) return ERR_NORMFEATURES_NOT_INIT;
+  FastGRNN_Plan plan;
+  int fast = fastgrnn_plan_init(&plan, hiddenDims, inputDims, p->W, p->U, p->Bg, p->Bh, p->sigmoid_zeta,
+                                p->sigmoid_nu, s);
 
   for (ITER_T t = 0; t < steps; t++) {
     ITER_T offset = backward ? steps - 1 - t : t;
@@ -85,6 +323,11 @@ int q7xq15_q15_fastgrnn(Q15_T *const hiddenState, ITER_T hiddenDims, const Q7_T 
                     s->normFeaturesHDStdDev);
     } else {
       for (ITER_T d = 0; d < inputDims; d++) b->normFeatures[d] = input[offset * inputDims + d];
+    }
+    if (fast) {
+      fastgrnn_plan_wx_q7(&plan, b->normFeatures, b->preComp1);
+      fastgrnn_plan_step(&plan, hiddenState, b->preComp1, 0);
+      continue;
     }
     q15xq7_q15_m_mulvec(p->W, b->normFeatures, hiddenDims, inputDims, b->preComp1, s->W,
                         s->normFeaturesMVW, s->H1W, s->H2W);

@@ -129,4 +129,61 @@ int q7xq15_q15_fastgrnn(Q15_T *const hiddenState, ITER_T hiddenDims, const Q7_T 
                         ITER_T inputDims, ITER_T steps, const void *params, void *buffers,
                         const void *scales, int backward, int normalize);
 
+
+/*
+ * Fast path (internal; used by q15_fastgrnn / q7xq15_q15_fastgrnn and by rnnpool.c). When every
+ * divisor of a step is a positive power of two, the hidden size is at most FASTGRNN_PLAN_MAX_HIDDEN
+ * and both activations use the tables, a step is computed in one pass over the hidden dimension
+ * (U h row by row with SMLALD, then the whole element-wise chain of the update in registers), with
+ * every `/ 2^k` done as a shift with sign correction and every constant operand (Bg, Bh, the scaled
+ * qOne and nu) pre-divided once per plan. Results are bit-identical to the op-by-op code, which
+ * remains the path for every other case.
+ */
+#define FASTGRNN_PLAN_MAX_HIDDEN 32
+
+/* x / 2^k truncated toward zero is (x + (x < 0 ? m : 0)) >> k with m = 2^k - 1. */
+typedef struct FastGRNN_Div {
+  int32_t k;
+  int32_t m;
+} FastGRNN_Div;
+
+/* The divisors of one step after W x: U h, then the element-wise chain in order. */
+typedef struct FastGRNN_Shifts {
+  FastGRNN_Div u;                 /* mulvec(U, h) */
+  FastGRNN_Div a1, a2, ad;        /* pre = add(Wx, Uh) */
+  FastGRNN_Div g1, gd;            /* add(pre, Bg) (Bg pre-divided into bg[]) */
+  FastGRNN_Div h1, hd;            /* add(pre, Bh) */
+  FastGRNN_Div zh;                /* hadamard(z, h) */
+  FastGRNN_Div qsub, qzeta, qnu;  /* scalar_sub, scalar_mul, scalar_add */
+  FastGRNN_Div upd;               /* hadamard(q, h~) */
+  FastGRNN_Div o1, o2, od;        /* add(z h, q h~) */
+} FastGRNN_Shifts;
+
+typedef struct FastGRNN_Plan {
+  const Q15_T *W;
+  const Q15_T *U;
+  ITER_T hidden;
+  ITER_T inputDims;
+  FastGRNN_Div w;                 /* mulvec(W, x) */
+  FastGRNN_Shifts d;
+  int variant;                    /* 1 / 2: d equals the RNNPool-Face RNN1 / RNN2 shifts (compiled in) */
+  Q31_T qOne;                     /* qOne / (qOneScale qOneSubGateOut), C division */
+  Q31_T zeta;
+  Q31_T nu;                       /* nu / (sigmoidNu sigmoidNuAddQOneSubGateOut), C division */
+  Q15_T bg[FASTGRNN_PLAN_MAX_HIDDEN]; /* Bg / (Bg pC1AddBgOut) */
+  Q15_T bh[FASTGRNN_PLAN_MAX_HIDDEN];
+} FastGRNN_Plan;
+
+/* Fills plan for W (hidden x inputDims), U, Bg, Bh, zeta, nu and scales; returns 0 when the fast path does not apply. */
+int fastgrnn_plan_init(FastGRNN_Plan *plan, ITER_T hidden, ITER_T inputDims, const Q15_T *W, const Q15_T *U,
+                       const Q15_T *Bg, const Q15_T *Bh, Q15_T zeta, Q15_T nu, const Q15_FastGRNN_Scales *s);
+/* wx = q15xq7_q15_m_mulvec(W, x) / q15_m_mulvec(W, x) with the plan's scales (wx has `hidden` entries). */
+void fastgrnn_plan_wx_q7(const FastGRNN_Plan *plan, const Q7_T *x, Q15_T *wx);
+void fastgrnn_plan_wx_q15(const FastGRNN_Plan *plan, const Q15_T *x, Q15_T *wx);
+/*
+ * One step given wx = mulvec(W, x): h <- FastGRNN update of h. h_zero != 0 promises that h is all
+ * zero (then U h = 0 exactly and is not computed). h must be 2-byte aligned (any int16 array).
+ */
+void fastgrnn_plan_step(const FastGRNN_Plan *plan, Q15_T *h, const Q15_T *wx, int h_zero);
+
 #endif

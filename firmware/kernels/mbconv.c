@@ -65,6 +65,7 @@ size_t m4_mbconv_ring_len(const m4_mbconv_params *p) { return (size_t)p->HF * p-
           for (uint32_t k = 0; k < CT; k++) {                                                          \
             ACC_T acc = 0;                                                                             \
             const int16_t *f = p->F1 + k;                                                              \
+            _Pragma("GCC unroll 8") /* same summation order, less loop overhead */                    \
             for (uint32_t l = 0; l < CIn; l++, f += CT) acc += (ACC_T)((int32_t)px[l] * (int32_t)*f);  \
             int32_t x = relu_clamp(BN(TO_SUM(acc), p->shlU1, p->shrU1, p->B1[k], p->W1[k]), p->limit1); \
             *slot++ = (int16_t)m4_div32(m4_mul32(x, p->shlX1), p->shrX1);                              \
@@ -91,6 +92,7 @@ size_t m4_mbconv_ring_len(const m4_mbconv_params *p) { return (size_t)p->HF * p-
         for (uint32_t i = 0; i < CO; i++) {                                                            \
           ACC_T acc = 0;                                                                               \
           const int16_t *f = p->F3 + i;                                                                \
+          _Pragma("GCC unroll 8")                                                                      \
           for (uint32_t g = 0; g < CT; g++, f += CO) acc += (ACC_T)((int32_t)dw[g] * (int32_t)*f);     \
           int32_t x = BN(TO_SUM(acc), p->shlU3, p->shrU3, p->B3[i], p->W3[i]);                         \
           *op++ = (int16_t)m4_div32(m4_mul32(x, p->shlW3), p->shrW3);                                  \

@@ -39,12 +39,71 @@
     q15_v_scale_down(output, 4 * hiddenDims2, output, ShR2);                                         \
   } while (0)
 
+/*
+ * Fast path (see fastgrnn.h): taken when rnn1 / rnn2 are our own FastGRNN functions and both plans
+ * apply. Same sweeps in the same order as RNNPOOL_BODY, with three exact shortcuts:
+ *  - W x of a pixel is computed once and reused by its row sweep and its column sweep (same W, same x);
+ *    W x of a row/column summary once for RNN2's forward and backward sweeps;
+ *  - the first step of every sweep starts from the zeroed state, so U h = 0 is not computed;
+ *  - no call through the function pointers or per-call setup per pixel.
+ * WX1 / PLAN1 name the RNN1 input type's W x function and parameter struct.
+ */
+#define RNNPOOL_FAST_MAX_PATCH 8
+#define RNNPOOL_FAST_MAX_WX1 (RNNPOOL_FAST_MAX_PATCH * RNNPOOL_FAST_MAX_PATCH * 16) /* 2 KB of stack */
+#define RNNPOOL_FAST_BODY(WX1)                                                                       \
+  do {                                                                                               \
+    const ITER_T P = patchDim, h1 = hiddenDims1, h2 = hiddenDims2;                                   \
+    Q15_T wx1[RNNPOOL_FAST_MAX_WX1]; /* W x of pixel (r, c) at (r P + c) h1 */                      \
+    Q15_T wx2[RNNPOOL_FAST_MAX_PATCH][FASTGRNN_PLAN_MAX_HIDDEN];                                     \
+    memset(output, 0, sizeof(Q15_T) * 4 * h2);                                                       \
+    for (ITER_T r = 0; r < P; r++)                                                                   \
+      for (ITER_T c = 0; c < P; c++) WX1(&plan1, patch + (stride * r + c) * inputDims, wx1 + (r * P + c) * h1); \
+    for (int pass = 0; pass < 2; pass++) {                                                           \
+      /* pass 0: RNN1 along each row; pass 1: down each column. */                                   \
+      memset(buffer, 0, sizeof(Q15_T) * h1 * P);                                                     \
+      for (ITER_T a = 0; a < P; a++)                                                                 \
+        for (ITER_T t = 0; t < P; t++)                                                               \
+          fastgrnn_plan_step(&plan1, buffer + a * h1, wx1 + (pass ? t * P + a : a * P + t) * h1, t == 0); \
+      q15_v_scale_up(buffer, P * h1, buffer, ShL1);                                                  \
+      q15_v_scale_down(buffer, P * h1, buffer, ShR1);                                                \
+      for (ITER_T t = 0; t < P; t++) fastgrnn_plan_wx_q15(&plan2, buffer + t * h1, wx2[t]);          \
+      Q15_T *fwd = output + 2 * pass * h2, *bwd = fwd + h2;                                          \
+      for (ITER_T t = 0; t < P; t++) fastgrnn_plan_step(&plan2, fwd, wx2[t], t == 0);                \
+      for (ITER_T t = 0; t < P; t++) fastgrnn_plan_step(&plan2, bwd, wx2[P - 1 - t], t == 0);        \
+    }                                                                                                \
+    q15_v_scale_up(output, 4 * h2, output, ShL2);                                                    \
+    q15_v_scale_down(output, 4 * h2, output, ShR2);                                                  \
+  } while (0)
+
+/* Plans for both RNNs, or 0 when the fast path does not apply. */
+static int rnnpool_plans(FastGRNN_Plan *plan1, FastGRNN_Plan *plan2, ITER_T inputDims, ITER_T patchDim,
+                         ITER_T hiddenDims1, const Q15_T *W1, const Q15_T *U1, const Q15_T *Bg1, const Q15_T *Bh1,
+                         Q15_T zeta1, Q15_T nu1, const void *rnn1_scales, ITER_T hiddenDims2,
+                         const void *rnn2_params, const void *rnn2_scales) {
+  const Q15_FastGRNN_Params *p2 = (const Q15_FastGRNN_Params *)rnn2_params;
+  return patchDim > 0 && patchDim <= RNNPOOL_FAST_MAX_PATCH &&
+         patchDim * patchDim * hiddenDims1 <= RNNPOOL_FAST_MAX_WX1 &&
+         fastgrnn_plan_init(plan1, hiddenDims1, inputDims, W1, U1, Bg1, Bh1, zeta1, nu1,
+                            (const Q15_FastGRNN_Scales *)rnn1_scales) &&
+         fastgrnn_plan_init(plan2, hiddenDims2, hiddenDims1, p2->W, p2->U, p2->Bg, p2->Bh, p2->sigmoid_zeta,
+                            p2->sigmoid_nu, (const Q15_FastGRNN_Scales *)rnn2_scales);
+}
+
 /* quantized_rnnpool.c: q15_rnnpool_block. */
 int q15_rnnpool_block(const Q15_T *const patch, ITER_T inputDims, ITER_T patchDim, ITER_T stride,
                       q15_rnn_t rnn1, ITER_T hiddenDims1, const void *rnn1_params, void *rnn1_buffers,
                       const void *rnn1_scales, q15_rnn_t rnn2, ITER_T hiddenDims2, const void *rnn2_params,
                       void *rnn2_buffers, const void *rnn2_scales, Q15_T *const output, Q15_T *const buffer,
                       SCALE_T ShR1, SCALE_T ShL1, SCALE_T ShR2, SCALE_T ShL2) {
+  if (rnn1 == q15_fastgrnn && rnn2 == q15_fastgrnn) {
+    const Q15_FastGRNN_Params *p1 = (const Q15_FastGRNN_Params *)rnn1_params;
+    FastGRNN_Plan plan1, plan2;
+    if (rnnpool_plans(&plan1, &plan2, inputDims, patchDim, hiddenDims1, p1->W, p1->U, p1->Bg, p1->Bh,
+                      p1->sigmoid_zeta, p1->sigmoid_nu, rnn1_scales, hiddenDims2, rnn2_params, rnn2_scales)) {
+      RNNPOOL_FAST_BODY(fastgrnn_plan_wx_q15);
+      return 0;
+    }
+  }
   RNNPOOL_BODY();
   return 0;
 }
@@ -56,6 +115,15 @@ int q7xq15_q15_rnnpool_block(const Q7_T *const patch, ITER_T inputDims, ITER_T p
                              ITER_T hiddenDims2, const void *rnn2_params, void *rnn2_buffers,
                              const void *rnn2_scales, Q15_T *const output, Q15_T *const buffer,
                              SCALE_T ShR1, SCALE_T ShL1, SCALE_T ShR2, SCALE_T ShL2) {
+  if (rnn1 == q7xq15_q15_fastgrnn && rnn2 == q15_fastgrnn) {
+    const Q7xQ15_FastGRNN_Params *p1 = (const Q7xQ15_FastGRNN_Params *)rnn1_params;
+    FastGRNN_Plan plan1, plan2;
+    if (rnnpool_plans(&plan1, &plan2, inputDims, patchDim, hiddenDims1, p1->W, p1->U, p1->Bg, p1->Bh,
+                      p1->sigmoid_zeta, p1->sigmoid_nu, rnn1_scales, hiddenDims2, rnn2_params, rnn2_scales)) {
+      RNNPOOL_FAST_BODY(fastgrnn_plan_wx_q7);
+      return 0;
+    }
+  }
   RNNPOOL_BODY();
   return 0;
 }
