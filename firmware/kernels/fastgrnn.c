@@ -58,14 +58,25 @@ static inline __attribute__((always_inline)) int64_t dot_q15(const Q15_T *row, c
 }
 
 /*
- * The shift sets of the RNNPool-Face models' two FastGRNNs (EdgeML face-2 / face-4 scales, also the
- * synthetic model's), in FastGRNN_Shifts order. A plan whose shifts equal one of them runs a copy of
- * the step compiled with these shifts as constants: a shift by 0 then costs nothing and the others
- * need no loads. Values equal => same arithmetic, so the result is the same as the generic step.
+ * Shift sets a firmware build may declare for its model's FastGRNNs, in FastGRNN_Shifts order
+ * (-DM4SIM_FASTGRNN_SHIFTS_A=15,0,2,… and _B; the detector build derives them from the model file,
+ * src/detector/build.ts). A plan whose shifts equal one of them runs a copy of the step compiled with
+ * these shifts as constants: a shift by 0 then costs nothing and the others need no loads. Values
+ * equal => same arithmetic, so the result is the same as the generic step, which every other plan
+ * (and every build without the defines) runs.
  */
-#define FACE_RNN1_SHIFTS 15, 0, 2, 0, 0, 0, 0, 0, 13, 0, 14, 0, 14, 1, 0, 0
-#define FACE_RNN2_SHIFTS 15, 0, 0, 0, 1, 2, 1, 2, 14, 0, 13, 0, 14, 0, 0, 0
-static const uint8_t known_shifts[2][16] = {{FACE_RNN1_SHIFTS}, {FACE_RNN2_SHIFTS}};
+#define NO_SHIFTS 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255
+#ifdef M4SIM_FASTGRNN_SHIFTS_A
+#define SHIFTS_A M4SIM_FASTGRNN_SHIFTS_A
+#else
+#define SHIFTS_A NO_SHIFTS
+#endif
+#ifdef M4SIM_FASTGRNN_SHIFTS_B
+#define SHIFTS_B M4SIM_FASTGRNN_SHIFTS_B
+#else
+#define SHIFTS_B NO_SHIFTS
+#endif
+static const uint8_t known_shifts[2][16] = {{SHIFTS_A}, {SHIFTS_B}};
 #define SD(k) {(k), (1 << (k)) - 1}
 #define CONST_SHIFTS_(u, a1, a2, ad, g1, gd, h1, hd, zh, qs, qz, qn, up, o1, o2, od)                    \
   ((FastGRNN_Shifts){SD(u), SD(a1), SD(a2), SD(ad), SD(g1), SD(gd), SD(h1), SD(hd), SD(zh), SD(qs), SD(qz), \
@@ -217,12 +228,23 @@ static inline __attribute__((always_inline)) void plan_step_body(const FastGRNN_
 
 void fastgrnn_plan_step(const FastGRNN_Plan *p, Q15_T *h, const Q15_T *wx, int h_zero) {
   /* Constant sizes let the compiler unroll the dot products for the model's hidden size 16. */
+#ifdef M4SIM_FASTGRNN_SHIFTS_A
   if (p->hidden == 16 && p->variant == 1) {
-    if (h_zero) plan_step_body(p, h, wx, 1, 16, CONST_SHIFTS(FACE_RNN1_SHIFTS));
-    else plan_step_body(p, h, wx, 0, 16, CONST_SHIFTS(FACE_RNN1_SHIFTS));
-  } else if (p->hidden == 16 && p->variant == 2) {
-    if (h_zero) plan_step_body(p, h, wx, 1, 16, CONST_SHIFTS(FACE_RNN2_SHIFTS));
-    else plan_step_body(p, h, wx, 0, 16, CONST_SHIFTS(FACE_RNN2_SHIFTS));
+    if (h_zero) plan_step_body(p, h, wx, 1, 16, CONST_SHIFTS(SHIFTS_A));
+    else plan_step_body(p, h, wx, 0, 16, CONST_SHIFTS(SHIFTS_A));
+    return;
+  }
+#endif
+#ifdef M4SIM_FASTGRNN_SHIFTS_B
+  if (p->hidden == 16 && p->variant == 2) {
+    if (h_zero) plan_step_body(p, h, wx, 1, 16, CONST_SHIFTS(SHIFTS_B));
+    else plan_step_body(p, h, wx, 0, 16, CONST_SHIFTS(SHIFTS_B));
+    return;
+  }
+#endif
+  if (p->hidden == 16) {
+    if (h_zero) plan_step_body(p, h, wx, 1, 16, p->d);
+    else plan_step_body(p, h, wx, 0, 16, p->d);
   } else {
     if (h_zero) plan_step_body(p, h, wx, 1, p->hidden, p->d);
     else plan_step_body(p, h, wx, 0, p->hidden, p->d);

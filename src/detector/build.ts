@@ -36,6 +36,48 @@ export function resolveModelPath(modelPath?: string): string {
   return isAbsolute(modelPath) ? modelPath : join(process.cwd(), modelPath);
 }
 
+/** FastGRNN_Shifts order (firmware/kernels/fastgrnn.c): each divisor as a product of scale fields. */
+const FASTGRNN_SHIFT_PRODUCTS: readonly (readonly string[])[] = [
+  ['u', 'hiddenStateMVU', 'mVUOut'],
+  ['mV1AddMV2', 'mV1AddMV2Out'],
+  ['mV2AddMV1', 'mV1AddMV2Out'],
+  ['mV1AddMV2Demote'],
+  ['pC1AddBg', 'pC1AddBgOut'],
+  ['pC1AddBgDemote'],
+  ['pC1AddBh', 'pC1AddBhOut'],
+  ['pC1AddBhDemote'],
+  ['gateHDHiddenState', 'hiddenStateHDGate'],
+  ['qOneSubGate', 'qOneSubGateOut'],
+  ['sigmoidZeta', 'sigmoidZetaMulQOneSubGate'],
+  ['sigmoidNuAddQOneSubGate', 'sigmoidNuAddQOneSubGateOut'],
+  ['sigmoidNuAddQOneSubGateHDUpdate', 'updateHDSigmoidNuAddQOneSubGate'],
+  ['pC3AddPC1', 'hiddenStateOut'],
+  ['pC1AddPC3', 'hiddenStateOut'],
+  ['hiddenStateDemote'],
+];
+
+/**
+ * The model's FastGRNN divisors as shift amounts, for the kernel's compiled-in fast step
+ * (-DM4SIM_FASTGRNN_SHIFTS_A/_B); null when a divisor is not a power of two (the generic step runs).
+ */
+export function fastGrnnShifts(model: Model, header: string, struct: string): number[] | null {
+  const fields = model.files[header]?.structs?.[struct]?.fields as Record<string, unknown> | undefined;
+  if (!fields) return null;
+  const shifts: number[] = [];
+  for (const product of FASTGRNN_SHIFT_PRODUCTS) {
+    let d = 1;
+    for (const f of product) {
+      const v = fields[f];
+      if (typeof v !== 'number') return null;
+      d *= v;
+    }
+    const k = Math.log2(d);
+    if (!Number.isInteger(k) || k < 0 || k > 30) return null;
+    shifts.push(k);
+  }
+  return shifts;
+}
+
 export function buildDetector(modelPath?: string): DetectorBuild {
   const root = projectRoot();
   const resolved = resolveModelPath(modelPath);
@@ -49,6 +91,11 @@ export function buildDetector(modelPath?: string): DetectorBuild {
   const dir = join(root, 'firmware', 'build', `detector-${hash}`);
   generateHeaders(model, join(dir, 'model'), { scaleFieldNames: 'seedot' });
   const defines: Record<string, number> = {};
+  const defineLists: Record<string, string> = {};
+  const a = fastGrnnShifts(model, 'rnn1.h', 'RNN1_SCALES');
+  const b = fastGrnnShifts(model, 'rnn2.h', 'RNN2_SCALES');
+  if (a) defineLists.M4SIM_FASTGRNN_SHIFTS_A = a.join(',');
+  if (b) defineLists.M4SIM_FASTGRNN_SHIFTS_B = b.join(',');
   headShifts(model).forEach((s, i) => {
     defines[`M4SIM_HEAD${i + 1}_CONF_SHIFT`] = s.conf;
     defines[`M4SIM_HEAD${i + 1}_LOC_SHIFT`] = s.loc;
@@ -70,7 +117,7 @@ export function buildDetector(modelPath?: string): DetectorBuild {
     linkerScript: join(root, 'firmware', 'board', 'm4-256k.ld'),
     specs: ['rdimon.specs'],
     includeDirs: [join(dir, 'model'), app, kernels],
-    defines,
+    defines: { ...defines, ...defineLists },
     cflags: ['-Wall', '-Wextra'],
   });
   return { elf: r.elf, map: r.map, model, modelPath: resolved, skipped: r.skipped };
