@@ -121,6 +121,12 @@ static m4_mbconv_params mbconv(uint32_t H, uint32_t W, uint32_t CIn, uint32_t CT
   h.l2norm = 1, h.l2_scale_in = D##_ScaleIn, h.l2_scale_out = D##_ScaleOut, h.norm_w = D##NW;              \
   h.norm_scinput = D##NW_Scinput, h.norm_scoutput = D##NW_Scoutput, h.norm_demote = D##NW_Demote;
 
+__attribute__((section(".noinit"), aligned(8))) uint8_t m4sim_input[FACE_M4_ARENA_BYTES];
+
+int detector_run(uint32_t stop_after, uint32_t threshold_q15, uint32_t max_boxes, m4sim_output_t *out) {
+  return face_m4_run(m4sim_input, stop_after, threshold_q15, max_boxes, out);
+}
+
 int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uint32_t max_boxes,
                 m4sim_output_t *out) {
   int8_t *image = (int8_t *)arena;

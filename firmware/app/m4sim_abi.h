@@ -41,4 +41,10 @@ typedef struct {
   uint32_t arena_bytes; /* size of the arena the static memory plan uses */
 } m4sim_output_t;
 
+/*
+ * Implemented by each architecture's pipeline file, which also defines the arena
+ * `uint8_t m4sim_input[]` (in .noinit, 8-aligned). max_boxes is capped by the pipeline.
+ */
+int detector_run(uint32_t stop_after, uint32_t threshold_q15, uint32_t max_boxes, m4sim_output_t *out);
+
 #endif

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { generateHeaders, loadModel, type Model } from '../model/index.js';
 import { FACE_M4_DEFAULT_OUTPUT_SHIFT } from '../reference/face-m4.js';
+import { architectureOf } from './architectures.js';
 import { compileFirmware } from '../toolchain/toolchain.js';
 import { projectRoot } from '../util/paths.js';
 
@@ -82,11 +83,7 @@ export function buildDetector(modelPath?: string): DetectorBuild {
   const root = projectRoot();
   const resolved = resolveModelPath(modelPath);
   const model = loadModel(resolved);
-  if (model.architecture !== 'rnnpool-face-m4') {
-    throw new Error(
-      `${modelPath}: architecture ${model.architecture} has no firmware pipeline yet (rnnpool-face-m4 only)`,
-    );
-  }
+  const arch = architectureOf(model);
   const hash = createHash('sha256').update(readFileSync(resolved)).digest('hex').slice(0, 12);
   const dir = join(root, 'firmware', 'build', `detector-${hash}`);
   generateHeaders(model, join(dir, 'model'), { scaleFieldNames: 'seedot' });
@@ -103,9 +100,8 @@ export function buildDetector(modelPath?: string): DetectorBuild {
   const kernels = join(root, 'firmware', 'kernels');
   const app = join(root, 'firmware', 'app');
   const sources = [
-    ...readdirSync(app)
-      .filter((f) => f.endsWith('.c'))
-      .map((f) => join(app, f)),
+    join(app, 'main.c'),
+    ...arch.appSources.map((f) => join(app, f)),
     ...readdirSync(kernels)
       .filter((f) => f.endsWith('.c'))
       .map((f) => join(kernels, f)),

@@ -8,6 +8,7 @@ import type { Board } from '../emulator/board.js';
 import { decodeImage, fitRect, frameFromImage, readFrameFile } from '../image/index.js';
 import type { Model } from '../model/index.js';
 import type { Box } from '../reference/postprocess.js';
+import { architectureOf } from './architectures.js';
 import { buildDetector } from './build.js';
 import { runDetector, type DetectorRun } from './run.js';
 
@@ -105,7 +106,9 @@ export function detect(opts: DetectOptions): DetectionReport {
   const input = loadFrame(opts);
   const threshold = opts.thresholdQ15 ?? 16384;
   const maxBoxes = opts.maxBoxes ?? 750;
+  const layerNames = architectureOf(build.model).layerNames;
   const run = runDetector(build.elf, input.frame, {
+    layerNames,
     board: opts.board,
     thresholdQ15: threshold,
     maxBoxes,

@@ -1,6 +1,6 @@
-// The TypeScript reference as the detector comparison uses it (src/reference/face-m4.ts).
+// The TypeScript reference as the detector comparison uses it (per architecture, architectures.ts).
 import { loadModel, type Model } from '../model/index.js';
-import { faceM4Boxes, runFaceM4 } from '../reference/face-m4.js';
+import { architectureOf } from './architectures.js';
 import { imageMapper, type ImageBox, type ReferenceResult } from './detect.js';
 
 export function referenceRunner(
@@ -9,8 +9,9 @@ export function referenceRunner(
   thresholdQ15: number,
   maxBoxes: number,
 ): ReferenceResult {
-  const r = runFaceM4(model, frame);
-  const boxes = faceM4Boxes(r.outputs, { model, threshold: thresholdQ15, maxBoxes });
+  const arch = architectureOf(model);
+  const r = arch.reference(model, frame);
+  const boxes = arch.boxes(model, r.outputs, thresholdQ15, maxBoxes);
   return { outputs: r.outputs, boxes, layers: r.layers };
 }
 

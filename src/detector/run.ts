@@ -44,6 +44,8 @@ export interface DetectorRunOptions {
   board: Board;
   thresholdQ15?: number;
   maxBoxes?: number;
+  /** Layer names by id (default: RNNPool-Face-M4's). */
+  layerNames?: readonly string[];
   /** Stop after this layer id; its tensor stays in the arena. */
   stopAfter?: number;
   exact?: boolean;
@@ -116,7 +118,7 @@ export function runDetector(elfPath: string, frame: Int8Array, opts: DetectorRun
       const id = e.value;
       layers.push({
         id,
-        name: LAYER_NAMES[id - 1] ?? `layer${id}`,
+        name: (opts.layerNames ?? LAYER_NAMES)[id - 1] ?? `layer${id}`,
         checksum: block.checksums[id - 1] ?? 0,
         cycles: e.cycles - (begins.get(id) ?? e.cycles),
         tensorAddress: block.tensorAddress[id - 1] ?? 0,

@@ -1,0 +1,47 @@
+// Detector architectures m4sim can build and check: for each, the firmware pipeline source(s) in
+// firmware/app and the TypeScript reference of the same stages. A new architecture adds one entry.
+import type { Model } from '../model/index.js';
+import { faceM4Boxes, FACE_M4_LAYERS, runFaceM4 } from '../reference/face-m4.js';
+import type { Box } from '../reference/postprocess.js';
+
+export interface ReferenceLayer {
+  id: number;
+  name: string;
+  checksum: number;
+  tensor?: Int8Array | Int16Array;
+}
+
+export interface Architecture {
+  /** `model.architecture` value. */
+  name: string;
+  /** Pipeline sources in firmware/app besides main.c; each defines m4sim_input and detector_run(). */
+  appSources: string[];
+  /** Layer names by id (1-based), as the firmware publishes them on the ITM markers; boxes last. */
+  layerNames: readonly string[];
+  /** The TypeScript reference: raw outputs and per-layer checksums (and tensors). */
+  reference(model: Model, frame: Int8Array): { outputs: Int16Array; layers: ReferenceLayer[] };
+  /** Boxes from the raw outputs, exactly as the firmware's post-processing computes them. */
+  boxes(model: Model, outputs: Int16Array, thresholdQ15: number, maxBoxes: number): Box[];
+}
+
+const faceM4: Architecture = {
+  name: 'rnnpool-face-m4',
+  appSources: ['face_m4.c'],
+  layerNames: [...FACE_M4_LAYERS.map((l) => l.name), 'boxes'],
+  reference: (model, frame) => runFaceM4(model, frame),
+  boxes: (model, outputs, threshold, maxBoxes) => faceM4Boxes(outputs, { model, threshold, maxBoxes }),
+};
+
+export const ARCHITECTURES: Record<string, Architecture> = {
+  [faceM4.name]: faceM4,
+};
+
+export function architectureOf(model: Model): Architecture {
+  const a = ARCHITECTURES[model.architecture];
+  if (!a) {
+    throw new Error(
+      `model ${model.name}: architecture ${model.architecture} has no firmware pipeline yet (supported: ${Object.keys(ARCHITECTURES).join(', ')})`,
+    );
+  }
+  return a;
+}
