@@ -45,11 +45,27 @@ struct BlockInfo {
   uint64_t taken;
   int32_t nextFall;  // block last entered through the fall-through edge, or -1
   int32_t nextJump;  // block last entered through a jump from here, or -1
+  int32_t callNode;  // call-tree node this call site (a BLOCK_CALL block) entered last time, or -1
 };
 
 struct Frame {
   uint32_t function;
   uint32_t ret;
+  int32_t node;  // call-tree node of this activation
+};
+
+// One node of the calling-context tree: a function reached by one call path. Node 0 is the root
+// (the reset handler, which nobody calls). Cycles and instructions are charged to the node on top
+// of the shadow stack at each call and return, from a running counter, so the per-block cost is
+// two additions.
+struct CallNode {
+  uint32_t function;
+  int32_t parent;
+  int32_t firstChild;
+  int32_t nextSibling;
+  uint64_t calls;
+  uint64_t selfCycles;
+  uint64_t selfInstructions;
 };
 
 class Unicorn;
@@ -91,6 +107,8 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
             InstanceMethod("profile_blocks", &Unicorn::ProfileBlocks),
             InstanceMethod("profile_deepest_path", &Unicorn::ProfileDeepestPath),
             InstanceMethod("profile_call_stack", &Unicorn::ProfileCallStack),
+            InstanceMethod("profile_calls", &Unicorn::ProfileCalls),
+            InstanceMethod("profile_window_min_sp", &Unicorn::ProfileWindowMinSp),
             InstanceMethod("cycles", &Unicorn::Cycles),
         });
   }
@@ -151,9 +169,12 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
           blocks_[from].nextJump = index;
         }
         p = &blocks_[from];
-        if (p->flags & BLOCK_COND_BRANCH) p->taken += 1;
+        if (p->flags & BLOCK_COND_BRANCH) {
+          p->taken += 1;
+          cyclesNow_ += p->takenCycles;
+        }
         if (p->flags & BLOCK_CALL) {
-          if (depth_ < kMaxDepth) stack_[depth_] = Frame{address, p->fallthrough};
+          if (depth_ < kMaxDepth) stack_[depth_] = Frame{address, p->fallthrough, EnterCall(from, address)};
           depth_++;
         }
       }
@@ -165,6 +186,8 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
 
     BlockInfo& b = blocks_[index];
     b.execs += 1;
+    cyclesNow_ += b.cycles;
+    instructions_ += b.instructions;
     if (b.flags & (BLOCK_SP_LOWERS | BLOCK_HANG)) {
       if (b.flags & BLOCK_SP_LOWERS) NoteSp(ReadSp() + static_cast<uint32_t>(b.spPreMin));
       if ((b.flags & BLOCK_HANG) && !limitHit_) {
@@ -190,6 +213,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
       int32_t limit = depth_ < kMaxDepth ? depth_ : kMaxDepth;
       for (int32_t i = limit - 1; i >= 0 && i >= limit - 8; --i) {
         if (stack_[i].ret == address) {
+          Charge();
           depth_ = i;
           break;
         }
@@ -232,7 +256,6 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   }
 
   void CheckLimits() {
-    if (maxInstructions_ > 0) instructions_ += blocks_[prev_].instructions;
     if (maxInstructions_ > 0 && instructions_ >= maxInstructions_ && !limitHit_) {
       limitHit_ = 1;
       uc_emu_stop(uc_);
@@ -284,6 +307,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   uint32_t ReadSp() { return ReadReg(UC_ARM_REG_SP); }
 
   void NoteSp(uint32_t sp) {
+    if (sp < windowMinSp_) windowMinSp_ = sp;
     if ((sp < spLimit_ || (heapSeen_ && sp < heapHigh_)) && !limitHit_) {
       // The stack is about to run into static data or the heap: stop before the block writes there.
       limitHit_ = 3;
@@ -296,6 +320,42 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     deepestPath_.assign(n, 0);
     for (int32_t i = 0; i < n; ++i) deepestPath_[i] = stack_[i].function;
     deepestDepth_ = depth_;
+    deepestCycles_ = cyclesNow_;
+  }
+
+  // --- calling-context tree ------------------------------------------------------------------
+
+  int32_t TopNode() const {
+    int32_t n = depth_ < kMaxDepth ? depth_ : kMaxDepth;
+    return n > 0 ? stack_[n - 1].node : 0;
+  }
+
+  // Charges what ran since the last call or return to the activation on top of the shadow stack.
+  void Charge() {
+    CallNode& n = nodes_[TopNode()];
+    n.selfCycles += cyclesNow_ - chargedCycles_;
+    n.selfInstructions += instructions_ - chargedInstructions_;
+    chargedCycles_ = cyclesNow_;
+    chargedInstructions_ = instructions_;
+  }
+
+  // A call from the block `site` to `callee`: charge the caller, find or add the callee's node.
+  int32_t EnterCall(int32_t site, uint32_t callee) {
+    Charge();
+    const int32_t parent = TopNode();
+    int32_t node = blocks_[site].callNode;
+    if (node < 0 || nodes_[node].parent != parent || nodes_[node].function != callee) {
+      node = nodes_[parent].firstChild;
+      while (node >= 0 && nodes_[node].function != callee) node = nodes_[node].nextSibling;
+      if (node < 0) {
+        node = static_cast<int32_t>(nodes_.size());
+        nodes_.push_back(CallNode{callee, parent, -1, nodes_[parent].firstChild, 0, 0, 0});
+        nodes_[parent].firstChild = node;
+      }
+      blocks_[site].callNode = node;
+    }
+    nodes_[node].calls += 1;
+    return node;
   }
 
   // Open-addressing hash from (address, size) to an index into blocks_.
@@ -358,6 +418,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     b.spPostNet = static_cast<int32_t>(num("spPostNet"));
     b.nextFall = -1;
     b.nextJump = -1;
+    b.callNode = -1;
     blocks_.push_back(b);
     int32_t index = static_cast<int32_t>(blocks_.size() - 1);
     Insert(index);
@@ -509,7 +570,47 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     o.Set("lastBlock", Napi::Number::New(env, prev_ >= 0 ? blocks_[prev_].address : 0));
     o.Set("lastBlockSize", Napi::Number::New(env, prev_ >= 0 ? blocks_[prev_].size : 0));
     o.Set("depth", Napi::Number::New(env, depth_));
+    o.Set("deepestCycles", Napi::Number::New(env, static_cast<double>(deepestCycles_)));
     return o;
+  }
+
+  // The calling-context tree: node i is `function` called from node `parent` (-1 for the root),
+  // with its call count and the cycles and instructions spent in it but not in its callees. What
+  // ran since the last call or return is included (charged to the activation on top now).
+  Napi::Value ProfileCalls(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    size_t n = nodes_.size();
+    Napi::Uint32Array function = Napi::Uint32Array::New(env, n);
+    Napi::Int32Array parent = Napi::Int32Array::New(env, n);
+    Napi::Float64Array calls = Napi::Float64Array::New(env, n);
+    Napi::Float64Array selfCycles = Napi::Float64Array::New(env, n);
+    Napi::Float64Array selfInstructions = Napi::Float64Array::New(env, n);
+    for (size_t i = 0; i < n; ++i) {
+      function[i] = nodes_[i].function;
+      parent[i] = nodes_[i].parent;
+      calls[i] = static_cast<double>(nodes_[i].calls);
+      selfCycles[i] = static_cast<double>(nodes_[i].selfCycles);
+      selfInstructions[i] = static_cast<double>(nodes_[i].selfInstructions);
+    }
+    if (n > 0) {
+      int32_t top = TopNode();
+      selfCycles[top] = selfCycles[top] + static_cast<double>(cyclesNow_ - chargedCycles_);
+      selfInstructions[top] = selfInstructions[top] + static_cast<double>(instructions_ - chargedInstructions_);
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("function", function);
+    o.Set("parent", parent);
+    o.Set("calls", calls);
+    o.Set("selfCycles", selfCycles);
+    o.Set("selfInstructions", selfInstructions);
+    return o;
+  }
+
+  // The lowest SP the block profiler saw since the previous call (0xffffffff: none), then resets it.
+  Napi::Value ProfileWindowMinSp(const Napi::CallbackInfo& info) {
+    uint32_t v = windowMinSp_;
+    windowMinSp_ = 0xffffffffu;
+    return Napi::Number::New(info.Env(), v);
   }
 
   Napi::Value ProfileBlocks(const Napi::CallbackInfo& info) {
@@ -577,6 +678,14 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   int32_t depth_ = 0;
   std::vector<uint32_t> deepestPath_;
   int32_t deepestDepth_ = 0;
+  uint64_t deepestCycles_ = 0;
+  // Running totals at the entry of the current block (TotalCycles() and Instructions() sum the
+  // blocks instead, and agree with these), for the calling-context tree.
+  uint64_t cyclesNow_ = 0;
+  uint64_t chargedCycles_ = 0;
+  uint64_t chargedInstructions_ = 0;
+  std::vector<CallNode> nodes_;
+  uint32_t windowMinSp_ = 0xffffffffu;
   uint32_t sbrkAddress_ = 0xffffffffu;
   bool sbrkPending_ = false;
   uint32_t pendingSbrkIncrement_ = 0;
@@ -773,6 +882,7 @@ Napi::Value Unicorn::ProfileEnable(const Napi::CallbackInfo& info) {
       return env.Undefined();
     }
   }
+  nodes_.assign(1, CallNode{0, -1, -1, -1, 1, 0, 0});
   profiling_ = true;
   return env.Undefined();
 }

@@ -4,9 +4,11 @@ import { ElfError } from '../elf/elf.js';
 import { ImageError } from '../image/index.js';
 import { ModelError } from '../model/index.js';
 import { UsageError } from '../util/units.js';
+import { registerCheck } from './check.js';
 import { registerDoctor } from './doctor.js';
 import { registerModel } from './model.js';
 import { registerReference } from './reference.js';
+import { registerReport } from './report.js';
 import { registerSimulate } from './simulate.js';
 
 /** Exit statuses of m4sim itself (sysexits.h); the firmware's own status passes through unchanged. */
@@ -26,6 +28,8 @@ export async function main(argv: string[]): Promise<number> {
   registerDoctor(program, setStatus);
   registerReference(program, setStatus);
   registerModel(program, setStatus);
+  registerReport(program, setStatus);
+  registerCheck(program, setStatus);
   try {
     await program.parseAsync(argv);
   } catch (e) {

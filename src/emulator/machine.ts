@@ -9,6 +9,7 @@ import {
   describeCycleModel,
   type CycleModelParams,
 } from '../profile/cycle-model.js';
+import { buildFunctionProfile, type FunctionsProfile } from '../profile/functions.js';
 import { lowestTouchedBelow, paintBuffer, touchedBytes, type TouchedRegion } from '../profile/sram.js';
 import { hex, UsageError } from '../util/units.js';
 import { regionOf, type Board, type MemoryRegion } from './board.js';
@@ -116,6 +117,8 @@ export interface SramReport {
   lowestSp: number;
   /** Functions on the call path (outermost first) when the stack was deepest. */
   stackPath: string[];
+  /** Modeled cycles when the stack was deepest. */
+  stackPeakCycles: number;
   /** Stack high-water seen by painting: initial SP minus the lowest written byte below it. */
   stackPainted: number;
   regions: TouchedRegion[];
@@ -144,6 +147,8 @@ export interface RunResult {
   /** Translated blocks, for profiles: address, size, executions, taken final branches. */
   blocks: { address: number; size: number; execs: number; taken: number }[];
   symbols: SymbolTable;
+  /** Per-function and per-call-path cycles, instructions and calls from the native shadow stack. */
+  functions: FunctionsProfile;
   wallSeconds: number;
 }
 
@@ -277,7 +282,16 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
         },
       );
     }
-    const ppb = new PrivatePeripheralBus(() => uc.cycles(), stdout, vectors.address);
+    // SP is valid inside the PPB write callback: it runs inside the emulator at the store.
+    const ppb = new PrivatePeripheralBus(
+      () => uc.cycles(),
+      stdout,
+      vectors.address,
+      () => {
+        const sp = uc.reg_read_i32(UC_ARM_REG.SP) >>> 0;
+        return { sp, minSp: Math.min(sp, uc.profile_window_min_sp() >>> 0) };
+      },
+    );
     uc.mmio_map(
       PPB_BASE,
       PPB_SIZE,
@@ -411,6 +425,7 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       lowestSp,
       // The shadow call stack holds callees; the reset handler is the root of every path.
       stackPath: [vectors.reset & ~1, ...uc.profile_deepest_path()].map((a) => symbols.functionName(a)),
+      stackPeakCycles: counters.deepestCycles,
       stackPainted: vectors.initialSp - paintedLow,
       regions,
     };
@@ -453,6 +468,7 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       blocks,
       collected,
       symbols,
+      functions: buildFunctionProfile(uc.profile_calls(), vectors.reset & ~1, symbols),
       wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,
     };
   } finally {

@@ -128,6 +128,21 @@ export interface ProfileCounters {
   lastBlockSize: number;
   /** Shadow call stack depth now. */
   depth: number;
+  /** Modeled cycles when the lowest SP (minSp) was reached. */
+  deepestCycles: number;
+}
+
+/**
+ * The calling-context tree the native shadow stack builds: node i is `function[i]` (entry address)
+ * called from node `parent[i]`; node 0 is the root (the reset handler, address 0, parent -1). Self
+ * figures are what ran while the node was on top of the shadow stack (tail calls stay in the caller).
+ */
+export interface ProfileCalls {
+  function: Uint32Array;
+  parent: Int32Array;
+  calls: Float64Array;
+  selfCycles: Float64Array;
+  selfInstructions: Float64Array;
 }
 
 export interface ProfileBlocks {
@@ -161,6 +176,10 @@ export interface UnicornEngine {
   profile_deepest_path(): Uint32Array;
   /** Function entry addresses of the shadow call stack now, outermost first. */
   profile_call_stack(): Uint32Array;
+  /** The calling-context tree with call counts and self cycles/instructions per node. */
+  profile_calls(): ProfileCalls;
+  /** Lowest SP the profiler saw since the previous call (0xffffffff: none); resets the window. */
+  profile_window_min_sp(): number;
   cycles(): number;
 }
 

@@ -36,7 +36,14 @@ export interface ItmEvent {
   value: number;
   size: number;
   cycles: number;
+  /** SP when the firmware wrote the port (present when the bus has a stack sampler). */
+  sp?: number;
+  /** Lowest SP the block profiler saw since the previous event (≤ sp), for per-layer stack peaks. */
+  minSp?: number;
 }
+
+/** SP now and the lowest SP since the previous sample, read inside the emulator at an ITM write. */
+export type StackSampler = () => { sp: number; minSp: number };
 
 export class PrivatePeripheralBus {
   readonly events: ItmEvent[] = [];
@@ -51,6 +58,7 @@ export class PrivatePeripheralBus {
     private readonly cycles: () => number,
     private readonly writeChar: (bytes: Uint8Array) => void,
     private readonly vectorTable: number,
+    private readonly stackSample?: StackSampler,
   ) {
     this.regs.set(SCB_VTOR, vectorTable);
     this.regs.set(ITM_TER, 0xffffffff);
@@ -99,7 +107,9 @@ export class PrivatePeripheralBus {
         for (let i = 0; i < size; i++) bytes[i] = (value >>> (8 * i)) & 0xff;
         this.writeChar(bytes);
       } else {
-        this.events.push({ port, value: value >>> 0, size, cycles: this.cycles() });
+        const event: ItmEvent = { port, value: value >>> 0, size, cycles: this.cycles() };
+        if (this.stackSample) Object.assign(event, this.stackSample());
+        this.events.push(event);
       }
       return;
     }

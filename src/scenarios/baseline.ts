@@ -1,0 +1,165 @@
+// Stored results (baseline.json): cycles and bytes per scenario, compared with a run to catch regressions.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { Measured, ScenarioResult } from './run.js';
+import { thousands } from './budgets.js';
+
+export const BASELINE_SCHEMA = 1;
+
+export interface BaselineEntry {
+  cycles: number;
+  sram: number;
+  static: number;
+  stack: number;
+  heap: number;
+  flash: number;
+}
+
+export interface Baseline {
+  schema: typeof BASELINE_SCHEMA;
+  scenarios: Record<string, BaselineEntry>;
+}
+
+export const METRICS = ['cycles', 'sram', 'static', 'stack', 'heap', 'flash'] as const;
+export type Metric = (typeof METRICS)[number];
+
+export interface Tolerance {
+  /** Allowed cycles increase as a fraction of the baseline (default 0.01 = 1%). */
+  cycles: number;
+  /** Allowed increase of each byte figure (default 0). */
+  bytes: number;
+}
+
+export const DEFAULT_TOLERANCE: Tolerance = { cycles: 0.01, bytes: 0 };
+
+export interface DeltaRow {
+  scenario: string;
+  metric: Metric;
+  baseline: number;
+  value: number;
+  delta: number;
+  /** Largest value that passes. */
+  allowed: number;
+  pass: boolean;
+}
+
+export class BaselineError extends Error {
+  override name = 'BaselineError';
+}
+
+export function entryOf(m: Measured): BaselineEntry {
+  return {
+    cycles: m.cycles,
+    sram: m.sram.total,
+    static: m.sram.static,
+    stack: m.sram.stack,
+    heap: m.sram.heap,
+    flash: m.flash.used,
+  };
+}
+
+export function readBaseline(file: string): Baseline {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    if ((e as { code?: string }).code) throw e;
+    throw new BaselineError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  const b = data as Partial<Baseline>;
+  if (b?.schema !== BASELINE_SCHEMA || typeof b.scenarios !== 'object' || b.scenarios === null) {
+    throw new BaselineError(`${file}: expected {"schema": ${BASELINE_SCHEMA}, "scenarios": {…}}`);
+  }
+  for (const [name, entry] of Object.entries(b.scenarios)) {
+    for (const metric of METRICS) {
+      const v = (entry as unknown as Record<string, unknown>)?.[metric];
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+        throw new BaselineError(
+          `${file}: scenarios.${name}.${metric}: expected a number, got ${JSON.stringify(v)}`,
+        );
+      }
+    }
+  }
+  return b as Baseline;
+}
+
+/**
+ * Writes the results into `file`, keeping entries of scenarios that were not run (so the shards of a CI
+ * matrix can each update their part). Scenarios that did not run to a measurement are left out.
+ */
+export function writeBaseline(file: string, results: ScenarioResult[]): Baseline {
+  const previous = existsSync(file) ? readBaseline(file) : null;
+  const scenarios: Record<string, BaselineEntry> = { ...(previous?.scenarios ?? {}) };
+  for (const r of results) if (r.measured) scenarios[r.name] = entryOf(r.measured);
+  const sorted = Object.fromEntries(Object.entries(scenarios).sort(([a], [b]) => a.localeCompare(b)));
+  const baseline: Baseline = { schema: BASELINE_SCHEMA, scenarios: sorted };
+  writeFileSync(file, JSON.stringify(baseline, null, 2) + '\n');
+  return baseline;
+}
+
+/** One row per scenario in both and metric; a row fails when the value grew beyond the tolerance. */
+export function compareBaseline(
+  baseline: Baseline,
+  results: ScenarioResult[],
+  tolerance: Tolerance = DEFAULT_TOLERANCE,
+): { rows: DeltaRow[]; missing: string[] } {
+  const rows: DeltaRow[] = [];
+  const missing: string[] = [];
+  for (const r of results) {
+    if (!r.measured) continue;
+    const base = baseline.scenarios[r.name];
+    if (!base) {
+      missing.push(r.name);
+      continue;
+    }
+    const now = entryOf(r.measured);
+    for (const metric of METRICS) {
+      const allowed =
+        metric === 'cycles'
+          ? Math.floor(base.cycles * (1 + tolerance.cycles))
+          : base[metric] + tolerance.bytes;
+      rows.push({
+        scenario: r.name,
+        metric,
+        baseline: base[metric],
+        value: now[metric],
+        delta: now[metric] - base[metric],
+        allowed,
+        pass: now[metric] <= allowed,
+      });
+    }
+  }
+  return { rows, missing };
+}
+
+export function formatDeltas(rows: DeltaRow[], missing: string[], tolerance: Tolerance): string {
+  const header = ['scenario', 'metric', 'baseline', 'now', 'delta', 'status'];
+  const table: string[][] = [header];
+  for (const d of rows) {
+    const pct =
+      d.baseline === 0 ? '' : ` (${d.delta >= 0 ? '+' : ''}${((100 * d.delta) / d.baseline).toFixed(2)}%)`;
+    table.push([
+      d.scenario,
+      d.metric,
+      thousands(d.baseline),
+      thousands(d.value),
+      `${d.delta >= 0 ? '+' : ''}${thousands(d.delta)}${pct}`,
+      d.pass ? 'ok' : 'FAIL',
+    ]);
+  }
+  const widths = header.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+  const lines = table.map((r) =>
+    r
+      .map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
+  lines.push(
+    `  tolerance: cycles +${(tolerance.cycles * 100).toFixed(2).replace(/\.?0+$/, '')}%, bytes +${tolerance.bytes}`,
+  );
+  for (const name of missing) lines.push(`  ${name}: not in the baseline (--update-baseline adds it)`);
+  for (const d of rows.filter((x) => !x.pass))
+    lines.push(
+      `  ${d.scenario} ${d.metric}: ${thousands(d.value)} is over the allowed ${thousands(d.allowed)}`,
+    );
+  return lines.join('\n') + '\n';
+}

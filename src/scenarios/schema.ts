@@ -1,0 +1,336 @@
+// Scenario files (scenarios/*.yaml): a firmware, a board, images and budgets that `m4sim check` enforces.
+// Validated with zod; every error names the file, the field and what was expected.
+import { readFileSync } from 'node:fs';
+import { basename, dirname, extname, isAbsolute, relative, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/** The budgets a scenario may set, in the order `check` prints them. */
+export const BUDGET_NAMES = ['sram', 'static', 'stack', 'heap', 'flash', 'cycles', 'match'] as const;
+export type BudgetName = (typeof BUDGET_NAMES)[number];
+/** Rows `check` adds on its own: the firmware's exit status and (when asked) its output. */
+export const ROW_NAMES = [...BUDGET_NAMES, 'exit', 'output'] as const;
+export type RowName = (typeof ROW_NAMES)[number];
+
+export interface Budgets {
+  /** Peak SRAM: static + heap + stack, bytes. Default: the board's main SRAM size. */
+  sram?: number;
+  /** .data + .bss + other static RAM sections, bytes. */
+  static?: number;
+  stack?: number;
+  heap?: number;
+  /** Flash used, bytes. */
+  flash?: number;
+  /** Modeled cycles per frame (the largest over the images). */
+  cycles?: number;
+  /** The firmware's outputs and boxes must equal the TypeScript reference's (detector only; default true). */
+  match?: boolean;
+}
+
+export type Firmware =
+  | { kind: 'detector'; model?: string; threshold?: number }
+  | { kind: 'elf'; elf: string }
+  | {
+      kind: 'source';
+      sources: string[];
+      linkerScript?: string;
+      defines?: Record<string, string | number | boolean>;
+    };
+
+export interface Expectation {
+  /** 'pass': every row passes. 'fail': the rows in `fail` must fail (all other rows pass). */
+  outcome: 'pass' | 'fail';
+  /** Rows expected to fail; empty with outcome 'fail' means "at least one budget row fails". */
+  fail: RowName[];
+  reason?: string;
+}
+
+/** A validated scenario; every path is absolute. Plain data, so it can be posted to a worker thread. */
+export interface Scenario {
+  name: string;
+  /** The scenario file (absolute) and as given (for messages). */
+  file: string;
+  displayFile: string;
+  description?: string;
+  firmware: Firmware;
+  board: string;
+  /** Main SRAM size override, bytes. */
+  ram?: number;
+  flashSize?: number;
+  clockHz?: number;
+  /** Detector input images (absolute); empty for ELF/source firmware. */
+  images: string[];
+  /** Expected firmware exit status (default 0). */
+  exitCode: number;
+  /** Text the firmware's output must contain. */
+  output?: string;
+  maxInstructions?: number;
+  budgets: Budgets;
+  expect: Expectation;
+}
+
+export class ScenarioError extends Error {
+  override name = 'ScenarioError';
+}
+
+// ---- value parsers (zod transforms with our own messages) ----
+
+const SIZE_RE = /^\s*(\d+(?:\.\d+)?)\s*(k|kb|kib|m|mb|mib|b|)\s*$/i;
+
+function show(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'nothing' : JSON.stringify(v);
+}
+
+/** "256K", "188KB", "1M", 262144 → bytes (K = 1024). */
+export function parseSizeValue(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : null;
+  if (typeof v !== 'string') return null;
+  const m = SIZE_RE.exec(v.replace(/[_,]/g, ''));
+  if (!m) return null;
+  const unit = (m[2] ?? '').toLowerCase();
+  const scale = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 * 1024 : 1;
+  const bytes = Number(m[1]) * scale;
+  return Number.isSafeInteger(bytes) ? bytes : null;
+}
+
+/** "1.76G", "1760M", "1.76e9", 1760000000 → a count. */
+export function parseCountValue(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? Math.round(v) : null;
+  if (typeof v !== 'string') return null;
+  const m = /^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*(k|m|g|)\s*$/i.exec(v.replace(/[_,]/g, ''));
+  if (!m) return null;
+  const unit = (m[2] ?? '').toLowerCase();
+  const scale = unit === 'k' ? 1e3 : unit === 'm' ? 1e6 : unit === 'g' ? 1e9 : 1;
+  const n = Math.round(Number(m[1]) * scale);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+/** "168MHz", "168M", 168000000 → Hz. */
+export function parseFrequencyValue(v: unknown): number | null {
+  if (typeof v === 'number') return v > 0 ? v : null;
+  if (typeof v !== 'string') return null;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(hz|khz|mhz|ghz|k|m|g|)\s*$/i.exec(v);
+  if (!m) return null;
+  const unit = (m[2] ?? '').toLowerCase();
+  const scale = unit.startsWith('k') ? 1e3 : unit.startsWith('m') ? 1e6 : unit.startsWith('g') ? 1e9 : 1;
+  const hz = Number(m[1]) * scale;
+  return hz > 0 ? hz : null;
+}
+
+function parsed<T>(parse: (v: unknown) => T | null, expected: string) {
+  return z.unknown().transform((v, ctx): T => {
+    const out = parse(v);
+    if (out === null) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected ${expected}, got ${show(v)}` });
+      return z.NEVER;
+    }
+    return out;
+  });
+}
+
+const size = parsed(parseSizeValue, 'a size like 256K or a number of bytes');
+const count = parsed(parseCountValue, 'a cycle count like 1.76G, 1760M or 1760000000');
+const frequency = parsed(parseFrequencyValue, 'a frequency like 168MHz');
+const path = z.string({ invalid_type_error: 'expected a file path' }).min(1, 'expected a file path');
+
+const rowName = z.enum(ROW_NAMES, {
+  errorMap: (_issue, ctx) => ({ message: `expected one of ${ROW_NAMES.join(', ')}, got ${show(ctx.data)}` }),
+});
+
+const budgetsSchema = z
+  .object({
+    sram: size.optional(),
+    static: size.optional(),
+    stack: size.optional(),
+    heap: size.optional(),
+    flash: size.optional(),
+    cycles: count.optional(),
+    match: z.boolean({ invalid_type_error: 'expected true or false' }).optional(),
+  })
+  .strict();
+
+const firmwareSchema = z
+  .object({
+    detector: z
+      .object({
+        model: path.optional(),
+        threshold: z
+          .number({ invalid_type_error: 'expected a score in [0, 1)' })
+          .min(0, 'expected a score in [0, 1)')
+          .lt(1, 'expected a score in [0, 1)')
+          .optional(),
+      })
+      .strict()
+      .nullable()
+      .optional(),
+    elf: path.optional(),
+    source: z
+      .union([path, z.array(path).min(1)], {
+        errorMap: () => ({ message: 'expected a C/assembly file path or a list of them' }),
+      })
+      .optional(),
+    linkerScript: path.optional(),
+    defines: z.record(z.union([z.string(), z.number(), z.boolean()])).optional(),
+  })
+  .strict()
+  .superRefine((f, ctx) => {
+    const kinds = (['detector', 'elf', 'source'] as const).filter((k) => f[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `expected exactly one of detector, elf, source, got ${kinds.length === 0 ? 'none' : kinds.join(' and ')}`,
+      });
+    }
+    if ((f.linkerScript !== undefined || f.defines !== undefined) && f.source === undefined) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: 'linkerScript and defines apply to source firmware only',
+      });
+    }
+  });
+
+const expectSchema = z.union(
+  [
+    z.enum(['pass', 'fail']),
+    z
+      .object({
+        fail: z.array(rowName).default([]),
+        reason: z.string().optional(),
+      })
+      .strict(),
+  ],
+  { errorMap: () => ({ message: 'expected pass, fail, or { fail: [budget…], reason: text }' }) },
+);
+
+const scenarioSchema = z
+  .object({
+    name: z
+      .string({ invalid_type_error: 'expected a name' })
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" and "-"')
+      .optional(),
+    description: z.string().optional(),
+    firmware: firmwareSchema,
+    board: z.string({ invalid_type_error: 'expected a board name or a board JSON file' }).default('m4-256k'),
+    ram: size.optional(),
+    flash: size.optional(),
+    clock: frequency.optional(),
+    images: z.array(path, { invalid_type_error: 'expected a list of image paths' }).min(1).optional(),
+    exit: z.number({ invalid_type_error: 'expected an exit status 0..255' }).int().min(0).max(255).default(0),
+    output: z.string().optional(),
+    maxInstructions: count.optional(),
+    budgets: budgetsSchema.default({}),
+    expect: expectSchema.default('pass'),
+  })
+  .strict();
+
+/** A path as the user would type it: relative to the working directory when inside it. */
+export function displayPath(file: string): string {
+  if (!isAbsolute(file)) return file;
+  const rel = relative(process.cwd(), file);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? file : rel;
+}
+
+function fieldPath(p: (string | number)[]): string {
+  let out = '';
+  for (const part of p) out += typeof part === 'number' ? `[${part}]` : out === '' ? part : `.${part}`;
+  return out;
+}
+
+function describeIssue(issue: z.ZodIssue): string {
+  const where = fieldPath(issue.path);
+  const prefix = where === '' ? '' : `${where}: `;
+  switch (issue.code) {
+    case z.ZodIssueCode.unrecognized_keys:
+      return `${prefix}unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    case z.ZodIssueCode.invalid_type:
+      if (issue.received === 'undefined') return `${prefix}missing (required)`;
+      if (/^Expected /.test(issue.message))
+        return `${prefix}expected ${issue.expected}, got ${issue.received === 'null' ? 'nothing' : issue.received}`;
+      return `${prefix}${issue.message}`;
+    case z.ZodIssueCode.invalid_union: {
+      // The value had the shape of one branch (e.g. the { fail: […] } form): report that branch's problem.
+      for (const branch of issue.unionErrors) {
+        const deeper = branch.issues.find((i) => i.path.length > issue.path.length);
+        if (deeper) return describeIssue(deeper);
+      }
+      return `${prefix}${issue.message}`;
+    }
+    default:
+      return `${prefix}${issue.message}`;
+  }
+}
+
+/** Validates parsed YAML; `file` is used for messages and to resolve relative paths. */
+export function parseScenario(data: unknown, file: string): Scenario {
+  const displayFile = displayPath(file);
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ScenarioError(`${displayFile}: expected a mapping of scenario fields at the top level`);
+  }
+  const r = scenarioSchema.safeParse(data);
+  if (!r.success) {
+    throw new ScenarioError(`${displayFile}: ${describeIssue(r.error.issues[0]!)}`);
+  }
+  const s = r.data;
+  const dir = dirname(resolve(file));
+  const abs = (p: string) => resolve(dir, p);
+  const fw = s.firmware;
+  let firmware: Firmware;
+  if (fw.detector !== undefined) {
+    const d = fw.detector ?? {};
+    firmware = { kind: 'detector', model: d.model && abs(d.model), threshold: d.threshold };
+  } else if (fw.elf !== undefined) {
+    firmware = { kind: 'elf', elf: abs(fw.elf) };
+  } else {
+    const list = Array.isArray(fw.source) ? fw.source : [fw.source!];
+    firmware = {
+      kind: 'source',
+      sources: list.map(abs),
+      linkerScript: fw.linkerScript && abs(fw.linkerScript),
+      defines: fw.defines,
+    };
+  }
+  if (s.images && firmware.kind !== 'detector') {
+    throw new ScenarioError(`${displayFile}: images: only a detector firmware takes images`);
+  }
+  if (s.budgets.match !== undefined && firmware.kind !== 'detector') {
+    throw new ScenarioError(`${displayFile}: budgets.match: only a detector firmware has a reference`);
+  }
+  const expect: Expectation =
+    typeof s.expect === 'string'
+      ? { outcome: s.expect, fail: [] }
+      : { outcome: 'fail', fail: s.expect.fail, reason: s.expect.reason };
+  if (expect.outcome === 'fail' && typeof s.expect === 'object' && expect.fail.length === 0) {
+    throw new ScenarioError(`${displayFile}: expect.fail: expected a list of budgets that must fail`);
+  }
+  return {
+    name: s.name ?? basename(file, extname(file)),
+    file: resolve(file),
+    displayFile,
+    description: s.description,
+    firmware,
+    board: s.board.endsWith('.json') ? abs(s.board) : s.board,
+    ram: s.ram,
+    flashSize: s.flash,
+    clockHz: s.clock,
+    images: (s.images ?? []).map(abs),
+    exitCode: s.exit,
+    output: s.output,
+    maxInstructions: s.maxInstructions,
+    budgets: s.budgets,
+    expect,
+  };
+}
+
+/** Reads and validates a scenario file. Throws ScenarioError (file: field: what was expected). */
+export function loadScenario(file: string): Scenario {
+  const displayFile = displayPath(file);
+  const text = readFileSync(file, 'utf8');
+  let data: unknown;
+  try {
+    data = parseYaml(text, { prettyErrors: true });
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    throw new ScenarioError(`${displayFile}: not valid YAML: ${msg}`);
+  }
+  return parseScenario(data, file);
+}
