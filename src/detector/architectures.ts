@@ -1,7 +1,9 @@
 // Detector architectures m4sim can build and check: for each, the firmware pipeline source(s) in
 // firmware/app and the TypeScript reference of the same stages. A new architecture adds one entry.
 import type { Model } from '../model/index.js';
+import { faceFastBoxes, FACE_FAST_LAYERS, runFaceFast } from '../reference/face-fast.js';
 import { faceM4Boxes, FACE_M4_LAYERS, runFaceM4 } from '../reference/face-m4.js';
+import { faceQvgaBoxes, FACE_QVGA_LAYERS, runFaceQvga } from '../reference/face-qvga.js';
 import type { Box } from '../reference/postprocess.js';
 
 export interface ReferenceLayer {
@@ -32,8 +34,27 @@ const faceM4: Architecture = {
   boxes: (model, outputs, threshold, maxBoxes) => faceM4Boxes(outputs, { model, threshold, maxBoxes }),
 };
 
+// EdgeML's face-3 pipeline (quantized_face_detection_fast.c): RNNPool 16x16/8, 4 MBConv, 3 heads.
+const faceFast: Architecture = {
+  name: 'rnnpool-face-fast',
+  appSources: ['face_fast.c'],
+  layerNames: [...FACE_FAST_LAYERS.map((l) => l.name), 'boxes'],
+  reference: (model, frame) => runFaceFast(model, frame),
+  boxes: (model, outputs, threshold, maxBoxes) => faceFastBoxes(model, outputs, threshold, maxBoxes),
+};
+
+const faceQvga: Architecture = {
+  name: 'rnnpool-face-qvga',
+  appSources: ['face_qvga.c'],
+  layerNames: [...FACE_QVGA_LAYERS.map((l) => l.name), 'boxes'],
+  reference: (model, frame) => runFaceQvga(model, frame),
+  boxes: (model, outputs, threshold, maxBoxes) => faceQvgaBoxes(model, outputs, threshold, maxBoxes),
+};
+
 export const ARCHITECTURES: Record<string, Architecture> = {
   [faceM4.name]: faceM4,
+  [faceQvga.name]: faceQvga,
+  [faceFast.name]: faceFast,
 };
 
 export function architectureOf(model: Model): Architecture {

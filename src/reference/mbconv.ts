@@ -130,6 +130,15 @@ export function mbconvQ15(input: Int16Array, p: MBConvParams): Int16Array {
   return mbconv(input, p, 'q63');
 }
 
+/**
+ * EdgeML q15xq7_q15_mbconv_block (the face-3 pipeline's L3/L4: Q15 input, Q7 weights, int32 sums);
+ * C twin m4_mbconv_q15xq7_q15 (firmware/kernels/mbconv_fast.c). Pass the Q7 weight arrays widened to
+ * Int16Array (same values): the arithmetic is that of the int32 path.
+ */
+export function mbconvQ15xQ7Q15(input: Int16Array, p: MBConvParams): Int16Array {
+  return mbconv(input, p, 'q31');
+}
+
 /** The residual connection, EdgeML q15_t_add(a = block input, b = block output). */
 export function residualAddQ15(
   a: Int16Array,

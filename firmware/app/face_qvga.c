@@ -1,0 +1,376 @@
+/*
+ * RNNPool-Face-QVGA (EdgeML's face-2, RPool_Face_QVGA_monochrome) on a Cortex-M4: the stage list of
+ * EdgeML's quantized_face_detection.c (conv 3x3 -> RNNPool -> 14 MBConv with heads after L4, L8,
+ * L11, L14), run with our kernels in one static arena. TS twin: src/reference/face-qvga.ts (same layer
+ * ids, same checksums). 22 stages, published as 16 layers (m4sim_abi.h's M4SIM_MAX_LAYERS): runs of
+ * MBConv blocks are one layer, checksummed over the run's last output.
+ *
+ * Memory plan (byte offsets into the arena; every buffer is dead before it is reused):
+ *   image int8 240x320             [0, 76800)         conv in
+ *   conv out int8 120x160x4        [76800, 153600)    RNNPool in
+ *   RNNPool out int8 30x40x64      [0, 76800)         (over the image); scratch [153600, 153984)
+ *   L1 out int16 30x40x32 = X      [76800, 153600)    ring [153600, 184320), dw [184320, 184576)
+ *   outputs int16 18000            [153600, 189600)   written by the heads from H1 on
+ *   L2..L8 out                     [0, 76800), ring [189600, 204960), dw [204960, 205088);
+ *                                  residual sum back into X
+ *   H1 / H2 ring (L2 norm rows)    [0, 7680)
+ *   L9 out int16 15x20x96 = A      [0, 57600)         ring [189600, 204960), dw [204960, 205088)
+ *   L10 / L11 out int16 15x20x96   [57600, 115200)    ring [115200, 138240), dw [138240, 138624);
+ *                                  residual sum back into A
+ *   H3 ring                        [57600, 69120)
+ *   L12 out int8 15x20x128 = B     [57600, 96000)     ring [96000, 119040), dw [119040, 119424)
+ *   L13 / L14 out int8 15x20x128   [96000, 134400)    ring int8 [134400, 149760), dw [149760, 150016);
+ *                                  residual sum back into B
+ *   H4 conf int8 15x20x2           [0, 600)           (H4 loc goes straight into outputs)
+ *   post-processing scratch        [0, 12000), boxes [12000, 21000)
+ * Peak: 205,088 bytes (L2..L8 with the outputs live). EdgeML's own pipeline uses 188,160 bytes: it
+ * keeps the heads' outputs in whatever is free at each point and assembles them at the end.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "conv.h"
+#include "face_qvga.h"
+#include "heads.h"
+#include "mbconv.h"
+#include "mbconv_q7.h"
+#include "model.h"
+#include "postprocess.h"
+#include "quantized.h"
+#include "rnnpool.h"
+
+#define OFF_CONV 76800u
+#define OFF_X 76800u
+#define OFF_RNN_SCRATCH 153600u
+#define OFF_OUT 153600u
+#define OFF_RING_A 189600u
+#define OFF_DW_A 204960u
+#define ARENA_USED 205088u
+
+#define ITM_STIM32(n) (*(volatile uint32_t *)(0xE0000000u + 4u * (n)))
+
+enum {
+  LAYER_CONV = 1,
+  LAYER_RNNPOOL,
+  LAYER_MBCONV1,
+  LAYER_MBCONV2_4,
+  LAYER_HEAD1,
+  LAYER_MBCONV5_8,
+  LAYER_HEAD2,
+  LAYER_MBCONV9,
+  LAYER_MBCONV10_11,
+  LAYER_HEAD3,
+  LAYER_MBCONV12,
+  LAYER_MBCONV13,
+  LAYER_MBCONV14,
+  LAYER_HEAD4,
+  LAYER_OUTPUTS,
+  LAYER_BOXES,
+};
+
+_Static_assert(LAYER_BOXES <= M4SIM_MAX_LAYERS, "more layers than the ABI publishes");
+_Static_assert(FACE_QVGA_ARENA_BYTES >= ARENA_USED, "arena smaller than the memory plan");
+
+static uint32_t fnv1a(uint32_t h, const void *data, uint32_t bytes) {
+  const uint8_t *p = (const uint8_t *)data;
+  for (uint32_t i = 0; i < bytes; i++) h = (h ^ p[i]) * 16777619u;
+  return h;
+}
+#define FNV_BASIS 2166136261u
+
+static void begin(uint32_t id) { ITM_STIM32(1) = id; }
+
+static int end(m4sim_output_t *out, uint32_t stop_after, uint32_t id, const void *t1, uint32_t b1,
+               const void *t2, uint32_t b2) {
+  uint32_t h = fnv1a(FNV_BASIS, t1, b1);
+  if (t2) h = fnv1a(h, t2, b2);
+  out->checksums[id - 1] = h;
+  out->tensor_address[id - 1] = (uint32_t)(uintptr_t)t1;
+  out->tensor_bytes[id - 1] = b1;
+  out->tensor2_address[id - 1] = (uint32_t)(uintptr_t)t2;
+  out->tensor2_bytes[id - 1] = b2;
+  out->layer_count = id;
+  ITM_STIM32(2) = id;
+  ITM_STIM32(3) = h;
+  return stop_after == id;
+}
+
+#define GEOMETRY(p, L)                                                                                     \
+  do {                                                                                                    \
+    (p).H = L##_H, (p).W = L##_W, (p).CIn = L##_CIN, (p).CTemp = L##_CTEMP, (p).COut = L##_COUT;          \
+    (p).HF = L##_HF, (p).WF = L##_WF, (p).HPadU = L##_HPADL, (p).HPadD = L##_HPADR;                       \
+    (p).WPadL = L##_WPADL, (p).WPadR = L##_WPADR, (p).HStride = L##_HSTRIDE, (p).WStride = L##_WSTRIDE;   \
+    (p).limit1 = L##_Limit1, (p).limit2 = L##_Limit2;                                                     \
+    (p).shrU1 = L##_ShRU1, (p).shrX1 = L##_ShRX1, (p).shrU2 = L##_ShRU2, (p).shrX2 = L##_ShRX2;           \
+    (p).shrU3 = L##_ShRU3, (p).shrW3 = L##_ShRW3;                                                         \
+    (p).shlU1 = L##_ShLU1, (p).shlX1 = L##_ShLX1, (p).shlU2 = L##_ShLU2, (p).shlX2 = L##_ShLX2;           \
+    (p).shlU3 = L##_ShLU3, (p).shlW3 = L##_ShLW3;                                                         \
+  } while (0)
+
+/* Q15 weights (L1..L9). */
+#define MBCONV(L)                                                                                          \
+  do {                                                                                                    \
+    memset(&p, 0, sizeof p);                                                                              \
+    GEOMETRY(p, L);                                                                                       \
+    p.F1 = L##_F1, p.W1 = L##_W1, p.B1 = L##_B1, p.F2 = L##_F2, p.W2 = L##_W2, p.B2 = L##_B2;            \
+    p.F3 = L##_F3, p.W3 = L##_W3, p.B3 = L##_B3;                                                          \
+  } while (0)
+
+/* Q7 filters and BN weights, Q15 biases (L10..L12). */
+#define MBCONV_Q7W(L)                                                                                      \
+  do {                                                                                                    \
+    memset(&q, 0, sizeof q);                                                                              \
+    GEOMETRY(q, L);                                                                                       \
+    q.F1 = L##_F1, q.W1 = L##_W1, q.B1 = L##_B1, q.F2 = L##_F2, q.W2 = L##_W2, q.B2 = L##_B2;            \
+    q.F3 = L##_F3, q.W3 = L##_W3, q.B3 = L##_B3;                                                          \
+  } while (0)
+
+/* Everything Q7 (L13, L14). */
+#define MBCONV_Q7(L)                                                                                       \
+  do {                                                                                                    \
+    memset(&q, 0, sizeof q);                                                                              \
+    GEOMETRY(q, L);                                                                                       \
+    q.F1 = L##_F1, q.W1 = L##_W1, q.B1q7 = L##_B1, q.F2 = L##_F2, q.W2 = L##_W2, q.B2q7 = L##_B2;        \
+    q.F3 = L##_F3, q.W3 = L##_W3, q.B3q7 = L##_B3;                                                        \
+  } while (0)
+
+#define HEAD_CONV(K, B)                                                                                     \
+  ((m4_head_conv){.w = K, .cout = K##_COUT, .scinput = K##_Scinput, .scoutput = K##_Scoutput,              \
+                  .demote = K##_Demote, .b = B, .scten = B##_Scten, .scvec = B##_Scvec, .scret = B##_Scret})
+
+/* A Q15 head with L2 norm and per-channel weight (D1..D3) on layer L's output. */
+#define HEAD(D, L)                                                                                          \
+  do {                                                                                                     \
+    memset(&h, 0, sizeof h);                                                                               \
+    h.H = L##_HOUT, h.W = L##_WOUT, h.C = L##_COUT, h.HF = D##CW_HF, h.WF = D##CW_WF;                      \
+    h.conf = HEAD_CONV(D##CW, D##CB);                                                                      \
+    h.loc = HEAD_CONV(D##LW, D##LB);                                                                       \
+    h.l2norm = 1, h.l2_scale_in = D##_ScaleIn, h.l2_scale_out = D##_ScaleOut, h.norm_w = D##NW;            \
+    h.norm_scinput = D##NW_Scinput, h.norm_scoutput = D##NW_Scoutput, h.norm_demote = D##NW_Demote;        \
+  } while (0)
+
+#define HEAD4_CONV(K, L)                                                                                    \
+  ((m4_conv_params){.H = L##_HOUT, .W = L##_WOUT, .CIn = L##_COUT, .HF = K##_HF, .WF = K##_WF,             \
+                    .CF = K##_CF, .COut = K##_COUT, .G = K##_G, .HPadU = K##_HPADL, .HPadD = K##_HPADR,    \
+                    .WPadL = K##_WPADL, .WPadR = K##_WPADR, .HStride = K##_HSTRIDE, .WStride = K##_WSTRIDE, \
+                    .HDilation = K##_HDILATION, .WDilation = K##_WDILATION, .scinput = K##_Scinput,        \
+                    .scoutput = K##_Scoutput, .demote = K##_Demote})
+
+#define RESIDUAL_Q15(L, x, y) m4_residual_add_q15(x, y, L##_HOUT * L##_WOUT * L##_COUT, x, L##_Scten1, L##_Scten2, L##_Scret)
+#define RESIDUAL_Q7(L, x, y) m4_mbconv7_residual_add_q7(x, y, L##_HOUT * L##_WOUT * L##_COUT, x, L##_Scten1, L##_Scten2, L##_Scret)
+
+__attribute__((section(".noinit"), aligned(8))) uint8_t m4sim_input[FACE_QVGA_ARENA_BYTES];
+
+int detector_run(uint32_t stop_after, uint32_t threshold_q15, uint32_t max_boxes, m4sim_output_t *out) {
+  return face_qvga_run(m4sim_input, stop_after, threshold_q15, max_boxes, out);
+}
+
+int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uint32_t max_boxes,
+                  m4sim_output_t *out) {
+  int8_t *image = (int8_t *)arena;
+  int8_t *conv_out = (int8_t *)(arena + OFF_CONV);
+  int16_t *outputs = (int16_t *)(arena + OFF_OUT);
+  int16_t *ring_a = (int16_t *)(arena + OFF_RING_A), *dw_a = (int16_t *)(arena + OFF_DW_A);
+  m4_mbconv_params p;
+  m4_mbconv7_params q;
+  m4_head_params h;
+
+  memset(out, 0, sizeof *out);
+  out->magic = M4SIM_OUTPUT_MAGIC;
+  out->version = 1;
+  out->arena_bytes = ARENA_USED;
+
+  /* 1. conv 3x3 stride 2 + bias + per-channel scale + ReLU6, fused. */
+  begin(LAYER_CONV);
+  m4_conv2d_cbr_params cbr = {
+      .conv = {.H = CBR1F_H, .W = CBR1F_W, .CIn = CBR1F_CIN, .HF = CBR1F_HF, .WF = CBR1F_WF, .CF = CBR1F_CF,
+               .COut = CONV2D_COUT, .G = CBR1F_G, .HPadU = CBR1F_HPADL, .HPadD = CBR1F_HPADR,
+               .WPadL = CBR1F_WPADL, .WPadR = CBR1F_WPADR, .HStride = CBR1F_HSTRIDE, .WStride = CBR1F_WSTRIDE,
+               .HDilation = CBR1F_HDILATION, .WDilation = CBR1F_WDILATION, .scinput = CBR1F_Scinput,
+               .scoutput = CBR1F_Scoutput, .demote = CBR1F_Demote},
+      .filter = CBR1F,
+      .bias = CBR1B,
+      .bias_scten = CBR1B_Scten,
+      .bias_scvec = CBR1B_Scvec,
+      .bias_scret = CBR1B_Scret,
+      .scale = CBR1W,
+      .scale_scinput = CBR1W_Scinput,
+      .scale_scoutput = CBR1W_Scoutput,
+      .scale_demote = CBR1W_Demote,
+      .limit = CONV2D_Limit,
+      .div = CONV2D_Div,
+  };
+  m4_conv2d_cbr(image, conv_out, &cbr);
+  if (end(out, stop_after, LAYER_CONV, conv_out, CONV2D_HOUT * CONV2D_WOUT * CONV2D_COUT, 0, 0)) return 0;
+
+  /* 2. RNNPool: 8x8 patches at stride 4 -> 29x39x64 Q7 (wrapping), then replicate-padded to 30x40. */
+  begin(LAYER_RNNPOOL);
+  int8_t *pooled = (int8_t *)arena;
+  Q15_T *patch_out = (Q15_T *)(arena + OFF_RNN_SCRATCH);
+  Q15_T *patch_buf = patch_out + 4 * HIDDEN_DIM2;
+  for (uint32_t px = 0; px < 29; px++) {
+    for (uint32_t py = 0; py < 39; py++) {
+      const int8_t *patch = conv_out + (px * 4 * CONV2D_WOUT + py * 4) * INPUT_CHANNELS;
+      q7xq15_q15_rnnpool_block(patch, INPUT_CHANNELS, PATCH_DIM, CONV2D_WOUT, q7xq15_q15_fastgrnn, HIDDEN_DIM1,
+                               &RNN1_PARAMS, &RNN1_BUFFERS, &RNN1_SCALES, q15_fastgrnn, HIDDEN_DIM2,
+                               &RNN2_PARAMS, &RNN2_BUFFERS, &RNN2_SCALES, patch_out, patch_buf, ShR1, ShL1,
+                               ShR2, ShL2);
+      int8_t *dst = pooled + (px * 40 + py) * 64;
+      for (uint32_t i = 0; i < 64; i++) dst[i] = (int8_t)patch_out[i];
+    }
+  }
+  memcpy(pooled + 29 * 2560, pooled + 28 * 2560, 39 * 64);
+  for (uint32_t r = 0; r < 30; r++) memcpy(pooled + r * 2560 + 39 * 64, pooled + r * 2560 + 38 * 64, 64);
+  if (end(out, stop_after, LAYER_RNNPOOL, pooled, 30 * 40 * 64, 0, 0)) return 0;
+
+  /* 3. MBConv L1 (Q7 in). */
+  begin(LAYER_MBCONV1);
+  int16_t *x = (int16_t *)(arena + OFF_X);
+  MBCONV(L1);
+  m4_mbconv_q7xq15_q15(pooled, x, (int16_t *)(arena + 153600), (int16_t *)(arena + 184320), &p);
+  if (end(out, stop_after, LAYER_MBCONV1, x, L1_HOUT * L1_WOUT * L1_COUT * 2, 0, 0)) return 0;
+
+  /* 4. MBConv L2..L4, each + residual (q15_t_add(input, output) back into the input). */
+  begin(LAYER_MBCONV2_4);
+  int16_t *y = (int16_t *)arena;
+  MBCONV(L2);
+  m4_mbconv_q15(x, y, ring_a, dw_a, &p);
+  RESIDUAL_Q15(L2, x, y);
+  MBCONV(L3);
+  m4_mbconv_q15(x, y, ring_a, dw_a, &p);
+  RESIDUAL_Q15(L3, x, y);
+  MBCONV(L4);
+  m4_mbconv_q15(x, y, ring_a, dw_a, &p);
+  RESIDUAL_Q15(L4, x, y);
+  if (end(out, stop_after, LAYER_MBCONV2_4, x, L4_HOUT * L4_WOUT * L4_COUT * 2, 0, 0)) return 0;
+
+  /* 5. Head 1: L2 norm, x D1NW, conf 4 -> 2 (max of 3 background logits), loc 4. */
+  begin(LAYER_HEAD1);
+  HEAD(D1, L4);
+  int16_t *c1 = outputs + M4SIM_HEAD1_CONF_OFFSET, *l1o = outputs + M4SIM_HEAD1_LOC_OFFSET;
+  m4_detection_head(x, c1, l1o, (int16_t *)arena, &h);
+  if (end(out, stop_after, LAYER_HEAD1, c1, 2400 * 2, l1o, 4800 * 2)) return 0;
+
+  /* 6. MBConv L5..L8, each + residual. */
+  begin(LAYER_MBCONV5_8);
+  MBCONV(L5);
+  m4_mbconv_q15(x, y, ring_a, dw_a, &p);
+  RESIDUAL_Q15(L5, x, y);
+  MBCONV(L6);
+  m4_mbconv_q15(x, y, ring_a, dw_a, &p);
+  RESIDUAL_Q15(L6, x, y);
+  MBCONV(L7);
+  m4_mbconv_q15(x, y, ring_a, dw_a, &p);
+  RESIDUAL_Q15(L7, x, y);
+  MBCONV(L8);
+  m4_mbconv_q15(x, y, ring_a, dw_a, &p);
+  RESIDUAL_Q15(L8, x, y);
+  if (end(out, stop_after, LAYER_MBCONV5_8, x, L8_HOUT * L8_WOUT * L8_COUT * 2, 0, 0)) return 0;
+
+  /* 7. Head 2. */
+  begin(LAYER_HEAD2);
+  HEAD(D2, L8);
+  int16_t *c2 = outputs + M4SIM_HEAD2_CONF_OFFSET, *l2o = outputs + M4SIM_HEAD2_LOC_OFFSET;
+  m4_detection_head(x, c2, l2o, (int16_t *)arena, &h);
+  if (end(out, stop_after, LAYER_HEAD2, c2, 2400 * 2, l2o, 4800 * 2)) return 0;
+
+  /* 8. MBConv L9, stride 2, no residual. */
+  begin(LAYER_MBCONV9);
+  int16_t *a = (int16_t *)arena;
+  MBCONV(L9);
+  m4_mbconv_q15(x, a, ring_a, dw_a, &p);
+  if (end(out, stop_after, LAYER_MBCONV9, a, L9_HOUT * L9_WOUT * L9_COUT * 2, 0, 0)) return 0;
+
+  /* 9. MBConv L10, L11 (Q7 weights, Q15 activations), each + residual. */
+  begin(LAYER_MBCONV10_11);
+  int16_t *t = (int16_t *)(arena + 57600);
+  int16_t *ring_b = (int16_t *)(arena + 115200), *dw_b = (int16_t *)(arena + 138240);
+  MBCONV_Q7W(L10);
+  m4_mbconv7_q15xq7_q15(a, t, ring_b, dw_b, &q);
+  RESIDUAL_Q15(L10, a, t);
+  MBCONV_Q7W(L11);
+  m4_mbconv7_q15xq7_q15(a, t, ring_b, dw_b, &q);
+  RESIDUAL_Q15(L11, a, t);
+  if (end(out, stop_after, LAYER_MBCONV10_11, a, L11_HOUT * L11_WOUT * L11_COUT * 2, 0, 0)) return 0;
+
+  /* 10. Head 3. */
+  begin(LAYER_HEAD3);
+  HEAD(D3, L11);
+  int16_t *c3 = outputs + M4SIM_HEAD3_CONF_OFFSET, *l3o = outputs + M4SIM_HEAD3_LOC_OFFSET;
+  m4_detection_head(a, c3, l3o, (int16_t *)(arena + 57600), &h);
+  if (end(out, stop_after, LAYER_HEAD3, c3, 600 * 2, l3o, 1200 * 2)) return 0;
+
+  /* 11. MBConv L12: Q15 in, Q7 out. */
+  begin(LAYER_MBCONV12);
+  int8_t *b = (int8_t *)(arena + 57600);
+  MBCONV_Q7W(L12);
+  m4_mbconv7_q15xq7_q7(a, b, (int16_t *)(arena + 96000), (int16_t *)(arena + 119040), &q);
+  if (end(out, stop_after, LAYER_MBCONV12, b, L12_HOUT * L12_WOUT * L12_COUT, 0, 0)) return 0;
+
+  /* 12, 13. MBConv L13, L14 (all Q7), each + residual (q7_t_add). */
+  int8_t *u = (int8_t *)(arena + 96000);
+  int8_t *ring_c = (int8_t *)(arena + 134400), *dw_c = (int8_t *)(arena + 149760);
+  begin(LAYER_MBCONV13);
+  MBCONV_Q7(L13);
+  m4_mbconv7_q7(b, u, ring_c, dw_c, &q);
+  RESIDUAL_Q7(L13, b, u);
+  if (end(out, stop_after, LAYER_MBCONV13, b, L13_HOUT * L13_WOUT * L13_COUT, 0, 0)) return 0;
+  begin(LAYER_MBCONV14);
+  MBCONV_Q7(L14);
+  m4_mbconv7_q7(b, u, ring_c, dw_c, &q);
+  RESIDUAL_Q7(L14, b, u);
+  if (end(out, stop_after, LAYER_MBCONV14, b, L14_HOUT * L14_WOUT * L14_COUT, 0, 0)) return 0;
+
+  /* 14. Head 4 (no L2 norm): conf q7xq15_q7 conv + q7xq15_q7 bias; loc q7xq15_q15 conv + q15 bias. */
+  begin(LAYER_HEAD4);
+  int8_t *c4 = (int8_t *)arena;
+  int16_t *l4o = outputs + M4SIM_HEAD4_LOC_OFFSET;
+  m4_conv_params cw = HEAD4_CONV(D4CW, L14), lw = HEAD4_CONV(D4LW, L14);
+  m4_conv_q7xq15_q7(b, D4CW, c4, &cw);
+  q7xq15_q7_t_add_vec(c4, D4CB, 1, L14_HOUT, L14_WOUT, D4CW_COUT, c4, D4CB_Scten, D4CB_Scvec, D4CB_Scret);
+  m4_conv_q7xq15_q15(b, D4LW, l4o, &lw);
+  q15_t_add_vec(l4o, D4LB, 1, L14_HOUT, L14_WOUT, D4LW_COUT, l4o, D4LB_Scten, D4LB_Scvec, D4LB_Scret);
+  if (end(out, stop_after, LAYER_HEAD4, c4, 600, l4o, 1200 * 2)) return 0;
+
+  /* 15. EdgeML's final assembly: conf H2 and H3 halved, conf H4 = (Q15)Q7 << 7, loc H4 halved (C `/`). */
+  begin(LAYER_OUTPUTS);
+  for (uint32_t i = 0; i < 2400; i++) c2[i] = (int16_t)(c2[i] / 2);
+  for (uint32_t i = 0; i < 600; i++) c3[i] = (int16_t)(c3[i] / 2);
+  for (uint32_t i = 0; i < 600; i++) outputs[M4SIM_HEAD4_CONF_OFFSET + i] = (int16_t)(((int16_t)c4[i]) << 7);
+  for (uint32_t i = 0; i < 1200; i++) l4o[i] = (int16_t)(l4o[i] / 2);
+  out->raw_address = (uint32_t)(uintptr_t)outputs;
+  out->raw_count = M4SIM_MODEL_OUTPUTS;
+  if (end(out, stop_after, LAYER_OUTPUTS, outputs, M4SIM_MODEL_OUTPUTS * 2, 0, 0)) return 0;
+
+  /* 16. Boxes: priors, decode, score threshold, NMS (firmware/kernels/postprocess.c). */
+  begin(LAYER_BOXES);
+  static const pp_head pp_heads[4] = {
+      {M4SIM_HEAD1_ROWS, M4SIM_HEAD1_COLS, M4SIM_HEAD1_STEP, M4SIM_HEAD1_ANCHOR, M4SIM_HEAD1_CONF_SHIFT,
+       M4SIM_HEAD1_LOC_SHIFT},
+      {M4SIM_HEAD2_ROWS, M4SIM_HEAD2_COLS, M4SIM_HEAD2_STEP, M4SIM_HEAD2_ANCHOR, M4SIM_HEAD2_CONF_SHIFT,
+       M4SIM_HEAD2_LOC_SHIFT},
+      {M4SIM_HEAD3_ROWS, M4SIM_HEAD3_COLS, M4SIM_HEAD3_STEP, M4SIM_HEAD3_ANCHOR, M4SIM_HEAD3_CONF_SHIFT,
+       M4SIM_HEAD3_LOC_SHIFT},
+      {M4SIM_HEAD4_ROWS, M4SIM_HEAD4_COLS, M4SIM_HEAD4_STEP, M4SIM_HEAD4_ANCHOR, M4SIM_HEAD4_CONF_SHIFT,
+       M4SIM_HEAD4_LOC_SHIFT},
+  };
+  if (max_boxes > FACE_QVGA_MAX_BOXES) max_boxes = FACE_QVGA_MAX_BOXES;
+  pp_config cfg = {
+      .heads = pp_heads,
+      .num_heads = 4,
+      .image_width = M4SIM_MODEL_INPUT_WIDTH,
+      .image_height = M4SIM_MODEL_INPUT_HEIGHT,
+      .score_threshold = (uint16_t)threshold_q15,
+      .max_boxes = (uint16_t)max_boxes,
+      .iou_num = 3,
+      .iou_den = 10,
+      .clip = 0,
+  };
+  pp_box *boxes = (pp_box *)(arena + 12000);
+  int32_t n = pp_detect(&cfg, outputs, outputs + M4SIM_HEAD1_LOC_OFFSET, (uint32_t *)arena, boxes);
+  if (n < 0) n = 0;
+  out->box_address = (uint32_t)(uintptr_t)boxes;
+  out->box_count = (uint32_t)n;
+  end(out, stop_after, LAYER_BOXES, boxes, (uint32_t)n * (uint32_t)sizeof(pp_box), 0, 0);
+  return 0;
+}

@@ -1,0 +1,440 @@
+// The RNNPool face-3 ("fast") detector in TypeScript: the reference the face_fast.c firmware is checked
+// against, layer by layer (same ids, same FNV-1a checksums). It follows EdgeML's
+// c_reference/models/quantized_face_detection_fast.c stage by stage with the bit-exact kernels of
+// src/reference, every parameter read from the model by the name EdgeML's pipeline passes:
+//
+//   1 conv      conv2dCbr (CBR1F → +CBR1B → ×CBR1W → ReLU(CONV2D_Limit) / CONV2D_Div)   int8  120x160x4
+//   2 rnnpool   14x19 RNNPool patches (16x16, stride 8), Q15 narrowed to Q7 (wrapping), then
+//               row 14 := row 13 and column 19 := column 18                               int8  15x20x64
+//   3 mbconv1   q7xq15_q15 MBConv L1 (64 → 128 → 32)                                      int16 15x20x32
+//   4 head1     L2 norm, ×D1NW, conf (4 → max of the 3 background logits, face), loc       conf 15x20x2, loc 15x20x4
+//   5 mbconv2   q15 MBConv L2 (32 → 64 → 96, int64 sums)                                  int16 15x20x96
+//   6 head2     detection2.h on L2's output
+//   7 mbconv3   q15xq7_q15 MBConv L3 (96 → 192 → 96, Q7 weights, int32 sums) + residual add
+//               q15_t_add(L2 out, L3 out, L3_Scten1, L3_Scten2, L3_Scret)                 int16 15x20x96
+//   8 mbconv4   q15xq7_q15 MBConv L4 (96 → 192 → 128)                                     int16 15x20x128
+//   9 head3     detection3.h on L4's output
+//  10 outputs   conf H1..H3 then loc H1..H3, each C-divided by its head's confScale / locScale (EdgeML
+//               halves H2 conf and H3 loc): 5400 int16
+//
+// A head layer's tensor is its conf values followed by its loc values (both int16, NHWC).
+import { ModelError, array, define, scalar, type Model } from '../model/format.js';
+import { tensorChecksum } from './checksum.js';
+import { conv2dCbr, convOutSize, type Conv2dCbrParams } from './conv.js';
+import {
+  FACE_M4_DEFAULT_OUTPUT_SHIFT,
+  headParamsFromModel,
+  rnnPoolModelFromModel,
+  rnnpoolStage,
+  type LayerResult,
+  type RnnPoolStage,
+} from './face-m4.js';
+import { detectionHead, type HeadParams } from './heads.js';
+import {
+  mbconvOutSize,
+  mbconvQ15,
+  mbconvQ15xQ7Q15,
+  mbconvQ7xQ15Q15,
+  residualAddQ15,
+  type MBConvParams,
+} from './mbconv.js';
+import { detect, type Box, type Head } from './postprocess.js';
+import { cdiv } from './quantized.js';
+
+export const FACE_FAST_ARCHITECTURE = 'rnnpool-face-fast';
+
+/** The layers in order (the firmware publishes the same ids; it adds 11, boxes). */
+export const FACE_FAST_LAYERS: readonly { id: number; name: string }[] = [
+  { id: 1, name: 'conv' },
+  { id: 2, name: 'rnnpool' },
+  { id: 3, name: 'mbconv1' },
+  { id: 4, name: 'head1' },
+  { id: 5, name: 'mbconv2' },
+  { id: 6, name: 'head2' },
+  { id: 7, name: 'mbconv3' },
+  { id: 8, name: 'mbconv4' },
+  { id: 9, name: 'head3' },
+  { id: 10, name: 'outputs' },
+];
+
+/** Which MBConv feeds each detection head in EdgeML's fast pipeline (detection1 ← L1, 2 ← L2, 3 ← L4). */
+export const FACE_FAST_HEAD_LAYERS = [1, 2, 4] as const;
+
+export interface FaceFastParams {
+  frameLength: number;
+  conv: Conv2dCbrParams;
+  convOut: { H: number; W: number; C: number };
+  rnnpool: RnnPoolStage;
+  mbconv: MBConvParams[];
+  /** L3's residual add: [Scten1, Scten2, Scret]. */
+  residual3: [number, number, number];
+  heads: HeadParams[];
+  outputScales: { conf: number; loc: number }[];
+}
+
+const fail = (model: Model, where: string, msg: string): never => {
+  throw new ModelError(`${model.name}: ${where}: ${msg}`);
+};
+
+function q15(model: Model, header: string, name: string): Int16Array {
+  const a = array(model, header, name);
+  if (!(a instanceof Int16Array)) fail(model, `${header}: arrays.${name}`, 'expected Q15_T');
+  return a as Int16Array;
+}
+
+/** A Q15 array as is, a Q7 array widened to Int16Array (same values). */
+function widened(model: Model, header: string, name: string, want: 'q7' | 'q15'): Int16Array {
+  const a = array(model, header, name);
+  const ok = want === 'q7' ? a instanceof Int8Array : a instanceof Int16Array;
+  if (!ok) fail(model, `${header}: arrays.${name}`, `expected ${want === 'q7' ? 'Q7_T' : 'Q15_T'}`);
+  return a instanceof Int16Array ? a : Int16Array.from(a);
+}
+
+function convParams(model: Model): { conv: Conv2dCbrParams; out: { H: number; W: number; C: number } } {
+  const h = 'conv2D.h';
+  const d = (n: string) => define(model, h, n);
+  const s = (n: string) => scalar(model, h, n);
+  const conv = {
+    H: d('CBR1F_H'),
+    W: d('CBR1F_W'),
+    CIn: d('CBR1F_CIN'),
+    HF: d('CBR1F_HF'),
+    WF: d('CBR1F_WF'),
+    CF: d('CBR1F_CF'),
+    COut: d('CONV2D_COUT'),
+    G: d('CBR1F_G'),
+    HPadU: d('CBR1F_HPADL'),
+    HPadD: d('CBR1F_HPADR'),
+    WPadL: d('CBR1F_WPADL'),
+    WPadR: d('CBR1F_WPADR'),
+    HStride: d('CBR1F_HSTRIDE'),
+    WStride: d('CBR1F_WSTRIDE'),
+    HDilation: d('CBR1F_HDILATION'),
+    WDilation: d('CBR1F_WDILATION'),
+    scinput: s('CBR1F_Scinput'),
+    scoutput: s('CBR1F_Scoutput'),
+    demote: s('CBR1F_Demote'),
+  };
+  const channels = conv.G * conv.COut;
+  const w = (n: string) => d(`CBR1W_${n}`);
+  if (w('HF') !== 1 || w('WF') !== 1 || w('CF') !== 1 || w('COUT') !== 1 || w('G') !== channels) {
+    fail(model, `${h}: CBR1W`, `must be a 1x1 grouped convolution with G = ${channels}, CF = COUT = 1`);
+  }
+  const { HOut, WOut } = convOutSize(conv);
+  if (HOut !== d('CONV2D_HOUT') || WOut !== d('CONV2D_WOUT')) {
+    fail(
+      model,
+      h,
+      `CBR1F gives ${HOut}x${WOut}, CONV2D_HOUT x CONV2D_WOUT is ${d('CONV2D_HOUT')}x${d('CONV2D_WOUT')}`,
+    );
+  }
+  return {
+    conv: {
+      conv,
+      filter: q15(model, h, 'CBR1F'),
+      bias: q15(model, h, 'CBR1B'),
+      biasScten: s('CBR1B_Scten'),
+      biasScvec: s('CBR1B_Scvec'),
+      biasScret: s('CBR1B_Scret'),
+      scale: q15(model, h, 'CBR1W'),
+      scaleScinput: s('CBR1W_Scinput'),
+      scaleScoutput: s('CBR1W_Scoutput'),
+      scaleDemote: s('CBR1W_Demote'),
+      limit: s('CONV2D_Limit'),
+      div: s('CONV2D_Div'),
+    },
+    out: { H: HOut, W: WOut, C: channels },
+  };
+}
+
+/** MBConv layer n; `weights` says whether the F and W arrays are Q15 (L1, L2) or Q7 (L3, L4: q15xq7_q15). */
+function mbconvParams(model: Model, n: number, weights: 'q7' | 'q15'): MBConvParams {
+  const h = `mbconv${n}.h`;
+  const p = `L${n}_`;
+  const d = (x: string) => define(model, h, p + x);
+  const s = (x: string) => scalar(model, h, p + x);
+  const wt = (x: string) => widened(model, h, p + x, weights);
+  const b = (x: string) => q15(model, h, p + x);
+  const params: MBConvParams = {
+    H: d('H'),
+    W: d('W'),
+    CIn: d('CIN'),
+    CTemp: d('CTEMP'),
+    COut: d('COUT'),
+    HF: d('HF'),
+    WF: d('WF'),
+    HPadU: d('HPADL'),
+    HPadD: d('HPADR'),
+    WPadL: d('WPADL'),
+    WPadR: d('WPADR'),
+    HStride: d('HSTRIDE'),
+    WStride: d('WSTRIDE'),
+    F1: wt('F1'),
+    W1: wt('W1'),
+    B1: b('B1'),
+    F2: wt('F2'),
+    W2: wt('W2'),
+    B2: b('B2'),
+    F3: wt('F3'),
+    W3: wt('W3'),
+    B3: b('B3'),
+    limit1: s('Limit1'),
+    limit2: s('Limit2'),
+    shrU1: s('ShRU1'),
+    shrX1: s('ShRX1'),
+    shrU2: s('ShRU2'),
+    shrX2: s('ShRX2'),
+    shrU3: s('ShRU3'),
+    shrW3: s('ShRW3'),
+    shlU1: s('ShLU1'),
+    shlX1: s('ShLX1'),
+    shlU2: s('ShLU2'),
+    shlX2: s('ShLX2'),
+    shlU3: s('ShLU3'),
+    shlW3: s('ShLW3'),
+  };
+  const { HOut, WOut } = mbconvOutSize(params);
+  if (HOut !== d('HOUT') || WOut !== d('WOUT')) {
+    fail(model, h, `the block gives ${HOut}x${WOut}, ${p}HOUT x ${p}WOUT is ${d('HOUT')}x${d('WOUT')}`);
+  }
+  return params;
+}
+
+/** Reads and checks every parameter of an `rnnpool-face-fast` model. */
+export function faceFastParams(model: Model): FaceFastParams {
+  if (model.architecture !== FACE_FAST_ARCHITECTURE) {
+    fail(model, 'architecture', `${model.architecture}, runFaceFast needs ${FACE_FAST_ARCHITECTURE}`);
+  }
+  const { conv, out: convOut } = convParams(model);
+  const rnn = rnnPoolModelFromModel(model);
+  if (rnn.inputDims !== convOut.C)
+    fail(model, 'rnn1.h: defines.INPUT_CHANNELS', `${rnn.inputDims}, conv gives ${convOut.C}`);
+  const patchStride = rnn.patchDim >> 1;
+  const patchRows = Math.floor((convOut.H - rnn.patchDim) / patchStride) + 1;
+  const patchCols = Math.floor((convOut.W - rnn.patchDim) / patchStride) + 1;
+  const mbconv = [
+    mbconvParams(model, 1, 'q15'),
+    mbconvParams(model, 2, 'q15'),
+    mbconvParams(model, 3, 'q7'),
+    mbconvParams(model, 4, 'q7'),
+  ];
+  const l1 = mbconv[0];
+  if (l1.H !== patchRows + 1 || l1.W !== patchCols + 1 || l1.CIn !== 4 * rnn.hiddenDims2) {
+    fail(
+      model,
+      'mbconv1.h',
+      `L1 takes ${l1.H}x${l1.W}x${l1.CIn}, RNNPool gives ${patchRows + 1}x${patchCols + 1}x${4 * rnn.hiddenDims2}`,
+    );
+  }
+  for (let n = 1; n < 4; n++) {
+    const [a, b] = [mbconv[n - 1], mbconv[n]];
+    const { HOut, WOut } = mbconvOutSize(a);
+    if (b.H !== HOut || b.W !== WOut || b.CIn !== a.COut) {
+      fail(
+        model,
+        `mbconv${n + 1}.h`,
+        `L${n + 1} takes ${b.H}x${b.W}x${b.CIn}, L${n} gives ${HOut}x${WOut}x${a.COut}`,
+      );
+    }
+  }
+  const l3 = mbconv[2];
+  const l3Out = mbconvOutSize(l3);
+  if (l3.CIn !== l3.COut || l3Out.HOut !== l3.H || l3Out.WOut !== l3.W)
+    fail(model, 'mbconv3.h', 'the residual add needs equal input and output shapes');
+  const residual3: [number, number, number] = [
+    scalar(model, 'mbconv3.h', 'L3_Scten1'),
+    scalar(model, 'mbconv3.h', 'L3_Scten2'),
+    scalar(model, 'mbconv3.h', 'L3_Scret'),
+  ];
+  const heads = FACE_FAST_HEAD_LAYERS.map((layer, i) => {
+    const p = mbconv[layer - 1];
+    const { HOut, WOut } = mbconvOutSize(p);
+    return headParamsFromModel(model, i + 1, { H: HOut, W: WOut, C: p.COut }, true);
+  });
+  if (model.heads.length !== heads.length)
+    fail(model, 'heads', `${model.heads.length} heads, the pipeline has 3`);
+  const outputScales = heads.map((_, i) => ({
+    conf: model.heads[i]?.confScale ?? 1,
+    loc: model.heads[i]?.locScale ?? 1,
+  }));
+  return {
+    frameLength: conv.conv.H * conv.conv.W * conv.conv.CIn,
+    conv,
+    convOut,
+    rnnpool: {
+      model: rnn,
+      inputRows: convOut.H,
+      inputCols: convOut.W,
+      patchStride,
+      patchRows,
+      patchCols,
+      outRows: patchRows + 1,
+      outCols: patchCols + 1,
+    },
+    mbconv,
+    residual3,
+    heads,
+    outputScales,
+  };
+}
+
+function makeLayer(
+  id: number,
+  shape: number[],
+  tensor: Int8Array | Int16Array,
+  parts?: LayerResult['parts'],
+): LayerResult {
+  const dtype = tensor instanceof Int8Array ? 'q7' : 'q15';
+  const [lo, hi] = dtype === 'q7' ? [-128, 127] : [-32768, 32767];
+  let min = Infinity;
+  let max = -Infinity;
+  let sat = 0;
+  for (let i = 0; i < tensor.length; i++) {
+    const v = tensor[i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+    if (v === lo || v === hi) sat++;
+  }
+  const layer: LayerResult = {
+    id,
+    name: FACE_FAST_LAYERS[id - 1].name,
+    checksum: tensorChecksum(tensor),
+    shape,
+    dtype,
+    tensor,
+    min: tensor.length ? min : 0,
+    max: tensor.length ? max : 0,
+    saturatedFraction: tensor.length ? sat / tensor.length : 0,
+  };
+  if (parts) layer.parts = parts;
+  return layer;
+}
+
+function headLayer(id: number, hp: HeadParams, out: { conf: Int16Array; loc: Int16Array }): LayerResult {
+  const tensor = new Int16Array(out.conf.length + out.loc.length);
+  tensor.set(out.conf);
+  tensor.set(out.loc, out.conf.length);
+  const confC = out.conf.length / (hp.H * hp.W);
+  const locC = out.loc.length / (hp.H * hp.W);
+  return makeLayer(id, [hp.H, hp.W, confC + locC], tensor, [
+    { name: 'conf', shape: [hp.H, hp.W, confC], offset: 0, length: out.conf.length },
+    { name: 'loc', shape: [hp.H, hp.W, locC], offset: out.conf.length, length: out.loc.length },
+  ]);
+}
+
+export interface FaceFastOptions {
+  /** Stop after this layer id (1..10); default 10. When < 10, `outputs` is empty. */
+  stopAfter?: number;
+  onLayer?: (layer: LayerResult) => void;
+}
+
+export interface FaceFastResult {
+  /** The 5400 int16 outputs (empty if stopped before layer 10). */
+  outputs: Int16Array;
+  layers: LayerResult[];
+}
+
+/** Runs the face-3 detector on one 320x240 int8 frame: the 5400 outputs and every layer. */
+export function runFaceFast(model: Model, frame: Int8Array, opts: FaceFastOptions = {}): FaceFastResult {
+  const P = faceFastParams(model);
+  if (frame.length !== P.frameLength) {
+    throw new RangeError(
+      `runFaceFast: the frame has ${frame.length} values, the model takes ${P.frameLength}`,
+    );
+  }
+  const stopAfter = opts.stopAfter ?? 10;
+  const layers: LayerResult[] = [];
+  const emit = (layer: LayerResult): boolean => {
+    layers.push(layer);
+    opts.onLayer?.(layer);
+    return layer.id >= stopAfter;
+  };
+  const done = (): FaceFastResult => ({ outputs: new Int16Array(0), layers });
+  const shape = (p: MBConvParams) => {
+    const { HOut, WOut } = mbconvOutSize(p);
+    return [HOut, WOut, p.COut];
+  };
+  const [L1, L2, L3, L4] = P.mbconv;
+  const heads: { conf: Int16Array; loc: Int16Array }[] = [];
+
+  const conv = conv2dCbr(frame, P.conv);
+  if (emit(makeLayer(1, [P.convOut.H, P.convOut.W, P.convOut.C], conv))) return done();
+
+  const rp = P.rnnpool;
+  const pooled = rnnpoolStage(rp, conv);
+  if (emit(makeLayer(2, [rp.outRows, rp.outCols, 4 * rp.model.hiddenDims2], pooled))) return done();
+
+  const x1 = mbconvQ7xQ15Q15(pooled, L1);
+  if (emit(makeLayer(3, shape(L1), x1))) return done();
+  heads.push(detectionHead(x1, P.heads[0]));
+  if (emit(headLayer(4, P.heads[0], heads[0]))) return done();
+
+  const x2 = mbconvQ15(x1, L2);
+  if (emit(makeLayer(5, shape(L2), x2))) return done();
+  heads.push(detectionHead(x2, P.heads[1]));
+  if (emit(headLayer(6, P.heads[1], heads[1]))) return done();
+
+  const [s1, s2, sr] = P.residual3;
+  const x3 = residualAddQ15(x2, mbconvQ15xQ7Q15(x2, L3), s1, s2, sr);
+  if (emit(makeLayer(7, shape(L3), x3))) return done();
+
+  const x4 = mbconvQ15xQ7Q15(x3, L4);
+  if (emit(makeLayer(8, shape(L4), x4))) return done();
+  heads.push(detectionHead(x4, P.heads[2]));
+  if (emit(headLayer(9, P.heads[2], heads[2]))) return done();
+
+  const total = heads.reduce((n, o) => n + o.conf.length + o.loc.length, 0);
+  const outputs = new Int16Array(total);
+  let at = 0;
+  for (const kind of ['conf', 'loc'] as const) {
+    heads.forEach((o, i) => {
+      const div = P.outputScales[i][kind];
+      const src = o[kind];
+      for (let k = 0; k < src.length; k++) outputs[at + k] = div === 1 ? src[k] : cdiv(src[k], div);
+      at += src.length;
+    });
+  }
+  emit(makeLayer(10, [total], outputs));
+  return { outputs, layers };
+}
+
+/** The heads faceFastBoxes decodes with: geometry from model.heads, shifts from them or the default. */
+export function faceFastHeads(model: Model): Head[] {
+  return model.heads.map((h) => {
+    const extra = h as { confShift?: number; locShift?: number };
+    return {
+      rows: h.rows,
+      cols: h.cols,
+      step: h.step,
+      anchor: h.anchor,
+      confShift: extra.confShift ?? FACE_M4_DEFAULT_OUTPUT_SHIFT,
+      locShift: extra.locShift ?? FACE_M4_DEFAULT_OUTPUT_SHIFT,
+    };
+  });
+}
+
+/**
+ * Boxes (Q4 px corners, Q15 score) from the 5400 outputs, exactly as face_fast.c's post-processing
+ * (firmware/kernels/postprocess.c) computes them: threshold Q15 (keep score > threshold), NMS IoU 0.3.
+ */
+export function faceFastBoxes(model: Model, outputs: Int16Array, threshold: number, maxBoxes: number): Box[] {
+  const heads = faceFastHeads(model);
+  const priors = heads.reduce((n, h) => n + h.rows * h.cols, 0);
+  if (outputs.length !== 6 * priors) {
+    throw new RangeError(`faceFastBoxes: need ${6 * priors} outputs, got ${outputs.length}`);
+  }
+  return detect(
+    {
+      heads,
+      imageWidth: model.input.width,
+      imageHeight: model.input.height,
+      scoreThreshold: threshold,
+      maxBoxes: Math.min(maxBoxes, FACE_FAST_MAX_BOXES),
+    },
+    outputs.subarray(0, 2 * priors),
+    outputs.subarray(2 * priors),
+  );
+}
+
+/** The firmware's cap on kept boxes (FACE_FAST_MAX_BOXES in face_fast.h). */
+export const FACE_FAST_MAX_BOXES = 750;
