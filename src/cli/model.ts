@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { resolveModelPath } from '../detector/build.js';
 import { loadFrame } from '../detector/detect.js';
 import { importEdgeML, loadModel, parameterCount, saveModel } from '../model/index.js';
-import { formatLayerStats, layerStats, runFaceM4 } from '../reference/face-m4.js';
+import { architectureOf } from '../detector/architectures.js';
+import { formatLayerStats, layerStats } from '../reference/face-m4.js';
 import { UsageError } from '../util/units.js';
 
 export function registerModel(program: Command, setStatus: (code: number) => void): void {
@@ -18,7 +19,7 @@ export function registerModel(program: Command, setStatus: (code: number) => voi
     .action((opts: { model?: string; image?: string; frame?: string; json?: boolean }) => {
       const m = loadModel(resolveModelPath(opts.model));
       const input = loadFrame(opts);
-      const stats = layerStats(runFaceM4(m, input.frame).layers);
+      const stats = layerStats(architectureOf(m).reference(m, input.frame).layers);
       if (opts.json) {
         process.stdout.write(
           JSON.stringify({ model: m.name, parameters: parameterCount(m), layers: stats }, null, 2) + '\n',

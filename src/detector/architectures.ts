@@ -2,7 +2,7 @@
 // firmware/app and the TypeScript reference of the same stages. A new architecture adds one entry.
 import type { Model } from '../model/index.js';
 import { faceFastBoxes, FACE_FAST_LAYERS, runFaceFast } from '../reference/face-fast.js';
-import { faceM4Boxes, FACE_M4_LAYERS, runFaceM4 } from '../reference/face-m4.js';
+import { faceM4Boxes, FACE_M4_LAYERS, runFaceM4, type LayerResult } from '../reference/face-m4.js';
 import { faceQvgaBoxes, FACE_QVGA_LAYERS, runFaceQvga } from '../reference/face-qvga.js';
 import type { Box } from '../reference/postprocess.js';
 
@@ -20,8 +20,8 @@ export interface Architecture {
   appSources: string[];
   /** Layer names by id (1-based), as the firmware publishes them on the ITM markers; boxes last. */
   layerNames: readonly string[];
-  /** The TypeScript reference: raw outputs and per-layer checksums (and tensors). */
-  reference(model: Model, frame: Int8Array): { outputs: Int16Array; layers: ReferenceLayer[] };
+  /** The TypeScript reference: raw outputs and per-layer checksums, tensors and ranges. */
+  reference(model: Model, frame: Int8Array): { outputs: Int16Array; layers: LayerResult[] };
   /** Boxes from the raw outputs, exactly as the firmware's post-processing computes them. */
   boxes(model: Model, outputs: Int16Array, thresholdQ15: number, maxBoxes: number): Box[];
 }

@@ -10,7 +10,7 @@ import type { Model } from '../model/index.js';
 import type { Box } from '../reference/postprocess.js';
 import { architectureOf } from './architectures.js';
 import { buildDetector } from './build.js';
-import { runDetector, type DetectorRun } from './run.js';
+import { runDetector, type DetectorRun, type LayerListener } from './run.js';
 
 export const DEFAULT_IMAGE = 'scenarios/images/astronaut-320x240.png';
 /** The paper's figures for RNNPool-Face-M4 on an STM32F439 (Table 5). */
@@ -71,6 +71,8 @@ export interface DetectOptions {
   clockHz?: number;
   exact?: boolean;
   reference?: ReferenceRunner;
+  /** Layer markers of the main firmware run as they happen (not of a divergence re-run). */
+  onLayer?: LayerListener;
 }
 
 /** Frame-pixel (Q4) → source-image pixel mapping, undoing the letterbox of src/image/resize.ts. */
@@ -114,6 +116,7 @@ export function detect(opts: DetectOptions): DetectionReport {
     maxBoxes,
     clockHz: opts.clockHz,
     exact: opts.exact,
+    onLayer: opts.onLayer,
   });
   const toImage = imageMapper(input.width, input.height);
   const reference = opts.reference ? opts.reference(build.model, input.frame, threshold, maxBoxes) : null;

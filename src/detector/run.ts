@@ -51,7 +51,14 @@ export interface DetectorRunOptions {
   exact?: boolean;
   clockHz?: number;
   stdout?: (b: Uint8Array) => void;
+  /**
+   * Called as the firmware writes each layer marker (ITM port 1: begin, port 2: end), while the run
+   * is still going; `total` is the number of layer names. For progress displays: keep it cheap.
+   */
+  onLayer?: LayerListener;
 }
+
+export type LayerListener = (id: number, name: string, phase: 'begin' | 'end', total: number) => void;
 
 export function runDetector(elfPath: string, frame: Int8Array, opts: DetectorRunOptions): DetectorRun {
   const elf = loadElf(readFileSync(elfPath), elfPath);
@@ -66,6 +73,8 @@ export function runDetector(elfPath: string, frame: Int8Array, opts: DetectorRun
   if (frame.length !== FRAME_BYTES)
     throw new Error(`frame must be ${FRAME_BYTES} bytes, got ${frame.length}`);
   const text: Buffer[] = [];
+  const names = opts.layerNames ?? LAYER_NAMES;
+  const onLayer = opts.onLayer;
   const result = runFirmware(elf, {
     board: opts.board,
     clockHz: opts.clockHz,
@@ -75,6 +84,12 @@ export function runDetector(elfPath: string, frame: Int8Array, opts: DetectorRun
       opts.stdout?.(b);
     },
     stderr: (b) => text.push(Buffer.from(b)),
+    onItmEvent: onLayer
+      ? (e) => {
+          if (e.port === 1 || e.port === 2)
+            onLayer(e.value, names[e.value - 1] ?? `layer${e.value}`, e.port === 1 ? 'begin' : 'end', names.length);
+        }
+      : undefined,
     preload: [
       { address: input.value, bytes: new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength) },
       {
@@ -118,7 +133,7 @@ export function runDetector(elfPath: string, frame: Int8Array, opts: DetectorRun
       const id = e.value;
       layers.push({
         id,
-        name: (opts.layerNames ?? LAYER_NAMES)[id - 1] ?? `layer${id}`,
+        name: names[id - 1] ?? `layer${id}`,
         checksum: block.checksums[id - 1] ?? 0,
         cycles: e.cycles - (begins.get(id) ?? e.cycles),
         tensorAddress: block.tensorAddress[id - 1] ?? 0,

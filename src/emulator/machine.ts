@@ -94,6 +94,12 @@ export interface RunOptions {
   preload?: { address: number; bytes: Uint8Array }[];
   /** Memory to read back after the run (e.g. results at a symbol), returned in `collected`. */
   collect?: { name: string; address: number; length: number }[];
+  /**
+   * Called at each write to ITM stimulus ports 1–31 as it happens (the event also lands in
+   * `RunResult.itm`), e.g. for progress on layer markers. Runs inside the emulator: keep it cheap, and
+   * do not throw (a throw ends the run as an internal error).
+   */
+  onItmEvent?: (e: ItmEvent) => void;
 }
 
 export interface SramReport {
@@ -291,6 +297,7 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
         const sp = uc.reg_read_i32(UC_ARM_REG.SP) >>> 0;
         return { sp, minSp: Math.min(sp, uc.profile_window_min_sp() >>> 0) };
       },
+      options.onItmEvent,
     );
     uc.mmio_map(
       PPB_BASE,

@@ -59,6 +59,8 @@ export class PrivatePeripheralBus {
     private readonly writeChar: (bytes: Uint8Array) => void,
     private readonly vectorTable: number,
     private readonly stackSample?: StackSampler,
+    /** Called with each event as the firmware writes it (inside the emulator, so keep it cheap). */
+    private readonly onEvent?: (e: ItmEvent) => void,
   ) {
     this.regs.set(SCB_VTOR, vectorTable);
     this.regs.set(ITM_TER, 0xffffffff);
@@ -110,6 +112,7 @@ export class PrivatePeripheralBus {
         const event: ItmEvent = { port, value: value >>> 0, size, cycles: this.cycles() };
         if (this.stackSample) Object.assign(event, this.stackSample());
         this.events.push(event);
+        this.onEvent?.(event);
       }
       return;
     }
