@@ -18,7 +18,6 @@ import { buildTestFirmware, haveToolchain } from './helpers/firmware.js';
 import { simulate } from './helpers/run.js';
 
 if (!haveToolchain) console.warn('skipping report tests: arm-none-eabi-gcc not found');
-console.warn('report HTML is not rendered in a headless browser: Chromium is not installed here');
 
 const P = 2;
 

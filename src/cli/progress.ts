@@ -31,7 +31,9 @@ export function layerProgress(opts: { json?: boolean; stream?: ProgressStream } 
   if (opts.json || stream.isTTY !== true) return { onLayer: undefined, done: () => {} };
   let shown = 0; // characters on the line now
   const draw = (text: string) => {
-    const max = Math.max(10, (stream.columns ?? 80) - 1); // never wrap: \r only returns within a line
+    // Never wrap: \r only returns to the start of the current line. A pseudo-terminal may report 0 columns.
+    const columns = stream.columns !== undefined && stream.columns > 0 ? stream.columns : 80;
+    const max = Math.max(10, columns - 1);
     const line = text.length > max ? text.slice(0, max) : text;
     stream.write(`\r${line}${' '.repeat(Math.max(0, shown - line.length))}`);
     shown = line.length;

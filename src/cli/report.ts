@@ -16,6 +16,7 @@ import { toSpeedscope } from '../report/speedscope.js';
 import { toTrace } from '../report/trace.js';
 import { projectRoot } from '../util/paths.js';
 import { parseClock, UsageError } from '../util/units.js';
+import { layerProgress } from './progress.js';
 
 interface ReportOptions {
   html?: string;
@@ -60,14 +61,21 @@ export function registerReport(program: Command, setStatus: (code: number) => vo
       const sc = scenario !== undefined ? fromScenario(scenario) : {};
       const o: ReportOptions = { ...opts, ...definedOnly(sc) };
       const board = loadBoard(o.board);
-      const report = detect({
-        board,
-        clockHz: o.clock ? parseClock(o.clock) : sc.clockHz,
-        modelPath: o.model,
-        image: o.image,
-        frame: o.frame,
-        reference: o.reference ? referenceRunner : undefined,
-      });
+      const progress = layerProgress();
+      let report: DetectionReport;
+      try {
+        report = detect({
+          board,
+          clockHz: o.clock ? parseClock(o.clock) : sc.clockHz,
+          modelPath: o.model,
+          image: o.image,
+          frame: o.frame,
+          reference: o.reference ? referenceRunner : undefined,
+          onLayer: progress.onLayer,
+        });
+      } finally {
+        progress.done();
+      }
       const r = report.run.result;
       const layers = layerProfile(report);
       process.stderr.write(formatDetection(report));

@@ -1,12 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { detect } from '../detector/detect.js';
+import { detect, type DetectionReport } from '../detector/detect.js';
 import { referenceRunner } from '../detector/reference.js';
 import { loadBoard, type Board } from '../emulator/board.js';
 import { detectionJson, formatDetection } from '../report/detector.js';
 import { loadElf, runFirmware } from '../emulator/machine.js';
 import { toJson } from '../report/json.js';
+import { layerProgress } from './progress.js';
 import { formatSummary } from '../report/text.js';
 import { parseClock, UsageError } from '../util/units.js';
 
@@ -154,16 +155,23 @@ function thresholdQ15(text: string): number {
 }
 
 function simulateDetector(opts: SimulateOptions, board: Board, clockHz: number | undefined): number {
-  const report = detect({
-    board,
-    clockHz,
-    modelPath: opts.model,
-    image: opts.image,
-    frame: opts.frame,
-    thresholdQ15: thresholdQ15(opts.threshold),
-    exact: opts.exact,
-    reference: opts.reference ? referenceRunner : undefined,
-  });
+  const progress = layerProgress({ json: opts.json });
+  let report: DetectionReport;
+  try {
+    report = detect({
+      board,
+      clockHz,
+      modelPath: opts.model,
+      image: opts.image,
+      frame: opts.frame,
+      thresholdQ15: thresholdQ15(opts.threshold),
+      exact: opts.exact,
+      reference: opts.reference ? referenceRunner : undefined,
+      onLayer: progress.onLayer,
+    });
+  } finally {
+    progress.done();
+  }
   if (opts.outputs) {
     const o = report.run.outputs;
     writeFileSync(opts.outputs, new Uint8Array(o.buffer, o.byteOffset, o.byteLength));

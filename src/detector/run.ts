@@ -87,7 +87,12 @@ export function runDetector(elfPath: string, frame: Int8Array, opts: DetectorRun
     onItmEvent: onLayer
       ? (e) => {
           if (e.port === 1 || e.port === 2)
-            onLayer(e.value, names[e.value - 1] ?? `layer${e.value}`, e.port === 1 ? 'begin' : 'end', names.length);
+            onLayer(
+              e.value,
+              names[e.value - 1] ?? `layer${e.value}`,
+              e.port === 1 ? 'begin' : 'end',
+              names.length,
+            );
         }
       : undefined,
     preload: [
