@@ -2,10 +2,8 @@
 // (firmware/app/face_fast.c) in the emulator against the TypeScript reference (src/reference/face-fast.ts)
 // on a photo, a blank frame and a noise frame: 5400 outputs, boxes and every layer checksum identical,
 // inside 256 KiB.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { architectureOf } from '../src/detector/architectures.js';
 import { buildDetector, type DetectorBuild } from '../src/detector/build.js';
 import { detect } from '../src/detector/detect.js';
@@ -13,25 +11,13 @@ import { referenceRunner } from '../src/detector/reference.js';
 import { runDetector } from '../src/detector/run.js';
 import { loadBoard } from '../src/emulator/board.js';
 import { frameFromFile } from '../src/image/index.js';
-import { importEdgeML } from '../src/model/edgeml-import.js';
-import { saveModel } from '../src/model/format.js';
 import { FACE_FAST_LAYERS } from '../src/reference/face-fast.js';
 import { projectRoot } from '../src/util/paths.js';
+import { edgemlModelPath } from './helpers/edgeml.js';
 import { haveToolchain } from './helpers/firmware.js';
 import { mulberry32 } from './helpers/prng.js';
 
-const FACE3 = 'q_scut_head_b_face3_model.json';
-const candidates = [
-  join(projectRoot(), 'shared', 'models', 'edgeml', FACE3),
-  join(projectRoot(), '..', 'shared', 'models', 'edgeml', FACE3),
-];
-const face3 = candidates.find((p) => existsSync(p));
-
-const skipReason = !face3
-  ? `${FACE3} not found (looked in ${candidates.join(', ')})`
-  : !haveToolchain
-    ? 'arm-none-eabi-gcc not found'
-    : null;
+const skipReason = !haveToolchain ? 'arm-none-eabi-gcc not found' : null;
 if (skipReason) console.warn(`skipping face-fast tests: ${skipReason}`);
 
 const board = loadBoard('m4-256k');
@@ -45,22 +31,16 @@ function noiseFrame(seed: number): Int8Array {
 }
 
 describe.skipIf(skipReason !== null)('RNNPool face-3 (fast) firmware vs reference', () => {
-  // The imported model lives in a temporary folder, made when the first test needs it.
-  let dir: string | null = null;
+  // The model (imported from shared/ when present, else the shipped copy), loaded when first needed.
   let modelPath = '';
   let build: DetectorBuild | null = null;
   const getBuild = (): DetectorBuild => {
     if (!build) {
-      dir = mkdtempSync(join(tmpdir(), 'm4sim-face-fast-'));
-      modelPath = join(dir, 'face3.model.json');
-      saveModel(importEdgeML(JSON.parse(readFileSync(face3!, 'utf8')), FACE3), modelPath);
+      modelPath = edgemlModelPath('face3').path;
       build = buildDetector(modelPath);
     }
     return build;
   };
-  afterAll(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
 
   it('imports as rnnpool-face-fast with 3 heads, 900 priors and 5400 outputs', () => {
     const { model } = getBuild();

@@ -1,8 +1,7 @@
 // The face-2 detector (rnnpool-face-qvga, EdgeML's RPool_Face_QVGA_monochrome with its trained
 // weights): C firmware in the emulator against the TypeScript reference, inside 256 KiB, and whether
 // it finds the labelled faces of the default photos.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { architectureOf } from '../src/detector/architectures.js';
@@ -11,21 +10,15 @@ import { referenceRunner } from '../src/detector/reference.js';
 import { runDetector } from '../src/detector/run.js';
 import { loadBoard } from '../src/emulator/board.js';
 import { frameFromFile } from '../src/image/index.js';
-import { importEdgeML, saveModel } from '../src/model/index.js';
 import type { Box } from '../src/reference/postprocess.js';
 import { projectRoot } from '../src/util/paths.js';
+import { edgemlModelPath } from './helpers/edgeml.js';
 import { haveToolchain } from './helpers/firmware.js';
 import { mulberry32 } from './helpers/prng.js';
 
 const root = projectRoot();
-const FACE2 = [
-  '/work/shared/models/edgeml/q_scut_head_b_face2_model.json',
-  join(root, '..', 'shared', 'models', 'edgeml', 'q_scut_head_b_face2_model.json'),
-].find((p) => existsSync(p));
-if (!FACE2)
-  console.warn('skipping face-qvga tests: q_scut_head_b_face2_model.json not found in shared/models/edgeml');
 if (!haveToolchain) console.warn('skipping face-qvga tests: arm-none-eabi-gcc not found');
-const run = FACE2 !== undefined && haveToolchain;
+const run = haveToolchain;
 
 const board = loadBoard('m4-256k');
 const PHOTOS = ['astronaut-320x240.png', 'camera-320x240.png'];
@@ -50,13 +43,7 @@ function iou(a: number[], b: number[]): number {
 }
 
 describe.skipIf(!run)('RNNPool-Face-QVGA (face-2) firmware vs reference', () => {
-  const dir = run ? mkdtempSync(join(tmpdir(), 'm4sim-face2-')) : '';
-  const modelPath = join(dir, 'face2.model.json');
-  if (run)
-    saveModel(
-      importEdgeML(JSON.parse(readFileSync(FACE2!, 'utf8')), 'q_scut_head_b_face2_model.json'),
-      modelPath,
-    );
+  const modelPath = run ? edgemlModelPath('face2').path : '';
   const build = run ? buildDetector(modelPath) : null;
   const frames: [string, () => Int8Array][] = [
     ...PHOTOS.map((p): [string, () => Int8Array] => [

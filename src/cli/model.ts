@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { resolveModelPath } from '../detector/build.js';
 import { loadFrame } from '../detector/detect.js';
 import { importEdgeML, loadModel, parameterCount, saveModel } from '../model/index.js';
@@ -45,7 +46,8 @@ export function registerModel(program: Command, setStatus: (code: number) => voi
         if ((e as { code?: string }).code) throw e;
         throw new UsageError(`${input}: not valid JSON (${(e as Error).message})`);
       }
-      const m = importEdgeML(json, input);
+      // The file name only: the same EdgeML file imports to the same model wherever it lives.
+      const m = importEdgeML(json, basename(input));
       saveModel(m, opts.output);
       process.stdout.write(
         `wrote ${opts.output}: ${m.name} (${m.architecture}, ${parameterCount(m)} parameters)\n`,
