@@ -18,9 +18,9 @@
 //               halves H2 conf and H3 loc): 5400 int16
 //
 // A head layer's tensor is its conf values followed by its loc values (both int16, NHWC).
-import { ModelError, array, define, scalar, type Model } from '../model/format.js';
-import { tensorChecksum } from './checksum.js';
-import { conv2dCbr, convOutSize, type Conv2dCbrParams } from './conv.js';
+import { array, define, scalar, type Model } from '../model/format.js';
+import { convParamsFromModel, layerMaker, modelFail, q15Array } from './pipeline.js';
+import { conv2dCbr, type Conv2dCbrParams } from './conv.js';
 import {
   FACE_M4_DEFAULT_OUTPUT_SHIFT,
   headParamsFromModel,
@@ -57,6 +57,8 @@ export const FACE_FAST_LAYERS: readonly { id: number; name: string }[] = [
   { id: 10, name: 'outputs' },
 ];
 
+const makeLayer = layerMaker(FACE_FAST_LAYERS);
+
 /** Which MBConv feeds each detection head in EdgeML's fast pipeline (detection1 ← L1, 2 ← L2, 3 ← L4). */
 export const FACE_FAST_HEAD_LAYERS = [1, 2, 4] as const;
 
@@ -72,79 +74,12 @@ export interface FaceFastParams {
   outputScales: { conf: number; loc: number }[];
 }
 
-const fail = (model: Model, where: string, msg: string): never => {
-  throw new ModelError(`${model.name}: ${where}: ${msg}`);
-};
-
-function q15(model: Model, header: string, name: string): Int16Array {
-  const a = array(model, header, name);
-  if (!(a instanceof Int16Array)) fail(model, `${header}: arrays.${name}`, 'expected Q15_T');
-  return a as Int16Array;
-}
-
 /** A Q15 array as is, a Q7 array widened to Int16Array (same values). */
 function widened(model: Model, header: string, name: string, want: 'q7' | 'q15'): Int16Array {
   const a = array(model, header, name);
   const ok = want === 'q7' ? a instanceof Int8Array : a instanceof Int16Array;
-  if (!ok) fail(model, `${header}: arrays.${name}`, `expected ${want === 'q7' ? 'Q7_T' : 'Q15_T'}`);
+  if (!ok) modelFail(model, `${header}: arrays.${name}`, `expected ${want === 'q7' ? 'Q7_T' : 'Q15_T'}`);
   return a instanceof Int16Array ? a : Int16Array.from(a);
-}
-
-function convParams(model: Model): { conv: Conv2dCbrParams; out: { H: number; W: number; C: number } } {
-  const h = 'conv2D.h';
-  const d = (n: string) => define(model, h, n);
-  const s = (n: string) => scalar(model, h, n);
-  const conv = {
-    H: d('CBR1F_H'),
-    W: d('CBR1F_W'),
-    CIn: d('CBR1F_CIN'),
-    HF: d('CBR1F_HF'),
-    WF: d('CBR1F_WF'),
-    CF: d('CBR1F_CF'),
-    COut: d('CONV2D_COUT'),
-    G: d('CBR1F_G'),
-    HPadU: d('CBR1F_HPADL'),
-    HPadD: d('CBR1F_HPADR'),
-    WPadL: d('CBR1F_WPADL'),
-    WPadR: d('CBR1F_WPADR'),
-    HStride: d('CBR1F_HSTRIDE'),
-    WStride: d('CBR1F_WSTRIDE'),
-    HDilation: d('CBR1F_HDILATION'),
-    WDilation: d('CBR1F_WDILATION'),
-    scinput: s('CBR1F_Scinput'),
-    scoutput: s('CBR1F_Scoutput'),
-    demote: s('CBR1F_Demote'),
-  };
-  const channels = conv.G * conv.COut;
-  const w = (n: string) => d(`CBR1W_${n}`);
-  if (w('HF') !== 1 || w('WF') !== 1 || w('CF') !== 1 || w('COUT') !== 1 || w('G') !== channels) {
-    fail(model, `${h}: CBR1W`, `must be a 1x1 grouped convolution with G = ${channels}, CF = COUT = 1`);
-  }
-  const { HOut, WOut } = convOutSize(conv);
-  if (HOut !== d('CONV2D_HOUT') || WOut !== d('CONV2D_WOUT')) {
-    fail(
-      model,
-      h,
-      `CBR1F gives ${HOut}x${WOut}, CONV2D_HOUT x CONV2D_WOUT is ${d('CONV2D_HOUT')}x${d('CONV2D_WOUT')}`,
-    );
-  }
-  return {
-    conv: {
-      conv,
-      filter: q15(model, h, 'CBR1F'),
-      bias: q15(model, h, 'CBR1B'),
-      biasScten: s('CBR1B_Scten'),
-      biasScvec: s('CBR1B_Scvec'),
-      biasScret: s('CBR1B_Scret'),
-      scale: q15(model, h, 'CBR1W'),
-      scaleScinput: s('CBR1W_Scinput'),
-      scaleScoutput: s('CBR1W_Scoutput'),
-      scaleDemote: s('CBR1W_Demote'),
-      limit: s('CONV2D_Limit'),
-      div: s('CONV2D_Div'),
-    },
-    out: { H: HOut, W: WOut, C: channels },
-  };
 }
 
 /** MBConv layer n; `weights` says whether the F and W arrays are Q15 (L1, L2) or Q7 (L3, L4: q15xq7_q15). */
@@ -154,7 +89,7 @@ function mbconvParams(model: Model, n: number, weights: 'q7' | 'q15'): MBConvPar
   const d = (x: string) => define(model, h, p + x);
   const s = (x: string) => scalar(model, h, p + x);
   const wt = (x: string) => widened(model, h, p + x, weights);
-  const b = (x: string) => q15(model, h, p + x);
+  const b = (x: string) => q15Array(model, h, p + x);
   const params: MBConvParams = {
     H: d('H'),
     W: d('W'),
@@ -195,7 +130,7 @@ function mbconvParams(model: Model, n: number, weights: 'q7' | 'q15'): MBConvPar
   };
   const { HOut, WOut } = mbconvOutSize(params);
   if (HOut !== d('HOUT') || WOut !== d('WOUT')) {
-    fail(model, h, `the block gives ${HOut}x${WOut}, ${p}HOUT x ${p}WOUT is ${d('HOUT')}x${d('WOUT')}`);
+    modelFail(model, h, `the block gives ${HOut}x${WOut}, ${p}HOUT x ${p}WOUT is ${d('HOUT')}x${d('WOUT')}`);
   }
   return params;
 }
@@ -203,12 +138,12 @@ function mbconvParams(model: Model, n: number, weights: 'q7' | 'q15'): MBConvPar
 /** Reads and checks every parameter of an `rnnpool-face-fast` model. */
 export function faceFastParams(model: Model): FaceFastParams {
   if (model.architecture !== FACE_FAST_ARCHITECTURE) {
-    fail(model, 'architecture', `${model.architecture}, runFaceFast needs ${FACE_FAST_ARCHITECTURE}`);
+    modelFail(model, 'architecture', `${model.architecture}, runFaceFast needs ${FACE_FAST_ARCHITECTURE}`);
   }
-  const { conv, out: convOut } = convParams(model);
+  const { conv, out: convOut } = convParamsFromModel(model);
   const rnn = rnnPoolModelFromModel(model);
   if (rnn.inputDims !== convOut.C)
-    fail(model, 'rnn1.h: defines.INPUT_CHANNELS', `${rnn.inputDims}, conv gives ${convOut.C}`);
+    modelFail(model, 'rnn1.h: defines.INPUT_CHANNELS', `${rnn.inputDims}, conv gives ${convOut.C}`);
   const patchStride = rnn.patchDim >> 1;
   const patchRows = Math.floor((convOut.H - rnn.patchDim) / patchStride) + 1;
   const patchCols = Math.floor((convOut.W - rnn.patchDim) / patchStride) + 1;
@@ -220,7 +155,7 @@ export function faceFastParams(model: Model): FaceFastParams {
   ];
   const l1 = mbconv[0];
   if (l1.H !== patchRows + 1 || l1.W !== patchCols + 1 || l1.CIn !== 4 * rnn.hiddenDims2) {
-    fail(
+    modelFail(
       model,
       'mbconv1.h',
       `L1 takes ${l1.H}x${l1.W}x${l1.CIn}, RNNPool gives ${patchRows + 1}x${patchCols + 1}x${4 * rnn.hiddenDims2}`,
@@ -230,7 +165,7 @@ export function faceFastParams(model: Model): FaceFastParams {
     const [a, b] = [mbconv[n - 1], mbconv[n]];
     const { HOut, WOut } = mbconvOutSize(a);
     if (b.H !== HOut || b.W !== WOut || b.CIn !== a.COut) {
-      fail(
+      modelFail(
         model,
         `mbconv${n + 1}.h`,
         `L${n + 1} takes ${b.H}x${b.W}x${b.CIn}, L${n} gives ${HOut}x${WOut}x${a.COut}`,
@@ -240,7 +175,7 @@ export function faceFastParams(model: Model): FaceFastParams {
   const l3 = mbconv[2];
   const l3Out = mbconvOutSize(l3);
   if (l3.CIn !== l3.COut || l3Out.HOut !== l3.H || l3Out.WOut !== l3.W)
-    fail(model, 'mbconv3.h', 'the residual add needs equal input and output shapes');
+    modelFail(model, 'mbconv3.h', 'the residual add needs equal input and output shapes');
   const residual3: [number, number, number] = [
     scalar(model, 'mbconv3.h', 'L3_Scten1'),
     scalar(model, 'mbconv3.h', 'L3_Scten2'),
@@ -252,7 +187,7 @@ export function faceFastParams(model: Model): FaceFastParams {
     return headParamsFromModel(model, i + 1, { H: HOut, W: WOut, C: p.COut }, true);
   });
   if (model.heads.length !== heads.length)
-    fail(model, 'heads', `${model.heads.length} heads, the pipeline has 3`);
+    modelFail(model, 'heads', `${model.heads.length} heads, the pipeline has 3`);
   const outputScales = heads.map((_, i) => ({
     conf: model.heads[i]?.confScale ?? 1,
     loc: model.heads[i]?.locScale ?? 1,
@@ -276,38 +211,6 @@ export function faceFastParams(model: Model): FaceFastParams {
     heads,
     outputScales,
   };
-}
-
-function makeLayer(
-  id: number,
-  shape: number[],
-  tensor: Int8Array | Int16Array,
-  parts?: LayerResult['parts'],
-): LayerResult {
-  const dtype = tensor instanceof Int8Array ? 'q7' : 'q15';
-  const [lo, hi] = dtype === 'q7' ? [-128, 127] : [-32768, 32767];
-  let min = Infinity;
-  let max = -Infinity;
-  let sat = 0;
-  for (let i = 0; i < tensor.length; i++) {
-    const v = tensor[i];
-    if (v < min) min = v;
-    if (v > max) max = v;
-    if (v === lo || v === hi) sat++;
-  }
-  const layer: LayerResult = {
-    id,
-    name: FACE_FAST_LAYERS[id - 1].name,
-    checksum: tensorChecksum(tensor),
-    shape,
-    dtype,
-    tensor,
-    min: tensor.length ? min : 0,
-    max: tensor.length ? max : 0,
-    saturatedFraction: tensor.length ? sat / tensor.length : 0,
-  };
-  if (parts) layer.parts = parts;
-  return layer;
 }
 
 function headLayer(id: number, hp: HeadParams, out: { conf: Int16Array; loc: Int16Array }): LayerResult {

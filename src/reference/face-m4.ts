@@ -18,10 +18,18 @@
 //  11 outputs   conf H1..H4 then loc H1..H4, each C-divided by its head's confScale / locScale: 18000 int16
 //
 // A head layer's tensor is its conf values followed by its loc values (both int16, NHWC).
-import { ARCHITECTURE_INFO, ModelError, array, define, scalar, struct, type Model } from '../model/format.js';
+import { ARCHITECTURE_INFO, array, define, scalar, struct, type Model } from '../model/format.js';
 import { FASTGRNN_SCALE_RENAMES } from '../model/edgeml-import.js';
-import { tensorChecksum } from './checksum.js';
-import { conv2dCbr, convOutSize, type Conv2dCbrParams } from './conv.js';
+import {
+  LIMITS,
+  convParamsFromModel,
+  type LayerDtype,
+  layerMaker,
+  modelFail,
+  q15Array,
+  type LayerResult,
+} from './pipeline.js';
+import { conv2dCbr, type Conv2dCbrParams } from './conv.js';
 import {
   FASTGRNN_SCALE_FIELDS,
   createQ15FastGrnnBuffers,
@@ -38,27 +46,8 @@ import { M4_HEADS, detect, type Box, type Head } from './postprocess.js';
 import { cdiv } from './quantized.js';
 import { q7xq15Q15RnnpoolBlock, type RnnPoolModel } from './rnnpool.js';
 
-export type LayerDtype = 'q7' | 'q15';
+export type { LayerDtype, LayerResult } from './pipeline.js';
 
-/** One stage's result, as the firmware publishes it (id, checksum) plus the tensor itself. */
-export interface LayerResult {
-  id: number;
-  name: string;
-  /** FNV-1a 32-bit of the tensor's little-endian bytes (src/reference/checksum.ts). */
-  checksum: number;
-  /** NHWC without N; for head layers [H, W, 6]: conf (H x W x 2) followed by loc (H x W x 4), see `parts`. */
-  shape: number[];
-  dtype: LayerDtype;
-  tensor: Int8Array | Int16Array;
-  min: number;
-  max: number;
-  /** Fraction of values at the dtype's limits (-128/127 or -32768/32767). */
-  saturatedFraction?: number;
-  /** Head layers: where conf and loc are inside `tensor`. */
-  parts?: { name: 'conf' | 'loc'; shape: number[]; offset: number; length: number }[];
-}
-
-/** The layers in order: id, name (the firmware uses the same ids). */
 export const FACE_M4_LAYERS: readonly { id: number; name: string }[] = [
   { id: 1, name: 'conv' },
   { id: 2, name: 'rnnpool' },
@@ -72,6 +61,8 @@ export const FACE_M4_LAYERS: readonly { id: number; name: string }[] = [
   { id: 10, name: 'head4' },
   { id: 11, name: 'outputs' },
 ];
+
+const makeLayer = layerMaker(FACE_M4_LAYERS);
 
 export interface FaceM4Options {
   /** Stop after this layer id (1..11); default 11. When < 11, `outputs` is empty. */
@@ -115,82 +106,6 @@ export interface FaceM4Params {
   outputScales: { conf: number; loc: number }[];
 }
 
-const fail = (model: Model, where: string, msg: string): never => {
-  throw new ModelError(`${model.name}: ${where}: ${msg}`);
-};
-
-function q15(model: Model, header: string, name: string): Int16Array {
-  const a = array(model, header, name);
-  if (!(a instanceof Int16Array)) fail(model, `${header}: arrays.${name}`, 'expected Q15_T');
-  return a as Int16Array;
-}
-
-function convParams(model: Model): { conv: Conv2dCbrParams; out: { H: number; W: number; C: number } } {
-  const h = 'conv2D.h';
-  const d = (n: string) => define(model, h, n);
-  const s = (n: string) => scalar(model, h, n);
-  const conv = {
-    H: d('CBR1F_H'),
-    W: d('CBR1F_W'),
-    CIn: d('CBR1F_CIN'),
-    HF: d('CBR1F_HF'),
-    WF: d('CBR1F_WF'),
-    CF: d('CBR1F_CF'),
-    COut: d('CONV2D_COUT'),
-    G: d('CBR1F_G'),
-    HPadU: d('CBR1F_HPADL'),
-    HPadD: d('CBR1F_HPADR'),
-    WPadL: d('CBR1F_WPADL'),
-    WPadR: d('CBR1F_WPADR'),
-    HStride: d('CBR1F_HSTRIDE'),
-    WStride: d('CBR1F_WSTRIDE'),
-    HDilation: d('CBR1F_HDILATION'),
-    WDilation: d('CBR1F_WDILATION'),
-    scinput: s('CBR1F_Scinput'),
-    scoutput: s('CBR1F_Scoutput'),
-    demote: s('CBR1F_Demote'),
-  };
-  const channels = conv.G * conv.COut;
-  // conv2dCbr implements CBR1W as a per-channel multiplier: a grouped 1x1 convolution, one channel per group.
-  const w = (n: string) => d(`CBR1W_${n}`);
-  const cbr1wOk =
-    w('HF') === 1 &&
-    w('WF') === 1 &&
-    w('CF') === 1 &&
-    w('COUT') === 1 &&
-    w('G') === channels &&
-    w('HPADL') + w('HPADR') + w('WPADL') + w('WPADR') === 0 &&
-    w('HSTRIDE') === 1 &&
-    w('WSTRIDE') === 1;
-  if (!cbr1wOk)
-    fail(model, `${h}: CBR1W`, `must be a 1x1 grouped convolution with G = ${channels}, CF = COUT = 1`);
-  const { HOut, WOut } = convOutSize(conv);
-  if (HOut !== d('CONV2D_HOUT') || WOut !== d('CONV2D_WOUT')) {
-    fail(
-      model,
-      h,
-      `CBR1F gives ${HOut}x${WOut}, CONV2D_HOUT x CONV2D_WOUT is ${d('CONV2D_HOUT')}x${d('CONV2D_WOUT')}`,
-    );
-  }
-  return {
-    conv: {
-      conv,
-      filter: q15(model, h, 'CBR1F'),
-      bias: q15(model, h, 'CBR1B'),
-      biasScten: s('CBR1B_Scten'),
-      biasScvec: s('CBR1B_Scvec'),
-      biasScret: s('CBR1B_Scret'),
-      scale: q15(model, h, 'CBR1W'),
-      scaleScinput: s('CBR1W_Scinput'),
-      scaleScoutput: s('CBR1W_Scoutput'),
-      scaleDemote: s('CBR1W_Demote'),
-      limit: s('CONV2D_Limit'),
-      div: s('CONV2D_Div'),
-    },
-    out: { H: HOut, W: WOut, C: channels },
-  };
-}
-
 /** Q15_FastGRNN_Scales of the model (EdgeML's current names) → the kernels' FastGrnnScales (SeeDot names). */
 export function fastGrnnScalesFromModel(model: Model, header: string, name: string): FastGrnnScales {
   const fields = struct(model, header, name).fields;
@@ -199,7 +114,7 @@ export function fastGrnnScalesFromModel(model: Model, header: string, name: stri
     const v = fields[FASTGRNN_SCALE_RENAMES[f] ?? f];
     if (f === 'H2W' || f === 'H2U')
       out[f] = typeof v === 'number' ? v : 1; // unused by the kernels
-    else if (typeof v !== 'number') fail(model, `${header}: structs.${name}.${f}`, 'missing scale');
+    else if (typeof v !== 'number') modelFail(model, `${header}: structs.${name}.${f}`, 'missing scale');
     else out[f] = v;
   }
   return out as unknown as FastGrnnScales;
@@ -211,19 +126,19 @@ function fastGrnnParams(model: Model, header: string, name: string, meanQ7: bool
     const v = s.fields[field];
     if (v === null) return null;
     if (typeof v !== 'object')
-      return fail(model, `${header}: structs.${name}.${field}`, 'expected a pointer');
+      return modelFail(model, `${header}: structs.${name}.${field}`, 'expected a pointer');
     return array(model, header, v.ref);
   };
   const req = (field: string): Int16Array => {
     const a = ref(field);
     if (!(a instanceof Int16Array))
-      return fail(model, `${header}: structs.${name}.${field}`, 'expected Q15_T*');
+      return modelFail(model, `${header}: structs.${name}.${field}`, 'expected Q15_T*');
     return a;
   };
   const int = (field: string): number => {
     const v = s.fields[field];
     if (typeof v !== 'number')
-      return fail(model, `${header}: structs.${name}.${field}`, 'expected an integer');
+      return modelFail(model, `${header}: structs.${name}.${field}`, 'expected an integer');
     return v;
   };
   const mean = ref('mean');
@@ -275,7 +190,7 @@ export function mbconvParamsFromModel(model: Model, n: number): MBConvParams {
   const p = `L${n}_`;
   const d = (s: string) => define(model, h, p + s);
   const s = (x: string) => scalar(model, h, p + x);
-  const a = (x: string) => q15(model, h, p + x);
+  const a = (x: string) => q15Array(model, h, p + x);
   const params: MBConvParams = {
     H: d('H'),
     W: d('W'),
@@ -316,7 +231,7 @@ export function mbconvParamsFromModel(model: Model, n: number): MBConvParams {
   };
   const { HOut, WOut } = mbconvOutSize(params);
   if (HOut !== d('HOUT') || WOut !== d('WOUT')) {
-    fail(model, h, `the block gives ${HOut}x${WOut}, ${p}HOUT x ${p}WOUT is ${d('HOUT')}x${d('WOUT')}`);
+    modelFail(model, h, `the block gives ${HOut}x${WOut}, ${p}HOUT x ${p}WOUT is ${d('HOUT')}x${d('WOUT')}`);
   }
   return params;
 }
@@ -353,7 +268,7 @@ export function headParamsFromModel(
       q('G') === 1 &&
       q('CF') === map.C;
     if (!same) {
-      fail(
+      modelFail(
         model,
         `${h}: ${D}${part}`,
         `must be an odd ${HF}x${WF} 'same' stride-1 convolution over ${map.C} channels`,
@@ -361,24 +276,24 @@ export function headParamsFromModel(
     }
   }
   const headConv = (w: string, b: string): HeadConv => ({
-    w: q15(model, h, w),
+    w: q15Array(model, h, w),
     cout: d(`${w}_COUT`),
     scinput: s(`${w}_Scinput`),
     scoutput: s(`${w}_Scoutput`),
     demote: s(`${w}_Demote`),
-    b: q15(model, h, b),
+    b: q15Array(model, h, b),
     scten: s(`${b}_Scten`),
     scvec: s(`${b}_Scvec`),
     scret: s(`${b}_Scret`),
   });
   const conf = headConv(`${D}CW`, `${D}CB`);
-  if (conf.cout !== 2 && conf.cout !== 4) fail(model, `${h}: defines.${D}CW_COUT`, 'must be 2 or 4');
+  if (conf.cout !== 2 && conf.cout !== 4) modelFail(model, `${h}: defines.${D}CW_COUT`, 'must be 2 or 4');
   const loc = headConv(`${D}LW`, `${D}LB`);
-  if (loc.cout !== 4) fail(model, `${h}: defines.${D}LW_COUT`, 'must be 4');
+  if (loc.cout !== 4) modelFail(model, `${h}: defines.${D}LW_COUT`, 'must be 4');
   if (l2norm) {
     const nw = (x: string) => d(`${D}NW_${x}`);
     if (nw('HF') !== 1 || nw('WF') !== 1 || nw('CF') !== 1 || nw('COUT') !== 1 || nw('G') !== map.C) {
-      fail(model, `${h}: ${D}NW`, `must be a 1x1 grouped convolution with G = ${map.C}, CF = COUT = 1`);
+      modelFail(model, `${h}: ${D}NW`, `must be a 1x1 grouped convolution with G = ${map.C}, CF = COUT = 1`);
     }
   }
   return {
@@ -390,7 +305,7 @@ export function headParamsFromModel(
     l2norm,
     l2ScaleIn: l2norm ? s(`${D}_ScaleIn`) : 0,
     l2ScaleOut: l2norm ? s(`${D}_ScaleOut`) : 0,
-    normW: l2norm ? q15(model, h, `${D}NW`) : null,
+    normW: l2norm ? q15Array(model, h, `${D}NW`) : null,
     normScinput: l2norm ? s(`${D}NW_Scinput`) : 1,
     normScoutput: l2norm ? s(`${D}NW_Scoutput`) : 1,
     normDemote: l2norm ? s(`${D}NW_Demote`) : 1,
@@ -402,20 +317,20 @@ export function headParamsFromModel(
 /** Reads and checks every parameter of an `rnnpool-face-m4` model. */
 export function faceM4Params(model: Model): FaceM4Params {
   if (model.architecture !== 'rnnpool-face-m4') {
-    fail(model, 'architecture', `${model.architecture}, runFaceM4 needs rnnpool-face-m4`);
+    modelFail(model, 'architecture', `${model.architecture}, runFaceM4 needs rnnpool-face-m4`);
   }
   const info = ARCHITECTURE_INFO['rnnpool-face-m4'];
-  const { conv, out: convOut } = convParams(model);
+  const { conv, out: convOut } = convParamsFromModel(model);
   const rnn = rnnPoolModelFromModel(model);
   if (rnn.inputDims !== convOut.C)
-    fail(model, 'rnn1.h: defines.INPUT_CHANNELS', `${rnn.inputDims}, conv gives ${convOut.C}`);
+    modelFail(model, 'rnn1.h: defines.INPUT_CHANNELS', `${rnn.inputDims}, conv gives ${convOut.C}`);
   const patchStride = rnn.patchDim >> 1;
   const patchRows = Math.floor((convOut.H - rnn.patchDim) / patchStride) + 1;
   const patchCols = Math.floor((convOut.W - rnn.patchDim) / patchStride) + 1;
   const mbconv = [1, 2, 3, 4].map((n) => mbconvParamsFromModel(model, n));
   const l1 = mbconv[0];
   if (l1.H !== patchRows + 1 || l1.W !== patchCols + 1 || l1.CIn !== 4 * rnn.hiddenDims2) {
-    fail(
+    modelFail(
       model,
       'mbconv1.h',
       `L1 takes ${l1.H}x${l1.W}x${l1.CIn}, RNNPool gives ${patchRows + 1}x${patchCols + 1}x${4 * rnn.hiddenDims2}`,
@@ -425,7 +340,7 @@ export function faceM4Params(model: Model): FaceM4Params {
     const [a, b] = [mbconv[n - 1], mbconv[n]];
     const [HOut, WOut] = [mbconvOutSize(a).HOut, mbconvOutSize(a).WOut];
     if (b.H !== HOut || b.W !== WOut || b.CIn !== a.COut) {
-      fail(
+      modelFail(
         model,
         `mbconv${n + 1}.h`,
         `L${n + 1} takes ${b.H}x${b.W}x${b.CIn}, L${n} gives ${HOut}x${WOut}x${a.COut}`,
@@ -437,7 +352,7 @@ export function faceM4Params(model: Model): FaceM4Params {
     if (!info.residual.includes(n)) return null;
     const { HOut, WOut } = mbconvOutSize(p);
     if (p.CIn !== p.COut || HOut !== p.H || WOut !== p.W)
-      fail(model, `mbconv${n}.h`, 'residual needs equal shapes');
+      modelFail(model, `mbconv${n}.h`, 'residual needs equal shapes');
     const h = `mbconv${n}.h`;
     return [
       scalar(model, h, `L${n}_Scten1`),
@@ -524,40 +439,6 @@ export function rnnpoolStage(stage: RnnPoolStage, convOut: Int8Array): Int8Array
     out.copyWithin(at, at - c, at);
   }
   return out;
-}
-
-const LIMITS: Record<LayerDtype, [number, number]> = { q7: [-128, 127], q15: [-32768, 32767] };
-
-function makeLayer(
-  id: number,
-  shape: number[],
-  tensor: Int8Array | Int16Array,
-  parts?: LayerResult['parts'],
-): LayerResult {
-  const dtype: LayerDtype = tensor instanceof Int8Array ? 'q7' : 'q15';
-  const [lo, hi] = LIMITS[dtype];
-  let min = Infinity;
-  let max = -Infinity;
-  let sat = 0;
-  for (let i = 0; i < tensor.length; i++) {
-    const v = tensor[i];
-    if (v < min) min = v;
-    if (v > max) max = v;
-    if (v === lo || v === hi) sat++;
-  }
-  const layer: LayerResult = {
-    id,
-    name: FACE_M4_LAYERS[id - 1].name,
-    checksum: tensorChecksum(tensor),
-    shape,
-    dtype,
-    tensor,
-    min: tensor.length ? min : 0,
-    max: tensor.length ? max : 0,
-    saturatedFraction: tensor.length ? sat / tensor.length : 0,
-  };
-  if (parts) layer.parts = parts;
-  return layer;
 }
 
 /**

@@ -23,8 +23,8 @@
 //  15 outputs      EdgeML's final assembly: conf H1, conf H2 / 2, conf H3 / 2, conf H4 (int16) << 7,
 //                  loc H1, loc H2, loc H3, loc H4 / 2 (C `/`): 18000 int16
 // (16 boxes: post-processing, src/reference/postprocess.ts, as the firmware's boxes layer.)
-import { ModelError, array, define, scalar, type Model } from '../model/format.js';
-import { tensorChecksum } from './checksum.js';
+import { array, define, scalar, type Model } from '../model/format.js';
+import { layerMaker, modelFail, q15Array, q7Array } from './pipeline.js';
 import {
   conv2dCbr,
   convOutSize,
@@ -38,7 +38,6 @@ import {
   mbconvParamsFromModel,
   rnnPoolModelFromModel,
   rnnpoolStage,
-  type LayerDtype,
   type LayerResult,
   type RnnPoolStage,
 } from './face-m4.js';
@@ -79,20 +78,7 @@ export interface FaceQvgaResult {
   layers: LayerResult[];
 }
 
-const fail = (model: Model, where: string, msg: string): never => {
-  throw new ModelError(`${model.name}: ${where}: ${msg}`);
-};
-
-function q15(model: Model, header: string, name: string): Int16Array {
-  const a = array(model, header, name);
-  if (!(a instanceof Int16Array)) fail(model, `${header}: arrays.${name}`, 'expected Q15_T');
-  return a as Int16Array;
-}
-function q7(model: Model, header: string, name: string): Int8Array {
-  const a = array(model, header, name);
-  if (!(a instanceof Int8Array)) fail(model, `${header}: arrays.${name}`, 'expected Q7_T');
-  return a as Int8Array;
-}
+const makeLayer = layerMaker(FACE_QVGA_LAYERS);
 
 function convStage(model: Model): Conv2dCbrParams {
   const h = 'conv2D.h';
@@ -106,10 +92,10 @@ function convStage(model: Model): Conv2dCbrParams {
       WStride: d('CBR1F_WSTRIDE'), HDilation: d('CBR1F_HDILATION'), WDilation: d('CBR1F_WDILATION'),
       scinput: s('CBR1F_Scinput'), scoutput: s('CBR1F_Scoutput'), demote: s('CBR1F_Demote'),
     },
-    filter: q15(model, h, 'CBR1F'),
-    bias: q15(model, h, 'CBR1B'),
+    filter: q15Array(model, h, 'CBR1F'),
+    bias: q15Array(model, h, 'CBR1B'),
     biasScten: s('CBR1B_Scten'), biasScvec: s('CBR1B_Scvec'), biasScret: s('CBR1B_Scret'),
-    scale: q15(model, h, 'CBR1W'),
+    scale: q15Array(model, h, 'CBR1W'),
     scaleScinput: s('CBR1W_Scinput'), scaleScoutput: s('CBR1W_Scoutput'), scaleDemote: s('CBR1W_Demote'),
     limit: s('CONV2D_Limit'),
     div: s('CONV2D_Div'),
@@ -122,7 +108,7 @@ export function mbconvQ7WParamsFromModel(model: Model, n: number): MBConvQ7WPara
   const p = `L${n}_`;
   const d = (x: string) => define(model, h, p + x);
   const s = (x: string) => scalar(model, h, p + x);
-  const a = (x: string) => q7(model, h, p + x);
+  const a = (x: string) => q7Array(model, h, p + x);
   const b = (x: string) => array(model, h, p + x) as Int16Array | Int8Array;
   const params: MBConvQ7WParams = {
     H: d('H'), W: d('W'), CIn: d('CIN'), CTemp: d('CTEMP'), COut: d('COUT'), HF: d('HF'), WF: d('WF'),
@@ -134,7 +120,7 @@ export function mbconvQ7WParamsFromModel(model: Model, n: number): MBConvQ7WPara
     shlU1: s('ShLU1'), shlX1: s('ShLX1'), shlU2: s('ShLU2'), shlX2: s('ShLX2'), shlU3: s('ShLU3'), shlW3: s('ShLW3'),
   }; // prettier-ignore
   const { HOut, WOut } = mbconvQ7WOutSize(params);
-  if (HOut !== d('HOUT') || WOut !== d('WOUT')) fail(model, h, `the block gives ${HOut}x${WOut}`);
+  if (HOut !== d('HOUT') || WOut !== d('WOUT')) modelFail(model, h, `the block gives ${HOut}x${WOut}`);
   return params;
 }
 
@@ -159,40 +145,6 @@ function head4Conv(model: Model, part: 'CW' | 'LW', map: { H: number; W: number;
   }; // prettier-ignore
 }
 
-const LIMITS: Record<LayerDtype, [number, number]> = { q7: [-128, 127], q15: [-32768, 32767] };
-
-function makeLayer(
-  id: number,
-  shape: number[],
-  tensor: Int8Array | Int16Array,
-  parts?: LayerResult['parts'],
-): LayerResult {
-  const dtype: LayerDtype = tensor instanceof Int8Array ? 'q7' : 'q15';
-  const [lo, hi] = LIMITS[dtype];
-  let min = Infinity;
-  let max = -Infinity;
-  let sat = 0;
-  for (let i = 0; i < tensor.length; i++) {
-    const v = tensor[i];
-    if (v < min) min = v;
-    if (v > max) max = v;
-    if (v === lo || v === hi) sat++;
-  }
-  const layer: LayerResult = {
-    id,
-    name: FACE_QVGA_LAYERS[id - 1].name,
-    checksum: tensorChecksum(tensor),
-    shape,
-    dtype,
-    tensor,
-    min: tensor.length ? min : 0,
-    max: tensor.length ? max : 0,
-    saturatedFraction: tensor.length ? sat / tensor.length : 0,
-  };
-  if (parts) layer.parts = parts;
-  return layer;
-}
-
 const headParts = (H: number, W: number, conf: number, loc: number): LayerResult['parts'] => [
   { name: 'conf', shape: [H, W, conf], offset: 0, length: H * W * conf },
   { name: 'loc', shape: [H, W, loc], offset: H * W * conf, length: H * W * loc },
@@ -206,7 +158,7 @@ export interface FaceQvgaOptions {
 /** Runs the face-2 detector on one 320x240 int8 frame: the 18000 outputs and every layer. */
 export function runFaceQvga(model: Model, frame: Int8Array, opts: FaceQvgaOptions = {}): FaceQvgaResult {
   if (model.architecture !== 'rnnpool-face-qvga') {
-    fail(model, 'architecture', `${model.architecture}, runFaceQvga needs rnnpool-face-qvga`);
+    modelFail(model, 'architecture', `${model.architecture}, runFaceQvga needs rnnpool-face-qvga`);
   }
   const cbr = convStage(model);
   if (frame.length !== cbr.conv.H * cbr.conv.W * cbr.conv.CIn) {
@@ -306,11 +258,11 @@ export function runFaceQvga(model: Model, frame: Int8Array, opts: FaceQvgaOption
   const cw = head4Conv(model, 'CW', { H: H4, W: W4, C: C4 });
   const lw = head4Conv(model, 'LW', { H: H4, W: W4, C: C4 });
   const s4 = (n: string) => scalar(model, 'detection4.h', n);
-  const conf4 = convQ7xQ15Q7(z, q15(model, 'detection4.h', 'D4CW'), cw);
-  q7xq15Q7TAddVec(conf4, q15(model, 'detection4.h', 'D4CB'), 1, H4, W4, cw.COut, conf4, s4('D4CB_Scten'), s4('D4CB_Scvec'), s4('D4CB_Scret')); // prettier-ignore
-  const loc4 = convQ7xQ15Q15(z, q15(model, 'detection4.h', 'D4LW'), lw);
-  q15TAddVec(loc4, q15(model, 'detection4.h', 'D4LB'), 1, H4, W4, lw.COut, loc4, s4('D4LB_Scten'), s4('D4LB_Scvec'), s4('D4LB_Scret')); // prettier-ignore
-  if (cw.COut !== 2 || lw.COut !== 4) fail(model, 'detection4.h', 'D4CW_COUT must be 2, D4LW_COUT 4');
+  const conf4 = convQ7xQ15Q7(z, q15Array(model, 'detection4.h', 'D4CW'), cw);
+  q7xq15Q7TAddVec(conf4, q15Array(model, 'detection4.h', 'D4CB'), 1, H4, W4, cw.COut, conf4, s4('D4CB_Scten'), s4('D4CB_Scvec'), s4('D4CB_Scret')); // prettier-ignore
+  const loc4 = convQ7xQ15Q15(z, q15Array(model, 'detection4.h', 'D4LW'), lw);
+  q15TAddVec(loc4, q15Array(model, 'detection4.h', 'D4LB'), 1, H4, W4, lw.COut, loc4, s4('D4LB_Scten'), s4('D4LB_Scvec'), s4('D4LB_Scret')); // prettier-ignore
+  if (cw.COut !== 2 || lw.COut !== 4) modelFail(model, 'detection4.h', 'D4CW_COUT must be 2, D4LW_COUT 4');
   const h4bytes = new Int8Array(conf4.length + 2 * loc4.length);
   h4bytes.set(conf4);
   h4bytes.set(new Int8Array(loc4.buffer, loc4.byteOffset, loc4.byteLength), conf4.length);
@@ -325,7 +277,7 @@ export function runFaceQvga(model: Model, frame: Int8Array, opts: FaceQvgaOption
   const half = (v: number) => cdiv(v, 2);
   const seg = (head: string, kind: 'conf' | 'loc') => {
     const s = model.outputs.order.find((o) => o.head === head && o.kind === kind);
-    if (!s) return fail(model, 'outputs.order', `no ${kind} segment for ${head}`);
+    if (!s) return modelFail(model, 'outputs.order', `no ${kind} segment for ${head}`);
     return s.offset;
   };
   const names = model.heads.map((h) => h.name);
