@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "layer_markers.h"
 #include "conv.h"
 #include "face_fast.h"
 #include "heads.h"
@@ -50,7 +51,6 @@
 #define OFF_BOXES 29760u
 #define ARENA_USED 153600u
 
-#define ITM_STIM32(n) (*(volatile uint32_t *)(0xE0000000u + 4u * (n)))
 
 enum {
   LAYER_CONV = 1,
@@ -76,30 +76,6 @@ _Static_assert(L4_HOUT * L4_WOUT * L4_COUT * 2 + OFF_L4_OUT <= ARENA_USED, "L4 o
 _Static_assert(OFF_L4_RING + 2 * (3 * L4_W * L4_CTEMP + L4_CTEMP) <= OFF_L4_OUT, "L4 ring");
 _Static_assert(OFF_BOXES + FACE_FAST_MAX_BOXES * sizeof(pp_box) <= OFF_L4_OUT, "boxes");
 
-static uint32_t fnv1a(uint32_t h, const void *data, uint32_t bytes) {
-  const uint8_t *p = (const uint8_t *)data;
-  for (uint32_t i = 0; i < bytes; i++) h = (h ^ p[i]) * 16777619u;
-  return h;
-}
-#define FNV_BASIS 2166136261u
-
-static void begin(uint32_t id) { ITM_STIM32(1) = id; }
-
-/* Ends a layer: checksum over one or two tensors, marker, and a record in the output block. */
-static int end(m4sim_output_t *out, uint32_t stop_after, uint32_t id, const void *t1, uint32_t b1,
-               const void *t2, uint32_t b2) {
-  uint32_t h = fnv1a(FNV_BASIS, t1, b1);
-  if (t2) h = fnv1a(h, t2, b2);
-  out->checksums[id - 1] = h;
-  out->tensor_address[id - 1] = (uint32_t)(uintptr_t)t1;
-  out->tensor_bytes[id - 1] = b1;
-  out->tensor2_address[id - 1] = (uint32_t)(uintptr_t)t2;
-  out->tensor2_bytes[id - 1] = b2;
-  out->layer_count = id;
-  ITM_STIM32(2) = id;
-  ITM_STIM32(3) = h;
-  return stop_after == id;
-}
 
 /* MBConv L with Q15 weights (m4_mbconv_params). */
 #define MBCONV(L)                                                                                           \
@@ -169,7 +145,7 @@ int face_fast_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   out->arena_bytes = ARENA_USED;
 
   /* 1. conv 3x3 stride 2 + bias + per-channel scale + ReLU, fused. */
-  begin(LAYER_CONV);
+  m4sim_layer_begin(LAYER_CONV);
   m4_conv2d_cbr_params cbr = {
       .conv = {.H = CBR1F_H, .W = CBR1F_W, .CIn = CBR1F_CIN, .HF = CBR1F_HF, .WF = CBR1F_WF, .CF = CBR1F_CF,
                .COut = CONV2D_COUT, .G = CBR1F_G, .HPadU = CBR1F_HPADL, .HPadD = CBR1F_HPADR,
@@ -189,10 +165,10 @@ int face_fast_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
       .div = CONV2D_Div,
   };
   m4_conv2d_cbr(image, conv_out, &cbr);
-  if (end(out, stop_after, LAYER_CONV, conv_out, CONV2D_HOUT * CONV2D_WOUT * CONV2D_COUT, 0, 0)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_CONV, conv_out, CONV2D_HOUT * CONV2D_WOUT * CONV2D_COUT, 0, 0)) return 0;
 
   /* 2. RNNPool: 16x16 patches at stride 8 -> 14x19x64, stored as Q7, then replicate-padded to 15x20. */
-  begin(LAYER_RNNPOOL);
+  m4sim_layer_begin(LAYER_RNNPOOL);
   enum { STRIDE = PATCH_DIM / 2, PR = (CONV2D_HOUT - PATCH_DIM) / STRIDE + 1 };
   enum { PC = (CONV2D_WOUT - PATCH_DIM) / STRIDE + 1, OC = 4 * HIDDEN_DIM2 };
   _Static_assert(PR + 1 == L1_H && PC + 1 == L1_W && OC == L1_CIN, "RNNPool grid vs L1");
@@ -213,67 +189,67 @@ int face_fast_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   const uint32_t row = (PC + 1) * OC;
   memcpy(pooled + PR * row, pooled + (PR - 1) * row, PC * OC);
   for (uint32_t r = 0; r <= PR; r++) memcpy(pooled + r * row + PC * OC, pooled + r * row + (PC - 1) * OC, OC);
-  if (end(out, stop_after, LAYER_RNNPOOL, pooled, L1_H * L1_W * L1_CIN, 0, 0)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_RNNPOOL, pooled, L1_H * L1_W * L1_CIN, 0, 0)) return 0;
 
   /* 3. MBConv L1 (Q7 in, Q15 weights). */
-  begin(LAYER_MBCONV1);
+  m4sim_layer_begin(LAYER_MBCONV1);
   int16_t *x1 = (int16_t *)(arena + OFF_L1_OUT);
   MBCONV(L1);
   m4_mbconv_q7xq15_q15(pooled, x1, (int16_t *)(arena + 87600), (int16_t *)(arena + 102960), &p);
-  if (end(out, stop_after, LAYER_MBCONV1, x1, L1_HOUT * L1_WOUT * L1_COUT * 2, 0, 0)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_MBCONV1, x1, L1_HOUT * L1_WOUT * L1_COUT * 2, 0, 0)) return 0;
 
   /* 4. Head 1 on L1: L2 norm, conf 4 -> 2, loc 4. */
-  begin(LAYER_HEAD1);
+  m4sim_layer_begin(LAYER_HEAD1);
   HEAD(D1, L1);
   int16_t *c1 = outputs + M4SIM_HEAD1_CONF_OFFSET, *o1 = outputs + M4SIM_HEAD1_LOC_OFFSET;
   m4_detection_head(x1, c1, o1, (int16_t *)(arena + OFF_HEAD_RING), &h);
-  if (end(out, stop_after, LAYER_HEAD1, c1, M4SIM_HEAD1_ROWS * M4SIM_HEAD1_COLS * 2 * 2, o1,
+  if (m4sim_layer_end(out, stop_after, LAYER_HEAD1, c1, M4SIM_HEAD1_ROWS * M4SIM_HEAD1_COLS * 2 * 2, o1,
           M4SIM_HEAD1_ROWS * M4SIM_HEAD1_COLS * 4 * 2))
     return 0;
 
   /* 5. MBConv L2 (Q15, int64 sums), no residual. */
-  begin(LAYER_MBCONV2);
+  m4sim_layer_begin(LAYER_MBCONV2);
   int16_t *x2 = (int16_t *)(arena + OFF_L2_OUT);
   MBCONV(L2);
   m4_mbconv_q15(x1, x2, (int16_t *)(arena + 87600), (int16_t *)(arena + 95280), &p);
-  if (end(out, stop_after, LAYER_MBCONV2, x2, L2_HOUT * L2_WOUT * L2_COUT * 2, 0, 0)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_MBCONV2, x2, L2_HOUT * L2_WOUT * L2_COUT * 2, 0, 0)) return 0;
 
   /* 6. Head 2 on L2. */
-  begin(LAYER_HEAD2);
+  m4sim_layer_begin(LAYER_HEAD2);
   HEAD(D2, L2);
   int16_t *c2 = outputs + M4SIM_HEAD2_CONF_OFFSET, *o2 = outputs + M4SIM_HEAD2_LOC_OFFSET;
   m4_detection_head(x2, c2, o2, (int16_t *)(arena + 68400), &h);
-  if (end(out, stop_after, LAYER_HEAD2, c2, M4SIM_HEAD2_ROWS * M4SIM_HEAD2_COLS * 2 * 2, o2,
+  if (m4sim_layer_end(out, stop_after, LAYER_HEAD2, c2, M4SIM_HEAD2_ROWS * M4SIM_HEAD2_COLS * 2 * 2, o2,
           M4SIM_HEAD2_ROWS * M4SIM_HEAD2_COLS * 4 * 2))
     return 0;
 
   /* 7. MBConv L3 (Q7 weights) + residual: sum = L2 out / (Scten1 Scret) + L3 out / (Scten2 Scret). */
-  begin(LAYER_MBCONV3);
+  m4sim_layer_begin(LAYER_MBCONV3);
   int16_t *x3 = (int16_t *)(arena + OFF_L3_OUT);
   MBCONV_Q7W(L3);
   m4_mbconv_q15xq7_q15(x2, x3, (int16_t *)(arena + 126000), (int16_t *)(arena + 149040), &q);
   m4_residual_add_q15(x2, x3, L3_HOUT * L3_WOUT * L3_COUT, x3, L3_Scten1, L3_Scten2, L3_Scret);
-  if (end(out, stop_after, LAYER_MBCONV3, x3, L3_HOUT * L3_WOUT * L3_COUT * 2, 0, 0)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_MBCONV3, x3, L3_HOUT * L3_WOUT * L3_COUT * 2, 0, 0)) return 0;
 
   /* 8. MBConv L4 (Q7 weights), its output running over its input (see the memory plan). */
-  begin(LAYER_MBCONV4);
+  m4sim_layer_begin(LAYER_MBCONV4);
   int16_t *x4 = (int16_t *)(arena + OFF_L4_OUT);
   MBCONV_Q7W(L4);
   if (m4_mbconv_q7w_inplace_gap(&q) > L4_GAP) return 3; /* the plan does not fit this model */
   m4_mbconv_q15xq7_q15(x3, x4, (int16_t *)(arena + OFF_L4_RING), (int16_t *)(arena + 33840), &q);
-  if (end(out, stop_after, LAYER_MBCONV4, x4, L4_HOUT * L4_WOUT * L4_COUT * 2, 0, 0)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_MBCONV4, x4, L4_HOUT * L4_WOUT * L4_COUT * 2, 0, 0)) return 0;
 
   /* 9. Head 3 on L4. */
-  begin(LAYER_HEAD3);
+  m4sim_layer_begin(LAYER_HEAD3);
   HEAD(D3, L4);
   int16_t *c3 = outputs + M4SIM_HEAD3_CONF_OFFSET, *o3 = outputs + M4SIM_HEAD3_LOC_OFFSET;
   m4_detection_head(x4, c3, o3, (int16_t *)(arena + OFF_HEAD_RING), &h);
-  if (end(out, stop_after, LAYER_HEAD3, c3, M4SIM_HEAD3_ROWS * M4SIM_HEAD3_COLS * 2 * 2, o3,
+  if (m4sim_layer_end(out, stop_after, LAYER_HEAD3, c3, M4SIM_HEAD3_ROWS * M4SIM_HEAD3_COLS * 2 * 2, o3,
           M4SIM_HEAD3_ROWS * M4SIM_HEAD3_COLS * 4 * 2))
     return 0;
 
   /* 10. Output scales per head (C division; EdgeML's fast pipeline halves H2 conf and H3 loc). */
-  begin(LAYER_OUTPUTS);
+  m4sim_layer_begin(LAYER_OUTPUTS);
   static const struct {
     uint32_t conf_offset, loc_offset, cells;
     int32_t conf_scale, loc_scale;
@@ -295,10 +271,10 @@ int face_fast_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   }
   out->raw_address = (uint32_t)(uintptr_t)outputs;
   out->raw_count = M4SIM_MODEL_OUTPUTS;
-  if (end(out, stop_after, LAYER_OUTPUTS, outputs, M4SIM_MODEL_OUTPUTS * 2, 0, 0)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_OUTPUTS, outputs, M4SIM_MODEL_OUTPUTS * 2, 0, 0)) return 0;
 
   /* 11. Boxes: priors, decode, score threshold, NMS (firmware/kernels/postprocess.c). */
-  begin(LAYER_BOXES);
+  m4sim_layer_begin(LAYER_BOXES);
   static const pp_head pp_heads[3] = {
       {M4SIM_HEAD1_ROWS, M4SIM_HEAD1_COLS, M4SIM_HEAD1_STEP, M4SIM_HEAD1_ANCHOR, M4SIM_HEAD1_CONF_SHIFT,
        M4SIM_HEAD1_LOC_SHIFT},
@@ -326,6 +302,6 @@ int face_fast_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   if (n < 0) n = 0;
   out->box_address = (uint32_t)(uintptr_t)boxes;
   out->box_count = (uint32_t)n;
-  end(out, stop_after, LAYER_BOXES, boxes, (uint32_t)n * (uint32_t)sizeof(pp_box), 0, 0);
+  m4sim_layer_end(out, stop_after, LAYER_BOXES, boxes, (uint32_t)n * (uint32_t)sizeof(pp_box), 0, 0);
   return 0;
 }

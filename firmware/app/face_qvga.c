@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "layer_markers.h"
 #include "conv.h"
 #include "face_qvga.h"
 #include "heads.h"
@@ -47,7 +48,6 @@
 #define OFF_DW_A 204960u
 #define ARENA_USED 205088u
 
-#define ITM_STIM32(n) (*(volatile uint32_t *)(0xE0000000u + 4u * (n)))
 
 enum {
   LAYER_CONV = 1,
@@ -71,29 +71,6 @@ enum {
 _Static_assert(LAYER_BOXES <= M4SIM_MAX_LAYERS, "more layers than the ABI publishes");
 _Static_assert(FACE_QVGA_ARENA_BYTES >= ARENA_USED, "arena smaller than the memory plan");
 
-static uint32_t fnv1a(uint32_t h, const void *data, uint32_t bytes) {
-  const uint8_t *p = (const uint8_t *)data;
-  for (uint32_t i = 0; i < bytes; i++) h = (h ^ p[i]) * 16777619u;
-  return h;
-}
-#define FNV_BASIS 2166136261u
-
-static void begin(uint32_t id) { ITM_STIM32(1) = id; }
-
-static int end(m4sim_output_t *out, uint32_t stop_after, uint32_t id, const void *t1, uint32_t b1,
-               const void *t2, uint32_t b2) {
-  uint32_t h = fnv1a(FNV_BASIS, t1, b1);
-  if (t2) h = fnv1a(h, t2, b2);
-  out->checksums[id - 1] = h;
-  out->tensor_address[id - 1] = (uint32_t)(uintptr_t)t1;
-  out->tensor_bytes[id - 1] = b1;
-  out->tensor2_address[id - 1] = (uint32_t)(uintptr_t)t2;
-  out->tensor2_bytes[id - 1] = b2;
-  out->layer_count = id;
-  ITM_STIM32(2) = id;
-  ITM_STIM32(3) = h;
-  return stop_after == id;
-}
 
 #define GEOMETRY(p, L)                                                                                     \
   do {                                                                                                    \
@@ -181,7 +158,7 @@ int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   out->arena_bytes = ARENA_USED;
 
   /* 1. conv 3x3 stride 2 + bias + per-channel scale + ReLU6, fused. */
-  begin(LAYER_CONV);
+  m4sim_layer_begin(LAYER_CONV);
   m4_conv2d_cbr_params cbr = {
       .conv = {.H = CBR1F_H, .W = CBR1F_W, .CIn = CBR1F_CIN, .HF = CBR1F_HF, .WF = CBR1F_WF, .CF = CBR1F_CF,
                .COut = CONV2D_COUT, .G = CBR1F_G, .HPadU = CBR1F_HPADL, .HPadD = CBR1F_HPADR,
@@ -201,10 +178,10 @@ int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
       .div = CONV2D_Div,
   };
   m4_conv2d_cbr(image, conv_out, &cbr);
-  if (end(out, stop_after, LAYER_CONV, conv_out, CONV2D_HOUT * CONV2D_WOUT * CONV2D_COUT, 0, 0)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_CONV, conv_out, CONV2D_HOUT * CONV2D_WOUT * CONV2D_COUT, 0, 0)) return 0;
 
   /* 2. RNNPool: 8x8 patches at stride 4 -> 29x39x64 Q7 (wrapping), then replicate-padded to 30x40. */
-  begin(LAYER_RNNPOOL);
+  m4sim_layer_begin(LAYER_RNNPOOL);
   int8_t *pooled = (int8_t *)arena;
   Q15_T *patch_out = (Q15_T *)(arena + OFF_RNN_SCRATCH);
   Q15_T *patch_buf = patch_out + 4 * HIDDEN_DIM2;
@@ -221,17 +198,17 @@ int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   }
   memcpy(pooled + 29 * 2560, pooled + 28 * 2560, 39 * 64);
   for (uint32_t r = 0; r < 30; r++) memcpy(pooled + r * 2560 + 39 * 64, pooled + r * 2560 + 38 * 64, 64);
-  if (end(out, stop_after, LAYER_RNNPOOL, pooled, 30 * 40 * 64, 0, 0)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_RNNPOOL, pooled, 30 * 40 * 64, 0, 0)) return 0;
 
   /* 3. MBConv L1 (Q7 in). */
-  begin(LAYER_MBCONV1);
+  m4sim_layer_begin(LAYER_MBCONV1);
   int16_t *x = (int16_t *)(arena + OFF_X);
   MBCONV(L1);
   m4_mbconv_q7xq15_q15(pooled, x, (int16_t *)(arena + 153600), (int16_t *)(arena + 184320), &p);
-  if (end(out, stop_after, LAYER_MBCONV1, x, L1_HOUT * L1_WOUT * L1_COUT * 2, 0, 0)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_MBCONV1, x, L1_HOUT * L1_WOUT * L1_COUT * 2, 0, 0)) return 0;
 
   /* 4. MBConv L2..L4, each + residual (q15_t_add(input, output) back into the input). */
-  begin(LAYER_MBCONV2_4);
+  m4sim_layer_begin(LAYER_MBCONV2_4);
   int16_t *y = (int16_t *)arena;
   MBCONV(L2);
   m4_mbconv_q15(x, y, ring_a, dw_a, &p);
@@ -242,17 +219,17 @@ int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   MBCONV(L4);
   m4_mbconv_q15(x, y, ring_a, dw_a, &p);
   RESIDUAL_Q15(L4, x, y);
-  if (end(out, stop_after, LAYER_MBCONV2_4, x, L4_HOUT * L4_WOUT * L4_COUT * 2, 0, 0)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_MBCONV2_4, x, L4_HOUT * L4_WOUT * L4_COUT * 2, 0, 0)) return 0;
 
   /* 5. Head 1: L2 norm, x D1NW, conf 4 -> 2 (max of 3 background logits), loc 4. */
-  begin(LAYER_HEAD1);
+  m4sim_layer_begin(LAYER_HEAD1);
   HEAD(D1, L4);
   int16_t *c1 = outputs + M4SIM_HEAD1_CONF_OFFSET, *l1o = outputs + M4SIM_HEAD1_LOC_OFFSET;
   m4_detection_head(x, c1, l1o, (int16_t *)arena, &h);
-  if (end(out, stop_after, LAYER_HEAD1, c1, 2400 * 2, l1o, 4800 * 2)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_HEAD1, c1, 2400 * 2, l1o, 4800 * 2)) return 0;
 
   /* 6. MBConv L5..L8, each + residual. */
-  begin(LAYER_MBCONV5_8);
+  m4sim_layer_begin(LAYER_MBCONV5_8);
   MBCONV(L5);
   m4_mbconv_q15(x, y, ring_a, dw_a, &p);
   RESIDUAL_Q15(L5, x, y);
@@ -265,24 +242,24 @@ int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   MBCONV(L8);
   m4_mbconv_q15(x, y, ring_a, dw_a, &p);
   RESIDUAL_Q15(L8, x, y);
-  if (end(out, stop_after, LAYER_MBCONV5_8, x, L8_HOUT * L8_WOUT * L8_COUT * 2, 0, 0)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_MBCONV5_8, x, L8_HOUT * L8_WOUT * L8_COUT * 2, 0, 0)) return 0;
 
   /* 7. Head 2. */
-  begin(LAYER_HEAD2);
+  m4sim_layer_begin(LAYER_HEAD2);
   HEAD(D2, L8);
   int16_t *c2 = outputs + M4SIM_HEAD2_CONF_OFFSET, *l2o = outputs + M4SIM_HEAD2_LOC_OFFSET;
   m4_detection_head(x, c2, l2o, (int16_t *)arena, &h);
-  if (end(out, stop_after, LAYER_HEAD2, c2, 2400 * 2, l2o, 4800 * 2)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_HEAD2, c2, 2400 * 2, l2o, 4800 * 2)) return 0;
 
   /* 8. MBConv L9, stride 2, no residual. */
-  begin(LAYER_MBCONV9);
+  m4sim_layer_begin(LAYER_MBCONV9);
   int16_t *a = (int16_t *)arena;
   MBCONV(L9);
   m4_mbconv_q15(x, a, ring_a, dw_a, &p);
-  if (end(out, stop_after, LAYER_MBCONV9, a, L9_HOUT * L9_WOUT * L9_COUT * 2, 0, 0)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_MBCONV9, a, L9_HOUT * L9_WOUT * L9_COUT * 2, 0, 0)) return 0;
 
   /* 9. MBConv L10, L11 (Q7 weights, Q15 activations), each + residual. */
-  begin(LAYER_MBCONV10_11);
+  m4sim_layer_begin(LAYER_MBCONV10_11);
   int16_t *t = (int16_t *)(arena + 57600);
   int16_t *ring_b = (int16_t *)(arena + 115200), *dw_b = (int16_t *)(arena + 138240);
   MBCONV_Q7W(L10);
@@ -291,38 +268,38 @@ int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   MBCONV_Q7W(L11);
   m4_mbconv7_q15xq7_q15(a, t, ring_b, dw_b, &q);
   RESIDUAL_Q15(L11, a, t);
-  if (end(out, stop_after, LAYER_MBCONV10_11, a, L11_HOUT * L11_WOUT * L11_COUT * 2, 0, 0)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_MBCONV10_11, a, L11_HOUT * L11_WOUT * L11_COUT * 2, 0, 0)) return 0;
 
   /* 10. Head 3. */
-  begin(LAYER_HEAD3);
+  m4sim_layer_begin(LAYER_HEAD3);
   HEAD(D3, L11);
   int16_t *c3 = outputs + M4SIM_HEAD3_CONF_OFFSET, *l3o = outputs + M4SIM_HEAD3_LOC_OFFSET;
   m4_detection_head(a, c3, l3o, (int16_t *)(arena + 57600), &h);
-  if (end(out, stop_after, LAYER_HEAD3, c3, 600 * 2, l3o, 1200 * 2)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_HEAD3, c3, 600 * 2, l3o, 1200 * 2)) return 0;
 
   /* 11. MBConv L12: Q15 in, Q7 out. */
-  begin(LAYER_MBCONV12);
+  m4sim_layer_begin(LAYER_MBCONV12);
   int8_t *b = (int8_t *)(arena + 57600);
   MBCONV_Q7W(L12);
   m4_mbconv7_q15xq7_q7(a, b, (int16_t *)(arena + 96000), (int16_t *)(arena + 119040), &q);
-  if (end(out, stop_after, LAYER_MBCONV12, b, L12_HOUT * L12_WOUT * L12_COUT, 0, 0)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_MBCONV12, b, L12_HOUT * L12_WOUT * L12_COUT, 0, 0)) return 0;
 
   /* 12, 13. MBConv L13, L14 (all Q7), each + residual (q7_t_add). */
   int8_t *u = (int8_t *)(arena + 96000);
   int8_t *ring_c = (int8_t *)(arena + 134400), *dw_c = (int8_t *)(arena + 149760);
-  begin(LAYER_MBCONV13);
+  m4sim_layer_begin(LAYER_MBCONV13);
   MBCONV_Q7(L13);
   m4_mbconv7_q7(b, u, ring_c, dw_c, &q);
   RESIDUAL_Q7(L13, b, u);
-  if (end(out, stop_after, LAYER_MBCONV13, b, L13_HOUT * L13_WOUT * L13_COUT, 0, 0)) return 0;
-  begin(LAYER_MBCONV14);
+  if (m4sim_layer_end(out, stop_after, LAYER_MBCONV13, b, L13_HOUT * L13_WOUT * L13_COUT, 0, 0)) return 0;
+  m4sim_layer_begin(LAYER_MBCONV14);
   MBCONV_Q7(L14);
   m4_mbconv7_q7(b, u, ring_c, dw_c, &q);
   RESIDUAL_Q7(L14, b, u);
-  if (end(out, stop_after, LAYER_MBCONV14, b, L14_HOUT * L14_WOUT * L14_COUT, 0, 0)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_MBCONV14, b, L14_HOUT * L14_WOUT * L14_COUT, 0, 0)) return 0;
 
   /* 14. Head 4 (no L2 norm): conf q7xq15_q7 conv + q7xq15_q7 bias; loc q7xq15_q15 conv + q15 bias. */
-  begin(LAYER_HEAD4);
+  m4sim_layer_begin(LAYER_HEAD4);
   int8_t *c4 = (int8_t *)arena;
   int16_t *l4o = outputs + M4SIM_HEAD4_LOC_OFFSET;
   m4_conv_params cw = HEAD4_CONV(D4CW, L14), lw = HEAD4_CONV(D4LW, L14);
@@ -330,20 +307,20 @@ int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   q7xq15_q7_t_add_vec(c4, D4CB, 1, L14_HOUT, L14_WOUT, D4CW_COUT, c4, D4CB_Scten, D4CB_Scvec, D4CB_Scret);
   m4_conv_q7xq15_q15(b, D4LW, l4o, &lw);
   q15_t_add_vec(l4o, D4LB, 1, L14_HOUT, L14_WOUT, D4LW_COUT, l4o, D4LB_Scten, D4LB_Scvec, D4LB_Scret);
-  if (end(out, stop_after, LAYER_HEAD4, c4, 600, l4o, 1200 * 2)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_HEAD4, c4, 600, l4o, 1200 * 2)) return 0;
 
   /* 15. EdgeML's final assembly: conf H2 and H3 halved, conf H4 = (Q15)Q7 << 7, loc H4 halved (C `/`). */
-  begin(LAYER_OUTPUTS);
+  m4sim_layer_begin(LAYER_OUTPUTS);
   for (uint32_t i = 0; i < 2400; i++) c2[i] = (int16_t)(c2[i] / 2);
   for (uint32_t i = 0; i < 600; i++) c3[i] = (int16_t)(c3[i] / 2);
   for (uint32_t i = 0; i < 600; i++) outputs[M4SIM_HEAD4_CONF_OFFSET + i] = (int16_t)(((int16_t)c4[i]) << 7);
   for (uint32_t i = 0; i < 1200; i++) l4o[i] = (int16_t)(l4o[i] / 2);
   out->raw_address = (uint32_t)(uintptr_t)outputs;
   out->raw_count = M4SIM_MODEL_OUTPUTS;
-  if (end(out, stop_after, LAYER_OUTPUTS, outputs, M4SIM_MODEL_OUTPUTS * 2, 0, 0)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_OUTPUTS, outputs, M4SIM_MODEL_OUTPUTS * 2, 0, 0)) return 0;
 
   /* 16. Boxes: priors, decode, score threshold, NMS (firmware/kernels/postprocess.c). */
-  begin(LAYER_BOXES);
+  m4sim_layer_begin(LAYER_BOXES);
   static const pp_head pp_heads[4] = {
       {M4SIM_HEAD1_ROWS, M4SIM_HEAD1_COLS, M4SIM_HEAD1_STEP, M4SIM_HEAD1_ANCHOR, M4SIM_HEAD1_CONF_SHIFT,
        M4SIM_HEAD1_LOC_SHIFT},
@@ -371,6 +348,6 @@ int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   if (n < 0) n = 0;
   out->box_address = (uint32_t)(uintptr_t)boxes;
   out->box_count = (uint32_t)n;
-  end(out, stop_after, LAYER_BOXES, boxes, (uint32_t)n * (uint32_t)sizeof(pp_box), 0, 0);
+  m4sim_layer_end(out, stop_after, LAYER_BOXES, boxes, (uint32_t)n * (uint32_t)sizeof(pp_box), 0, 0);
   return 0;
 }

@@ -101,6 +101,7 @@ export function buildDetector(modelPath?: string): DetectorBuild {
   const app = join(root, 'firmware', 'app');
   const sources = [
     join(app, 'main.c'),
+    join(app, 'layer_markers.c'),
     ...arch.appSources.map((f) => join(app, f)),
     ...readdirSync(kernels)
       .filter((f) => f.endsWith('.c'))
