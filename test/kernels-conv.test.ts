@@ -12,6 +12,7 @@ import {
   type ConvParams,
 } from '../src/reference/conv.js';
 import { detectionHead, type HeadConv, type HeadParams } from '../src/reference/heads.js';
+import { mbconvParamsFromModel } from '../src/reference/face-m4.js';
 import { l2normPixelQ15, l2normQ15 } from '../src/reference/l2norm.js';
 import {
   mbconvOutSize,
@@ -20,6 +21,8 @@ import {
   residualAddQ15,
   type MBConvParams,
 } from '../src/reference/mbconv.js';
+import { loadModel, scalar } from '../src/model/format.js';
+import { projectRoot } from '../src/util/paths.js';
 import { buildTestFirmware, haveToolchain } from './helpers/firmware.js';
 import { runKernelFirmware } from './helpers/kernel.js';
 import { mulberry32, randomInt } from './helpers/prng.js';
@@ -565,6 +568,129 @@ describe.skipIf(!haveToolchain)(
       const run = runHead(input, p);
       expectSame(run.conf, expected.conf, 'D1 conf');
       expectSame(run.loc, expected.loc, 'D1 loc');
+    });
+  },
+);
+
+// ---------------------------------------------------------------------------------------------
+// m4_mbconv_q15_residual_inplace: the block and its residual add fused, each output pixel written
+// over its own input pixel (the detector's L2 and L4), against mbconvQ15 + residualAddQ15.
+
+/** Runs the in-place kernel; returns its return code and the tensor after the call. */
+function runMBConvInplace(input: Int16Array, p: MBConvParams, r: Residual) {
+  const w = new Writer()
+    .i32(r.scten1, r.scten2, r.scret)
+    .i32(
+      p.H,
+      p.W,
+      p.CIn,
+      p.CTemp,
+      p.COut,
+      p.HF,
+      p.WF,
+      p.HPadU,
+      p.HPadD,
+      p.WPadL,
+      p.WPadR,
+      p.HStride,
+      p.WStride,
+    )
+    .i32(p.limit1, p.limit2, p.shrU1, p.shrX1, p.shrU2, p.shrX2, p.shrU3, p.shrW3)
+    .i32(p.shlU1, p.shlX1, p.shlU2, p.shlX2, p.shlU3, p.shlW3);
+  for (const a of [p.F1, p.W1, p.B1, p.F2, p.W2, p.B2, p.F3, p.W3, p.B3]) w.i16(a);
+  w.i16(input);
+  const elf = buildTestFirmware('kernels/mbconv-inplace-test', { sources: ['firmware/kernels/mbconv.c'] });
+  const out = runKernelFirmware(elf, w.bytes(), 4 + 2 * input.length).output;
+  return { rc: new DataView(out.buffer, out.byteOffset).getInt32(0, true), tensor: asInt16(out, 4) };
+}
+
+/** The fused in-place C equals the two-pass TS (block, then residual over the input). */
+function expectInplace(input: Int16Array, p: MBConvParams, r: Residual, what: string, minDistinct = 30) {
+  const block = mbconvQ15(input, p);
+  expect(block.length, `${what}: output shape = input shape`).toBe(input.length);
+  expect(distinct(block), `${what}: block output variety`).toBeGreaterThan(minDistinct);
+  const expected = residualAddQ15(input, block, r.scten1, r.scten2, r.scret);
+  const run = runMBConvInplace(input, p, r);
+  expect(run.rc, `${what}: return code`).toBe(0);
+  expectSame(run.tensor, expected, what);
+}
+
+describe.skipIf(!haveToolchain)(
+  'MBConv + residual in place (m4_mbconv_q15_residual_inplace, in the emulator)',
+  () => {
+    it('7x9x8 → 16 → 8 and 5x40x32 → 64 → 32, 3x3, random data with extremes', () => {
+      const rng = mulberry32(401);
+      const a = synthMBConv(rng, { H: 7, W: 9, CIn: 8, CTemp: 16, COut: 8 });
+      expectInplace(i16(rng, 7 * 9 * 8, -32768, 32767, 0.1), a, { scten1: 1, scten2: 2, scret: 1 }, '7x9x8');
+      const b = synthMBConv(rng, { H: 5, W: 40, CIn: 32, CTemp: 64, COut: 32 });
+      expectInplace(i16(rng, 5 * 40 * 32, -20000, 20000), b, { scten1: 2, scten2: 1, scret: 2 }, '5x40x32');
+    });
+
+    it('other filter heights and widths (1x1, 5x5, even 2x4 and 4x2, filter taller than the map)', () => {
+      const rng = mulberry32(402);
+      const same = (HF: number, WF: number) => ({
+      HF, WF, HPadU: (HF - 1) >> 1, HPadD: HF >> 1, WPadL: (WF - 1) >> 1, WPadR: WF >> 1,
+    }); // prettier-ignore
+      const cases: [number, number, number, number][] = [
+        [1, 1, 4, 5],
+        [5, 5, 6, 7],
+        [2, 4, 5, 6],
+        [4, 2, 6, 5],
+        [5, 3, 2, 4],
+      ];
+      for (const [HF, WF, H, W] of cases) {
+        const p = synthMBConv(rng, { H, W, CIn: 6, CTemp: 12, COut: 6, ...same(HF, WF) });
+        const input = i16(rng, H * W * 6, -32768, 32767, 0.1);
+        expectInplace(input, p, { scten1: 2, scten2: 1, scret: 1 }, `HF ${HF} WF ${WF} on ${H}x${W}`, 10);
+      }
+    });
+
+    it('extreme weights and inputs: int32 products, int16 stores and the residual sum wrap', () => {
+      const rng = mulberry32(403);
+      const p = synthMBConv(rng, { H: 6, W: 7, CIn: 8, CTemp: 16, COut: 8 }, 32768);
+      Object.assign(p, {
+      W1: i16(rng, p.CTemp, -32768, 32767, 0.3), W2: i16(rng, p.CTemp, -32768, 32767, 0.3), W3: i16(rng, p.COut, -32768, 32767, 0.3),
+      B1: i16(rng, p.CTemp, -32768, 32767, 0.3), B3: i16(rng, p.COut, -32768, 32767, 0.3),
+      shrU1: 1, shrX1: 1, shrU2: 1, shrX2: 1, shrU3: 1, shrW3: 1,
+      limit1: 2147483647, limit2: 1 << 30,
+    }); // prettier-ignore
+      const input = i16(rng, p.H * p.W * p.CIn, -32768, 32767, 0.3);
+      expectInplace(input, p, { scten1: 1, scten2: 1, scret: 1 }, 'extreme');
+    });
+
+    it('refuses (returns -1, tensor untouched) stride 2, CIn != COut and padding that changes the shape', () => {
+      const rng = mulberry32(404);
+      const input = i16(rng, 6 * 8 * 4, -20000, 20000);
+      const res = { scten1: 1, scten2: 1, scret: 1 };
+      const bad: Partial<MBConvParams>[] = [
+        { HStride: 2, WStride: 2 },
+        { WStride: 2 },
+        { COut: 5 },
+        { HPadU: 0, HPadD: 0 },
+        { WPadL: 1, WPadR: 0 },
+        { HPadU: 2, HPadD: 0 },
+      ];
+      for (const over of bad) {
+        const run = runMBConvInplace(input, synthMBConv(rng, over), res);
+        expect(run.rc, JSON.stringify(over)).toBe(-1);
+        expectSame(run.tensor, input, `refused ${JSON.stringify(over)}`);
+      }
+    });
+
+    it('the detector L2 (30x40, 32 → 64 → 32) and L4 (15x20, 64 → 128 → 64), synthetic model weights', () => {
+      const model = loadModel(`${projectRoot()}/models/face-m4-synthetic.model.json`);
+      const rng = mulberry32(405);
+      for (const n of [2, 4]) {
+        const p = mbconvParamsFromModel(model, n);
+        const h = `mbconv${n}.h`;
+        const res = {
+          scten1: scalar(model, h, `L${n}_Scten1`),
+          scten2: scalar(model, h, `L${n}_Scten2`),
+          scret: scalar(model, h, `L${n}_Scret`),
+        };
+        const input = i16(rng, p.H * p.W * p.CIn, -8000, 8000, 0.02);
+        expectInplace(input, p, res, `L${n}`, 100);
+      }
     });
   },
 );

@@ -8,17 +8,20 @@
  *   conv out int8 120x160x4      [76800, 153600)   RNNPool in
  *   RNNPool out int8 30x40x64    [0, 76800)        (over the image) L1 in
  *   RNNPool scratch              [153600, 153984)
- *   L1 out int16 30x40x32        [76800, 153600)   ring [153600, 184320), dw [184320, 184576)
- *   outputs int16 18000          [153600, 189600)  written by the heads from H1 on
- *   H1/H2 ring                   [0, 7680)
- *   L2 out                       [0, 76800), ring [189600, 204960), dw [204960, 205088);
- *                                residual sum back over L2's input at [76800, 153600)
- *   L3 out int16 15x20x64        [0, 38400), ring [38400, 53760), dw [53760, 53888)
- *   H3 ring                      [38400, 46080)
- *   L4 out                       [38400, 76800), ring [76800, 92160), dw [92160, 92416);
- *                                residual sum back over L4's input at [0, 38400)
- *   post-processing scratch      [38400, 50400), boxes [50400, 59400)
- * Peak: 205,088 bytes (L2).
+ *   L1 out int16 30x40x32        [76800, 153600)   ring [153600, 184320), dw [184320, 184576)  <- peak
+ *   outputs int16 18000          [0, 36000)        (over the RNNPool out) written by the heads from H1 on
+ *   H1/H2 ring                   [36000, 43680)
+ *   L2 + residual, in place      [76800, 153600)   ring [36000, 51360), dw [51360, 51488),
+ *                                                  row [51488, 51552)
+ *   L3 out int16 15x20x64        [36000, 74400)    ring [153600, 168960), dw [168960, 169088)
+ *   H3 ring                      [76800, 84480)
+ *   L4 + residual, in place      [36000, 74400)    ring [76800, 92160), dw [92160, 92416),
+ *                                                  row [92416, 92544)
+ *   post-processing scratch      [76800, 88800), boxes [88800, 97800)
+ * L2 and L4 use m4_mbconv_q15_residual_inplace (mbconv.h): each output pixel, once its residual sum
+ * is taken, goes over its own input pixel, so no separate output tensor. Same values as the block
+ * into a separate buffer followed by the residual add.
+ * Peak: 184,576 bytes (L1: RNNPool out + L1 out + ring + dw).
  */
 #include <stdint.h>
 #include <string.h>
@@ -26,6 +29,7 @@
 #include "conv.h"
 #include "face_m4.h"
 #include "heads.h"
+#include "layer_markers.h"
 #include "mbconv.h"
 #include "model.h"
 #include "postprocess.h"
@@ -33,11 +37,25 @@
 
 #define OFF_CONV 76800u
 #define OFF_RNN_SCRATCH 153600u
-#define OFF_OUT 153600u
-#define OFF_L2_RING 189600u
-#define ARENA_USED 205088u
+#define OFF_L1 76800u /* L1 out, L2 in place, L3 in */
+#define OFF_L1_RING 153600u
+#define OFF_L1_DW 184320u
+#define OFF_OUT 0u
+#define OFF_H12_RING 36000u
+#define OFF_L2_RING 36000u
+#define OFF_L2_DW 51360u
+#define OFF_L2_ROW 51488u
+#define OFF_L3 36000u /* L3 out, L4 in place */
+#define OFF_L3_RING 153600u
+#define OFF_L3_DW 168960u
+#define OFF_H3_RING 76800u
+#define OFF_L4_RING 76800u
+#define OFF_L4_DW 92160u
+#define OFF_L4_ROW 92416u
+#define OFF_PP_SCRATCH 76800u
+#define OFF_BOXES 88800u
+#define ARENA_USED 184576u
 
-#define ITM_STIM32(n) (*(volatile uint32_t *)(0xE0000000u + 4u * (n)))
 
 enum {
   LAYER_CONV = 1,
@@ -55,31 +73,26 @@ enum {
 };
 
 _Static_assert(FACE_M4_ARENA_BYTES >= ARENA_USED, "arena smaller than the memory plan");
+/* The plan's buffer sizes, from the model's shapes. */
+#define RING_BYTES(L) (L##_HF * L##_W * L##_CTEMP * 2)
+_Static_assert(OFF_L1_DW - OFF_L1_RING == RING_BYTES(L1) && ARENA_USED - OFF_L1_DW == L1_CTEMP * 2, "L1");
+_Static_assert(OFF_OUT + M4SIM_MODEL_OUTPUTS * 2 <= OFF_H12_RING, "outputs");
+_Static_assert(OFF_H12_RING + D1CW_HF * L1_WOUT * L1_COUT * 2 <= OFF_L1, "H1 ring");
+_Static_assert(OFF_H12_RING + D2CW_HF * L2_WOUT * L2_COUT * 2 <= OFF_L1, "H2 ring");
+_Static_assert(OFF_L2_DW - OFF_L2_RING == RING_BYTES(L2) && OFF_L2_ROW - OFF_L2_DW == L2_CTEMP * 2, "L2");
+_Static_assert(OFF_L2_ROW + L2_COUT * 2 <= OFF_L1, "L2 row");
+_Static_assert(OFF_L3 + L3_HOUT * L3_WOUT * L3_COUT * 2 <= OFF_L1, "L3 out");
+_Static_assert(OFF_L3_DW - OFF_L3_RING == RING_BYTES(L3) && OFF_L3_DW + L3_CTEMP * 2 <= ARENA_USED, "L3");
+_Static_assert(OFF_L4_DW - OFF_L4_RING == RING_BYTES(L4) && OFF_L4_ROW - OFF_L4_DW == L4_CTEMP * 2, "L4");
+_Static_assert(OFF_L4_ROW + L4_COUT * 2 <= ARENA_USED, "L4 row");
+_Static_assert(OFF_BOXES - OFF_PP_SCRATCH >= M4SIM_MODEL_OUTPUTS / 6 * 4, "post-processing scratch");
+_Static_assert(OFF_BOXES + FACE_M4_MAX_BOXES * sizeof(pp_box) <= ARENA_USED, "boxes");
+/* L2 and L4 run in place: stride 1, same padding, CIn == COut (m4_mbconv_q15_residual_inplace). */
+#define INPLACE_OK(L)                                                                                        \
+  (L##_HSTRIDE == 1 && L##_WSTRIDE == 1 && L##_CIN == L##_COUT && L##_HPADL == (L##_HF - 1) / 2 &&           \
+   L##_HPADR == L##_HF / 2 && L##_WPADL == (L##_WF - 1) / 2 && L##_WPADR == L##_WF / 2)
+_Static_assert(INPLACE_OK(L2) && INPLACE_OK(L4), "L2/L4 cannot run in place");
 
-static uint32_t fnv1a(uint32_t h, const void *data, uint32_t bytes) {
-  const uint8_t *p = (const uint8_t *)data;
-  for (uint32_t i = 0; i < bytes; i++) h = (h ^ p[i]) * 16777619u;
-  return h;
-}
-#define FNV_BASIS 2166136261u
-
-static void begin(uint32_t id) { ITM_STIM32(1) = id; }
-
-/* Ends a layer: checksum over one or two tensors, marker, and a record in the output block. */
-static int end(m4sim_output_t *out, uint32_t stop_after, uint32_t id, const void *t1, uint32_t b1,
-               const void *t2, uint32_t b2) {
-  uint32_t h = fnv1a(FNV_BASIS, t1, b1);
-  if (t2) h = fnv1a(h, t2, b2);
-  out->checksums[id - 1] = h;
-  out->tensor_address[id - 1] = (uint32_t)(uintptr_t)t1;
-  out->tensor_bytes[id - 1] = b1;
-  out->tensor2_address[id - 1] = (uint32_t)(uintptr_t)t2;
-  out->tensor2_bytes[id - 1] = b2;
-  out->layer_count = id;
-  ITM_STIM32(2) = id;
-  ITM_STIM32(3) = h;
-  return stop_after == id;
-}
 
 static m4_mbconv_params mbconv(uint32_t H, uint32_t W, uint32_t CIn, uint32_t CTemp, uint32_t COut,
                                uint32_t HF, uint32_t WF, int32_t padU, int32_t padD, int32_t padL,
@@ -141,7 +154,7 @@ int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uin
   out->arena_bytes = ARENA_USED;
 
   /* 1. conv 3x3 stride 2 + bias + per-channel scale + ReLU6, fused. */
-  begin(LAYER_CONV);
+  m4sim_layer_begin(LAYER_CONV);
   m4_conv2d_cbr_params cbr = {
       .conv = {.H = CBR1F_H, .W = CBR1F_W, .CIn = CBR1F_CIN, .HF = CBR1F_HF, .WF = CBR1F_WF, .CF = CBR1F_CF,
                .COut = CONV2D_COUT, .G = CBR1F_G, .HPadU = CBR1F_HPADL, .HPadD = CBR1F_HPADR,
@@ -161,10 +174,10 @@ int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uin
       .div = CONV2D_Div,
   };
   m4_conv2d_cbr(image, conv_out, &cbr);
-  if (end(out, stop_after, LAYER_CONV, conv_out, CONV2D_HOUT * CONV2D_WOUT * CONV2D_COUT, 0, 0)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_CONV, conv_out, CONV2D_HOUT * CONV2D_WOUT * CONV2D_COUT, 0, 0)) return 0;
 
   /* 2. RNNPool: 8x8 patches at stride 4 -> 29x39x64, stored as Q7, then replicate-padded to 30x40. */
-  begin(LAYER_RNNPOOL);
+  m4sim_layer_begin(LAYER_RNNPOOL);
   int8_t *pooled = (int8_t *)arena;
   Q15_T *patch_out = (Q15_T *)(arena + OFF_RNN_SCRATCH);
   Q15_T *patch_buf = patch_out + 4 * HIDDEN_DIM2;
@@ -181,68 +194,68 @@ int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uin
   }
   memcpy(pooled + 29 * 2560, pooled + 28 * 2560, 39 * 64);
   for (uint32_t r = 0; r < 30; r++) memcpy(pooled + r * 2560 + 39 * 64, pooled + r * 2560 + 38 * 64, 64);
-  if (end(out, stop_after, LAYER_RNNPOOL, pooled, 30 * 40 * 64, 0, 0)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_RNNPOOL, pooled, 30 * 40 * 64, 0, 0)) return 0;
 
   /* 3. MBConv L1 (Q7 in). */
-  begin(LAYER_MBCONV1);
-  int16_t *l1 = (int16_t *)(arena + 76800);
+  m4sim_layer_begin(LAYER_MBCONV1);
+  int16_t *l1 = (int16_t *)(arena + OFF_L1);
   MBCONV(L1);
-  m4_mbconv_q7xq15_q15(pooled, l1, (int16_t *)(arena + 153600), (int16_t *)(arena + 184320), &p);
-  if (end(out, stop_after, LAYER_MBCONV1, l1, L1_HOUT * L1_WOUT * L1_COUT * 2, 0, 0)) return 0;
+  m4_mbconv_q7xq15_q15(pooled, l1, (int16_t *)(arena + OFF_L1_RING), (int16_t *)(arena + OFF_L1_DW), &p);
+  if (m4sim_layer_end(out, stop_after, LAYER_MBCONV1, l1, L1_HOUT * L1_WOUT * L1_COUT * 2, 0, 0)) return 0;
 
   /* 4. Head 1: L2 norm, conf 4 -> 2, loc 4. */
-  begin(LAYER_HEAD1);
+  m4sim_layer_begin(LAYER_HEAD1);
   HEAD(D1, L1, WITH_L2NORM(D1));
   int16_t *c1 = outputs + M4SIM_HEAD1_CONF_OFFSET, *l1o = outputs + M4SIM_HEAD1_LOC_OFFSET;
-  m4_detection_head(l1, c1, l1o, (int16_t *)arena, &h);
-  if (end(out, stop_after, LAYER_HEAD1, c1, 2400 * 2, l1o, 4800 * 2)) return 0;
+  m4_detection_head(l1, c1, l1o, (int16_t *)(arena + OFF_H12_RING), &h);
+  if (m4sim_layer_end(out, stop_after, LAYER_HEAD1, c1, 2400 * 2, l1o, 4800 * 2)) return 0;
 
-  /* 5. MBConv L2 + residual. */
-  begin(LAYER_MBCONV2);
-  int16_t *l2 = (int16_t *)arena;
+  /* 5. MBConv L2 + residual, in place over L1's output. */
+  m4sim_layer_begin(LAYER_MBCONV2);
   MBCONV(L2);
-  m4_mbconv_q15(l1, l2, (int16_t *)(arena + OFF_L2_RING), (int16_t *)(arena + 204960), &p);
-  m4_residual_add_q15(l1, l2, L2_HOUT * L2_WOUT * L2_COUT, l1, L2_Scten1, L2_Scten2, L2_Scret);
-  if (end(out, stop_after, LAYER_MBCONV2, l1, L2_HOUT * L2_WOUT * L2_COUT * 2, 0, 0)) return 0;
+  if (m4_mbconv_q15_residual_inplace(l1, (int16_t *)(arena + OFF_L2_RING), (int16_t *)(arena + OFF_L2_DW),
+                                     (int16_t *)(arena + OFF_L2_ROW), &p, L2_Scten1, L2_Scten2, L2_Scret))
+    return -1;
+  if (m4sim_layer_end(out, stop_after, LAYER_MBCONV2, l1, L2_HOUT * L2_WOUT * L2_COUT * 2, 0, 0)) return 0;
 
   /* 6. Head 2. */
-  begin(LAYER_HEAD2);
+  m4sim_layer_begin(LAYER_HEAD2);
   HEAD(D2, L2, WITH_L2NORM(D2));
   int16_t *c2 = outputs + M4SIM_HEAD2_CONF_OFFSET, *l2o = outputs + M4SIM_HEAD2_LOC_OFFSET;
-  m4_detection_head(l1, c2, l2o, (int16_t *)arena, &h);
-  if (end(out, stop_after, LAYER_HEAD2, c2, 2400 * 2, l2o, 4800 * 2)) return 0;
+  m4_detection_head(l1, c2, l2o, (int16_t *)(arena + OFF_H12_RING), &h);
+  if (m4sim_layer_end(out, stop_after, LAYER_HEAD2, c2, 2400 * 2, l2o, 4800 * 2)) return 0;
 
   /* 7. MBConv L3, stride 2. */
-  begin(LAYER_MBCONV3);
-  int16_t *l3 = (int16_t *)arena;
+  m4sim_layer_begin(LAYER_MBCONV3);
+  int16_t *l3 = (int16_t *)(arena + OFF_L3);
   MBCONV(L3);
-  m4_mbconv_q15(l1, l3, (int16_t *)(arena + 38400), (int16_t *)(arena + 53760), &p);
-  if (end(out, stop_after, LAYER_MBCONV3, l3, L3_HOUT * L3_WOUT * L3_COUT * 2, 0, 0)) return 0;
+  m4_mbconv_q15(l1, l3, (int16_t *)(arena + OFF_L3_RING), (int16_t *)(arena + OFF_L3_DW), &p);
+  if (m4sim_layer_end(out, stop_after, LAYER_MBCONV3, l3, L3_HOUT * L3_WOUT * L3_COUT * 2, 0, 0)) return 0;
 
   /* 8. Head 3. */
-  begin(LAYER_HEAD3);
+  m4sim_layer_begin(LAYER_HEAD3);
   HEAD(D3, L3, WITH_L2NORM(D3));
   int16_t *c3 = outputs + M4SIM_HEAD3_CONF_OFFSET, *l3o = outputs + M4SIM_HEAD3_LOC_OFFSET;
-  m4_detection_head(l3, c3, l3o, (int16_t *)(arena + 38400), &h);
-  if (end(out, stop_after, LAYER_HEAD3, c3, 600 * 2, l3o, 1200 * 2)) return 0;
+  m4_detection_head(l3, c3, l3o, (int16_t *)(arena + OFF_H3_RING), &h);
+  if (m4sim_layer_end(out, stop_after, LAYER_HEAD3, c3, 600 * 2, l3o, 1200 * 2)) return 0;
 
-  /* 9. MBConv L4 + residual. */
-  begin(LAYER_MBCONV4);
-  int16_t *l4 = (int16_t *)(arena + 38400);
+  /* 9. MBConv L4 + residual, in place over L3's output. */
+  m4sim_layer_begin(LAYER_MBCONV4);
   MBCONV(L4);
-  m4_mbconv_q15(l3, l4, (int16_t *)(arena + 76800), (int16_t *)(arena + 92160), &p);
-  m4_residual_add_q15(l3, l4, L4_HOUT * L4_WOUT * L4_COUT, l3, L4_Scten1, L4_Scten2, L4_Scret);
-  if (end(out, stop_after, LAYER_MBCONV4, l3, L4_HOUT * L4_WOUT * L4_COUT * 2, 0, 0)) return 0;
+  if (m4_mbconv_q15_residual_inplace(l3, (int16_t *)(arena + OFF_L4_RING), (int16_t *)(arena + OFF_L4_DW),
+                                     (int16_t *)(arena + OFF_L4_ROW), &p, L4_Scten1, L4_Scten2, L4_Scret))
+    return -1;
+  if (m4sim_layer_end(out, stop_after, LAYER_MBCONV4, l3, L4_HOUT * L4_WOUT * L4_COUT * 2, 0, 0)) return 0;
 
   /* 10. Head 4: no L2 norm. */
-  begin(LAYER_HEAD4);
+  m4sim_layer_begin(LAYER_HEAD4);
   HEAD(D4, L4, );
   int16_t *c4 = outputs + M4SIM_HEAD4_CONF_OFFSET, *l4o = outputs + M4SIM_HEAD4_LOC_OFFSET;
   m4_detection_head(l3, c4, l4o, 0, &h);
-  if (end(out, stop_after, LAYER_HEAD4, c4, 600 * 2, l4o, 1200 * 2)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_HEAD4, c4, 600 * 2, l4o, 1200 * 2)) return 0;
 
   /* 11. Output scales per head (C division, as EdgeML's M4 pipeline halves H3 conf and H4 loc). */
-  begin(LAYER_OUTPUTS);
+  m4sim_layer_begin(LAYER_OUTPUTS);
   static const struct {
     uint32_t conf_offset, loc_offset, cells;
     int32_t conf_scale, loc_scale;
@@ -262,10 +275,10 @@ int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uin
   }
   out->raw_address = (uint32_t)(uintptr_t)outputs;
   out->raw_count = M4SIM_MODEL_OUTPUTS;
-  if (end(out, stop_after, LAYER_OUTPUTS, outputs, M4SIM_MODEL_OUTPUTS * 2, 0, 0)) return 0;
+  if (m4sim_layer_end(out, stop_after, LAYER_OUTPUTS, outputs, M4SIM_MODEL_OUTPUTS * 2, 0, 0)) return 0;
 
   /* 12. Boxes: priors, decode, score threshold, NMS (firmware/kernels/postprocess.c). */
-  begin(LAYER_BOXES);
+  m4sim_layer_begin(LAYER_BOXES);
   static const pp_head pp_heads[4] = {
       {M4SIM_HEAD1_ROWS, M4SIM_HEAD1_COLS, M4SIM_HEAD1_STEP, M4SIM_HEAD1_ANCHOR, M4SIM_HEAD1_CONF_SHIFT,
        M4SIM_HEAD1_LOC_SHIFT},
@@ -288,11 +301,12 @@ int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uin
       .iou_den = 10,
       .clip = 0,
   };
-  pp_box *boxes = (pp_box *)(arena + 50400);
-  int32_t n = pp_detect(&cfg, outputs, outputs + M4SIM_HEAD1_LOC_OFFSET, (uint32_t *)(arena + 38400), boxes);
+  pp_box *boxes = (pp_box *)(arena + OFF_BOXES);
+  uint32_t *pp_scratch = (uint32_t *)(arena + OFF_PP_SCRATCH);
+  int32_t n = pp_detect(&cfg, outputs, outputs + M4SIM_HEAD1_LOC_OFFSET, pp_scratch, boxes);
   if (n < 0) n = 0;
   out->box_address = (uint32_t)(uintptr_t)boxes;
   out->box_count = (uint32_t)n;
-  end(out, stop_after, LAYER_BOXES, boxes, (uint32_t)n * (uint32_t)sizeof(pp_box), 0, 0);
+  m4sim_layer_end(out, stop_after, LAYER_BOXES, boxes, (uint32_t)n * (uint32_t)sizeof(pp_box), 0, 0);
   return 0;
 }

@@ -44,7 +44,7 @@ size_t m4_mbconv_ring_len(const m4_mbconv_params *p) { return (size_t)p->HF * p-
  * The block body, shared by both input types. IN_T: int8_t or int16_t; ACC_T: uint32_t (int32 sums
  * that wrap, BN = bn_q31 on the int32 value) or int64_t (BN = bn_q63).
  */
-#define M4_MBCONV_BODY(IN_T, ACC_T, TO_SUM, BN)                                                        \
+#define M4_MBCONV_BODY(IN_T, ACC_T, TO_SUM, BN, PIXEL_END)                                             \
   do {                                                                                                 \
     const uint32_t W = p->W, CIn = p->CIn, CT = p->CTemp, CO = p->COut, HF = p->HF, WF = p->WF;        \
     const int32_t fl_h = (int32_t)((HF - 1) >> 1), fr_h = (int32_t)(HF >> 1);                          \
@@ -58,10 +58,10 @@ size_t m4_mbconv_ring_len(const m4_mbconv_params *p) { return (size_t)p->HF * p-
       int32_t need = h + fr_h;                                                                         \
       if (need > (int32_t)p->H - 1) need = (int32_t)p->H - 1;                                          \
       for (; next_row <= need; next_row++) {                                                           \
-        const IN_T *row = in + (uint32_t)next_row * W * CIn;                                           \
+        const IN_T *src = in + (uint32_t)next_row * W * CIn;                                           \
         int16_t *slot = ring + ((uint32_t)next_row % HF) * W * CT;                                     \
         for (uint32_t j = 0; j < W; j++) {                                                             \
-          const IN_T *px = row + j * CIn;                                                              \
+          const IN_T *px = src + j * CIn;                                                              \
           for (uint32_t k = 0; k < CT; k++) {                                                          \
             ACC_T acc = 0;                                                                             \
             const int16_t *f = p->F1 + k;                                                              \
@@ -97,6 +97,7 @@ size_t m4_mbconv_ring_len(const m4_mbconv_params *p) { return (size_t)p->HF * p-
           int32_t x = BN(TO_SUM(acc), p->shlU3, p->shrU3, p->B3[i], p->W3[i]);                         \
           *op++ = (int16_t)m4_div32(m4_mul32(x, p->shlW3), p->shrW3);                                  \
         }                                                                                              \
+        PIXEL_END;                                                                                     \
       }                                                                                                \
     }                                                                                                  \
   } while (0)
@@ -105,11 +106,43 @@ size_t m4_mbconv_ring_len(const m4_mbconv_params *p) { return (size_t)p->HF * p-
 #define M4_SUM64(acc) (acc)
 
 void m4_mbconv_q7xq15_q15(const int8_t *in, int16_t *out, int16_t *ring, int16_t *dw, const m4_mbconv_params *p) {
-  M4_MBCONV_BODY(int8_t, uint32_t, M4_SUM32, bn_q31);
+  M4_MBCONV_BODY(int8_t, uint32_t, M4_SUM32, bn_q31, (void)0);
 }
 
 void m4_mbconv_q15(const int16_t *in, int16_t *out, int16_t *ring, int16_t *dw, const m4_mbconv_params *p) {
-  M4_MBCONV_BODY(int16_t, int64_t, M4_SUM64, bn_q63);
+  M4_MBCONV_BODY(int16_t, int64_t, M4_SUM64, bn_q63, (void)0);
+}
+
+/*
+ * In place: m4_mbconv_q15(inout, out, ...) then m4_residual_add_q15(inout, out, len, inout, ...), with
+ * each finished output pixel (its COut values in `row`) replaced by its residual sum over the same
+ * input pixel. Why that is safe, in the body's order (stride 1, "same" padding so h_lo = 0, h_hi = H):
+ * before output row h, every input row <= min(h + HF/2, H - 1) has been expanded into the ring; the
+ * depthwise and project steps read only the ring, dw and the weights, never the input. Input row r is
+ * expanded in iteration max(0, r - HF/2) <= r, so by the time output row h is written over input row
+ * h, that row has been expanded (for any HF, bottom padding only clamps `need`), and the only later
+ * read of input pixel (h, w) is its own residual, done right here before the write. Rows > h are
+ * never written before they are expanded. The values are those of the two-pass code: same sums in
+ * the same order, the block output narrowed to int16 first (in `row`), then the same residual
+ * expression per element.
+ */
+int m4_mbconv_q15_residual_inplace(int16_t *inout, int16_t *ring, int16_t *dw, int16_t *row,
+                                   const m4_mbconv_params *p, int32_t scten1, int32_t scten2, int32_t scret) {
+  if (p->HStride != 1 || p->WStride != 1 || p->CIn != p->COut || p->HF == 0 || p->WF == 0) return -1;
+  if (p->HPadU != (int32_t)((p->HF - 1) >> 1) || p->HPadD != (int32_t)(p->HF >> 1)) return -1;
+  if (p->WPadL != (int32_t)((p->WF - 1) >> 1) || p->WPadR != (int32_t)(p->WF >> 1)) return -1;
+  const int32_t s1 = m4_mul32(scten1, scret), s2 = m4_mul32(scten2, scret);
+  const int16_t *in = inout;
+  int16_t *out = row;
+#define M4_RESIDUAL_PIXEL                                                                              \
+  do {                                                                                                 \
+    int16_t *x = inout + ((uint32_t)h * W + (uint32_t)w) * CO;                                         \
+    for (uint32_t i = 0; i < CO; i++) x[i] = (int16_t)(m4_div32(x[i], s1) + m4_div32(row[i], s2));    \
+    op = row;                                                                                          \
+  } while (0)
+  M4_MBCONV_BODY(int16_t, int64_t, M4_SUM64, bn_q63, M4_RESIDUAL_PIXEL);
+#undef M4_RESIDUAL_PIXEL
+  return 0;
 }
 
 void m4_residual_add_q15(const int16_t *a, const int16_t *b, uint32_t len, int16_t *ret, int32_t scten1,

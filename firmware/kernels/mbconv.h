@@ -55,4 +55,16 @@ void m4_mbconv_q15(const int16_t *in, int16_t *out, int16_t *ring, int16_t *dw, 
 void m4_residual_add_q15(const int16_t *a, const int16_t *b, uint32_t len, int16_t *ret, int32_t scten1,
                          int32_t scten2, int32_t scret);
 
+/*
+ * m4_mbconv_q15(inout, out, ring, dw, p) followed by m4_residual_add_q15(inout, out, len, inout, scten1,
+ * scten2, scret), bit for bit, without the output tensor: each output pixel goes to `row` (COut int16
+ * scratch), then its residual sum is written over the same input pixel (safe because the block has
+ * already expanded that input row into the ring and reads the input nowhere else; see mbconv.c).
+ * Needs stride 1, CIn == COut and "same" padding (HPadU = (HF-1)/2, HPadD = HF/2, likewise W) so the
+ * output has the input's shape; returns -1 without touching anything otherwise, 0 when done.
+ * ring, dw and row must not overlap each other or inout.
+ */
+int m4_mbconv_q15_residual_inplace(int16_t *inout, int16_t *ring, int16_t *dw, int16_t *row,
+                                   const m4_mbconv_params *p, int32_t scten1, int32_t scten2, int32_t scret);
+
 #endif

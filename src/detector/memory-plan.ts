@@ -1,8 +1,8 @@
 // The detector's static arena plan (firmware/app/face_m4.c, the comment at the top): which buffers
-// are live while each layer runs, as byte ranges of the 205,088-byte arena. Hard-coded to match the
+// are live while each layer runs, as byte ranges of the 184,576-byte arena. Hard-coded to match the
 // C file; the test checks the peak equals the firmware's arena_bytes.
 
-export const ARENA_BYTES = 205_088;
+export const ARENA_BYTES = 184_576;
 
 export interface ArenaBuffer {
   name: string;
@@ -11,7 +11,7 @@ export interface ArenaBuffer {
   end: number;
 }
 
-const OUTPUTS: ArenaBuffer = { name: 'head outputs int16 18000', start: 153_600, end: 189_600 };
+const OUTPUTS: ArenaBuffer = { name: 'head outputs int16 18000', start: 0, end: 36_000 };
 
 /** Buffers live during each layer, by layer id (1 = conv … 12 = boxes). */
 export const MEMORY_PLAN: Record<number, ArenaBuffer[]> = {
@@ -33,45 +33,45 @@ export const MEMORY_PLAN: Record<number, ArenaBuffer[]> = {
   4: [
     { name: 'L1 out int16 30x40x32', start: 76_800, end: 153_600 },
     OUTPUTS,
-    { name: 'H1 ring', start: 0, end: 7_680 },
+    { name: 'H1 ring', start: 36_000, end: 43_680 },
   ],
   5: [
-    { name: 'L1 out / residual sum', start: 76_800, end: 153_600 },
-    { name: 'L2 out int16 30x40x32', start: 0, end: 76_800 },
     OUTPUTS,
-    { name: 'L2 ring', start: 189_600, end: 204_960 },
-    { name: 'L2 dw', start: 204_960, end: 205_088 },
+    { name: 'L2 ring', start: 36_000, end: 51_360 },
+    { name: 'L2 dw', start: 51_360, end: 51_488 },
+    { name: 'L2 row', start: 51_488, end: 51_552 },
+    { name: 'L1 out / L2 residual sum, in place', start: 76_800, end: 153_600 },
   ],
   6: [
-    { name: 'L2 residual sum', start: 76_800, end: 153_600 },
     OUTPUTS,
-    { name: 'H2 ring', start: 0, end: 7_680 },
+    { name: 'H2 ring', start: 36_000, end: 43_680 },
+    { name: 'L2 residual sum', start: 76_800, end: 153_600 },
   ],
   7: [
-    { name: 'L2 residual sum', start: 76_800, end: 153_600 },
-    { name: 'L3 out int16 15x20x64', start: 0, end: 38_400 },
-    { name: 'L3 ring', start: 38_400, end: 53_760 },
-    { name: 'L3 dw', start: 53_760, end: 53_888 },
     OUTPUTS,
+    { name: 'L3 out int16 15x20x64', start: 36_000, end: 74_400 },
+    { name: 'L2 residual sum', start: 76_800, end: 153_600 },
+    { name: 'L3 ring', start: 153_600, end: 168_960 },
+    { name: 'L3 dw', start: 168_960, end: 169_088 },
   ],
   8: [
-    { name: 'L3 out int16 15x20x64', start: 0, end: 38_400 },
-    { name: 'H3 ring', start: 38_400, end: 46_080 },
     OUTPUTS,
+    { name: 'L3 out int16 15x20x64', start: 36_000, end: 74_400 },
+    { name: 'H3 ring', start: 76_800, end: 84_480 },
   ],
   9: [
-    { name: 'L3 out / residual sum', start: 0, end: 38_400 },
-    { name: 'L4 out int16 15x20x64', start: 38_400, end: 76_800 },
+    OUTPUTS,
+    { name: 'L3 out / L4 residual sum, in place', start: 36_000, end: 74_400 },
     { name: 'L4 ring', start: 76_800, end: 92_160 },
     { name: 'L4 dw', start: 92_160, end: 92_416 },
-    OUTPUTS,
+    { name: 'L4 row', start: 92_416, end: 92_544 },
   ],
-  10: [{ name: 'L4 residual sum', start: 0, end: 38_400 }, OUTPUTS],
+  10: [OUTPUTS, { name: 'L4 residual sum', start: 36_000, end: 74_400 }],
   11: [OUTPUTS],
   12: [
     OUTPUTS,
-    { name: 'post-processing scratch', start: 38_400, end: 50_400 },
-    { name: 'boxes', start: 50_400, end: 59_400 },
+    { name: 'post-processing scratch', start: 76_800, end: 88_800 },
+    { name: 'boxes', start: 88_800, end: 97_800 },
   ],
 };
 
