@@ -906,7 +906,8 @@ const char* OpType(arm_op_type t) {
 // disasm(bytes, address[, count]) → Insn[] (Thumb-2, M-class), stops at the first undecodable word.
 Napi::Value Disasm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  static csh handle = 0;
+  // One Capstone handle per thread: worker threads (m4sim check --jobs) disassemble concurrently.
+  static thread_local csh handle = 0;
   if (handle == 0) {
     if (cs_open(CS_ARCH_ARM, static_cast<cs_mode>(CS_MODE_THUMB | CS_MODE_MCLASS), &handle) != CS_ERR_OK) {
       Napi::Error::New(env, "cs_open failed").ThrowAsJavaScriptException();
