@@ -70,7 +70,7 @@ describe.skipIf(!run)('RNNPool-Face-QVGA (face-2) firmware vs reference', () => 
     );
     expect(fw.layers.map((l) => l.name)).toEqual([...ref.layers.map((l) => l.name), 'boxes']);
     expect(fw.result.sram.total).toBeLessThan(256 * 1024);
-    expect(fw.block.arenaBytes).toBe(205088);
+    expect(fw.block.arenaBytes).toBe(184576);
     results.set(name, ref.boxes);
     const top = ref.boxes.slice(0, 5).map(
       (b) =>

@@ -288,3 +288,170 @@ describe.skipIf(!haveToolchain)(
     );
   },
 );
+
+// ---------------------------------------------------------------------------------------------
+// m4_mbconv7_q15xq7_q15_residual_inplace / m4_mbconv7_q7_residual_inplace: the block and its residual
+// add fused, each output pixel written over its own input pixel (face-2's L10, L11, L13, L14), against
+// the TS block + residual add.
+
+/** Runs an in-place kernel (op 0 q15xq7_q15, 2 q7); returns its return code and the tensor after the call. */
+function runInplace(op: 0 | 2, input: Int16Array | Int8Array, p: MBConvQ7WParams, r: Residual) {
+  const w = new Writer()
+    .i32(op, r.scten1, r.scten2, r.scret)
+    .i32(p.H, p.W, p.CIn, p.CTemp, p.COut, p.HF, p.WF, p.HPadU, p.HPadD, p.WPadL, p.WPadR, p.HStride, p.WStride)
+    .i32(p.limit1, p.limit2, p.shrU1, p.shrX1, p.shrU2, p.shrX2, p.shrU3, p.shrW3)
+    .i32(p.shlU1, p.shlX1, p.shlU2, p.shlX2, p.shlU3, p.shlW3); // prettier-ignore
+  const bias = (b: Int16Array | Int8Array) => (op === 2 ? w.i8(b) : w.i16(b));
+  w.i8(p.F1).i8(p.W1);
+  bias(p.B1);
+  w.i8(p.F2).i8(p.W2);
+  bias(p.B2);
+  w.i8(p.F3).i8(p.W3);
+  bias(p.B3);
+  if (op === 2) w.i8(input);
+  else w.i16(input);
+  const size = op === 2 ? 1 : 2;
+  const elf = buildTestFirmware('kernels/mbconv-q7-inplace-test', {
+    sources: ['firmware/kernels/mbconv_q7.c'],
+  });
+  const out = runKernelFirmware(elf, w.bytes(), 4 + size * input.length).output;
+  const rc = new DataView(out.buffer, out.byteOffset).getInt32(0, true);
+  return { rc, tensor: size === 2 ? asInt16(out, 4, input.length) : asInt8(out, 4, input.length) };
+}
+
+/** The fused in-place C equals the two-pass TS (block, then residual over the input). */
+function expectInplace(
+  op: 0 | 2,
+  input: Int16Array | Int8Array,
+  p: MBConvQ7WParams,
+  r: Residual,
+  what: string,
+  minDistinct = 20,
+) {
+  const block = op === 2 ? mbconvQ7(input as Int8Array, p) : mbconvQ15xQ7Q15(input as Int16Array, p);
+  expect(block.length, `${what}: output shape = input shape`).toBe(input.length);
+  expect(distinct(block), `${what}: block output variety`).toBeGreaterThan(minDistinct);
+  const expected =
+    op === 2
+      ? residualAddQ7(input as Int8Array, block as Int8Array, r.scten1, r.scten2, r.scret)
+      : residualAddQ15(input as Int16Array, block as Int16Array, r.scten1, r.scten2, r.scret);
+  const run = runInplace(op, input, p, r);
+  expect(run.rc, `${what}: return code`).toBe(0);
+  expectSame(run.tensor, expected, what);
+}
+
+const samePad = (HF: number, WF: number) => ({
+  HF, WF, HPadU: (HF - 1) >> 1, HPadD: HF >> 1, WPadL: (WF - 1) >> 1, WPadR: WF >> 1,
+}); // prettier-ignore
+
+describe.skipIf(!haveToolchain)(
+  'Q7-weight MBConv + residual in place (mbconv_q7.c *_residual_inplace vs mbconv-q7.ts + residual add)',
+  () => {
+    it('q15xq7_q15 and q7, 3x3, random data with extremes', () => {
+      const rng = mulberry32(711);
+      const a = synth(rng, false, { H: 7, W: 9 });
+      expectInplace(
+        0,
+        i16(rng, 7 * 9 * 8, -32768, 32767, 0.1),
+        a,
+        { scten1: 1, scten2: 2, scret: 1 },
+        'q15 7x9x8',
+      );
+      const b = synth(rng, false, { H: 5, W: 20, CIn: 24, CTemp: 48, COut: 24 });
+      expectInplace(
+        0,
+        i16(rng, 5 * 20 * 24, -8000, 8000),
+        b,
+        { scten1: 2, scten2: 1, scret: 2 },
+        'q15 5x20x24',
+        50,
+      );
+      const c = synth(rng, true, { H: 7, W: 9 });
+      expectInplace(2, i8(rng, 7 * 9 * 8), c, { scten1: 1, scten2: 2, scret: 1 }, 'q7 7x9x8');
+      const d = synth(rng, true, { H: 5, W: 20, CIn: 24, CTemp: 48, COut: 24 });
+      expectInplace(2, i8(rng, 5 * 20 * 24), d, { scten1: 2, scten2: 1, scret: 1 }, 'q7 5x20x24');
+    });
+
+    it('other filter shapes (1x1, 5x5, even 2x4 and 4x2, filter taller than the map)', () => {
+      const rng = mulberry32(712);
+      const cases: [number, number, number, number][] = [
+        [1, 1, 4, 5],
+        [5, 5, 6, 7],
+        [2, 4, 5, 6],
+        [4, 2, 6, 5],
+        [5, 3, 2, 4],
+      ];
+      for (const [HF, WF, H, W] of cases) {
+        const over = { H, W, CIn: 6, CTemp: 12, COut: 6, ...samePad(HF, WF) };
+        const res = { scten1: 2, scten2: 1, scret: 1 };
+        const p = synth(rng, false, over);
+        expectInplace(
+          0,
+          i16(rng, H * W * 6, -32768, 32767, 0.1),
+          p,
+          res,
+          `q15 HF ${HF} WF ${WF} on ${H}x${W}`,
+          10,
+        );
+        const q = synth(rng, true, over);
+        expectInplace(2, i8(rng, H * W * 6, -128, 127, 0.1), q, res, `q7 HF ${HF} WF ${WF} on ${H}x${W}`, 5);
+      }
+    });
+
+    it('small divisors and extreme data: int16 / int8 narrowing and the residual sums wrap', () => {
+      const rng = mulberry32(713);
+      const wide = synth(rng, false, {
+        H: 4,
+        W: 5,
+        limit1: 2 ** 31 - 1,
+        limit2: 2 ** 31 - 1,
+        shrU1: 1,
+        shrX1: 1,
+      });
+      const res = { scten1: 1, scten2: 1, scret: 1 };
+      expectInplace(0, i16(rng, 4 * 5 * 8, -32768, 32767, 0.3), wide, res, 'q15 extreme');
+      const q = synth(rng, true, {
+        H: 5, W: 7, shrU1: 1, shrU2: 1, shrU3: 1, shrX1: 1, shrX2: 1, limit1: 32767, limit2: 32767,
+      }); // prettier-ignore
+      expectInplace(2, i8(rng, 5 * 7 * 8, -128, 127, 0.3), q, res, 'q7 wrapping', 10);
+    });
+
+    it('refuses (returns -1, tensor untouched) stride 2, CIn != COut and padding that changes the shape', () => {
+      const rng = mulberry32(714);
+      const res = { scten1: 1, scten2: 1, scret: 1 };
+      const bad: Partial<MBConvQ7WParams>[] = [
+        { HStride: 2, WStride: 2 },
+        { WStride: 2 },
+        { COut: 5 },
+        { HPadU: 0, HPadD: 0 },
+        { WPadL: 1, WPadR: 0 },
+        { HPadU: 2, HPadD: 0 },
+      ];
+      for (const op of [0, 2] as const) {
+        const input = op === 2 ? i8(rng, 6 * 8 * 8) : i16(rng, 6 * 8 * 8, -20000, 20000);
+        for (const over of bad) {
+          const run = runInplace(op, input, synth(rng, op === 2, over), res);
+          expect(run.rc, `op ${op} ${JSON.stringify(over)}`).toBe(-1);
+          expectSame(run.tensor, input, `op ${op} refused ${JSON.stringify(over)}`);
+        }
+      }
+    });
+
+    it.skipIf(!face2)(
+      'face-2 L10, L11 (q15xq7_q15) and L13, L14 (q7) with their residuals, on 4 rows',
+      () => {
+        const rng = mulberry32(715);
+        for (const n of [10, 11]) {
+          const p = face2Block(n, 4);
+          const input = i16(rng, p.H * p.W * p.CIn, -3000, 6000, 0);
+          expectInplace(0, input, p, face2Residual(n), `face-2 L${n}`, 50);
+        }
+        for (const n of [13, 14]) {
+          const p = face2Block(n, 4);
+          const input = i8(rng, p.H * p.W * p.CIn, -40, 60, 0);
+          expectInplace(2, input, p, face2Residual(n), `face-2 L${n}`, 10);
+        }
+      },
+    );
+  },
+);

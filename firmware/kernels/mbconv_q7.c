@@ -60,9 +60,10 @@ static inline int32_t project_q7(int32_t sum, int32_t shl, int32_t shr, int32_t 
 
 /*
  * The block body. IN_T input type, R_T ring/dw type, OUT_T output type, B1..B3 the bias arrays, STAGE
- * and PROJECT the per-element arithmetic. Sums are int32 (uint32_t accumulation = wrapping).
+ * and PROJECT the per-element arithmetic, PIXEL_END run after each output pixel's COut values (the
+ * in-place residual hook, as in mbconv.c). Sums are int32 (uint32_t accumulation = wrapping).
  */
-#define M4_MBCONV7_BODY(IN_T, R_T, OUT_T, B1, B2, B3, STAGE, PROJECT)                                 \
+#define M4_MBCONV7_BODY(IN_T, R_T, OUT_T, B1, B2, B3, STAGE, PROJECT, PIXEL_END)                      \
   do {                                                                                                 \
     const uint32_t W = p->W, CIn = p->CIn, CT = p->CTemp, CO = p->COut, HF = p->HF, WF = p->WF;        \
     const int32_t fl_h = (int32_t)((HF - 1) >> 1), fr_h = (int32_t)(HF >> 1);                          \
@@ -76,10 +77,10 @@ static inline int32_t project_q7(int32_t sum, int32_t shl, int32_t shr, int32_t 
       int32_t need = h + fr_h;                                                                         \
       if (need > (int32_t)p->H - 1) need = (int32_t)p->H - 1;                                          \
       for (; next_row <= need; next_row++) {                                                           \
-        const IN_T *row = in + (uint32_t)next_row * W * CIn;                                           \
+        const IN_T *src = in + (uint32_t)next_row * W * CIn;                                           \
         R_T *slot = ring + ((uint32_t)next_row % HF) * W * CT;                                         \
         for (uint32_t j = 0; j < W; j++) {                                                             \
-          const IN_T *px = row + j * CIn;                                                              \
+          const IN_T *px = src + j * CIn;                                                              \
           for (uint32_t k = 0; k < CT; k++) {                                                          \
             uint32_t acc = 0;                                                                          \
             const int8_t *f = p->F1 + k;                                                               \
@@ -114,23 +115,73 @@ static inline int32_t project_q7(int32_t sum, int32_t shl, int32_t shr, int32_t 
           for (uint32_t g = 0; g < CT; g++, f += CO) acc += (uint32_t)((int32_t)dw[g] * (int32_t)*f);  \
           *op++ = (OUT_T)PROJECT((int32_t)acc, p->shlU3, p->shrU3, B3[i], p->W3[i], p->shlW3, p->shrW3); \
         }                                                                                              \
+        PIXEL_END;                                                                                     \
       }                                                                                                \
     }                                                                                                  \
   } while (0)
 
 void m4_mbconv7_q15xq7_q15(const int16_t *in, int16_t *out, int16_t *ring, int16_t *dw,
                           const m4_mbconv7_params *p) {
-  M4_MBCONV7_BODY(int16_t, int16_t, int16_t, p->B1, p->B2, p->B3, stage_q31, project_q31);
+  M4_MBCONV7_BODY(int16_t, int16_t, int16_t, p->B1, p->B2, p->B3, stage_q31, project_q31, (void)0);
 }
 
 void m4_mbconv7_q15xq7_q7(const int16_t *in, int8_t *out, int16_t *ring, int16_t *dw,
                          const m4_mbconv7_params *p) {
-  M4_MBCONV7_BODY(int16_t, int16_t, int8_t, p->B1, p->B2, p->B3, stage_q31, project_q31);
+  M4_MBCONV7_BODY(int16_t, int16_t, int8_t, p->B1, p->B2, p->B3, stage_q31, project_q31, (void)0);
 }
 
 void m4_mbconv7_q7(const int8_t *in, int8_t *out, int8_t *ring, int8_t *dw, const m4_mbconv7_params *p) {
-  M4_MBCONV7_BODY(int8_t, int8_t, int8_t, p->B1q7, p->B2q7, p->B3q7, stage_q7, project_q7);
+  M4_MBCONV7_BODY(int8_t, int8_t, int8_t, p->B1q7, p->B2q7, p->B3q7, stage_q7, project_q7, (void)0);
 }
+
+/*
+ * In place: the block into a separate buffer, then the residual add over the input (m4_residual_add_q15
+ * for q15xq7_q15, m4_mbconv7_residual_add_q7 for q7), with each finished output pixel (its COut values
+ * in `row`) replaced by its residual sum over the same input pixel. Safe for the reason given for
+ * m4_mbconv_q15_residual_inplace in mbconv.c, which holds for this body too (it is the same loop nest):
+ * with stride 1 and "same" padding, output row h is computed after every input row <= min(h + HF/2,
+ * H - 1) has been expanded into the ring; depthwise and project read only the ring, dw and the weights;
+ * input row r is expanded in iteration max(0, r - HF/2) <= r, so when output pixel (h, w) goes over
+ * input pixel (h, w) that row is already in the ring and the pixel's only later read is its own
+ * residual, done right here before the write. Same sums in the same order, the block output narrowed
+ * to its type first (in `row`), then the same residual expression per element: bit-identical.
+ */
+static int inplace_ok(const m4_mbconv7_params *p) {
+  if (p->HStride != 1 || p->WStride != 1 || p->CIn != p->COut || p->HF == 0 || p->WF == 0) return 0;
+  if (p->HPadU != (int32_t)((p->HF - 1) >> 1) || p->HPadD != (int32_t)(p->HF >> 1)) return 0;
+  return p->WPadL == (int32_t)((p->WF - 1) >> 1) && p->WPadR == (int32_t)(p->WF >> 1);
+}
+
+#define M4_RESIDUAL7_PIXEL(T)                                                                          \
+  do {                                                                                                 \
+    T *x = inout + ((uint32_t)h * W + (uint32_t)w) * CO;                                               \
+    for (uint32_t i = 0; i < CO; i++) x[i] = (T)(m4_div32(x[i], s1) + m4_div32(row[i], s2));           \
+    op = row;                                                                                          \
+  } while (0)
+
+int m4_mbconv7_q15xq7_q15_residual_inplace(int16_t *inout, int16_t *ring, int16_t *dw, int16_t *row,
+                                           const m4_mbconv7_params *p, int32_t scten1, int32_t scten2,
+                                           int32_t scret) {
+  if (!inplace_ok(p)) return -1;
+  const int32_t s1 = m4_mul32(scten1, scret), s2 = m4_mul32(scten2, scret);
+  const int16_t *in = inout;
+  int16_t *out = row;
+  M4_MBCONV7_BODY(int16_t, int16_t, int16_t, p->B1, p->B2, p->B3, stage_q31, project_q31,
+                  M4_RESIDUAL7_PIXEL(int16_t));
+  return 0;
+}
+
+int m4_mbconv7_q7_residual_inplace(int8_t *inout, int8_t *ring, int8_t *dw, int8_t *row, const m4_mbconv7_params *p,
+                                   int32_t scten1, int32_t scten2, int32_t scret) {
+  if (!inplace_ok(p)) return -1;
+  const int32_t s1 = m4_mul32(scten1, scret), s2 = m4_mul32(scten2, scret);
+  const int8_t *in = inout;
+  int8_t *out = row;
+  M4_MBCONV7_BODY(int8_t, int8_t, int8_t, p->B1q7, p->B2q7, p->B3q7, stage_q7, project_q7,
+                  M4_RESIDUAL7_PIXEL(int8_t));
+  return 0;
+}
+#undef M4_RESIDUAL7_PIXEL
 
 void m4_mbconv7_residual_add_q7(const int8_t *a, const int8_t *b, uint32_t len, int8_t *ret, int32_t scten1,
                         int32_t scten2, int32_t scret) {

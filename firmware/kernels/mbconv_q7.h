@@ -52,4 +52,22 @@ void m4_mbconv7_q7(const int8_t *in, int8_t *out, int8_t *ring, int8_t *dw, cons
 void m4_mbconv7_residual_add_q7(const int8_t *a, const int8_t *b, uint32_t len, int8_t *ret, int32_t scten1,
                         int32_t scten2, int32_t scret);
 
+/*
+ * The block followed by its residual add over the input, without the output tensor, bit for bit:
+ *   m4_mbconv7_q15xq7_q15_residual_inplace = m4_mbconv7_q15xq7_q15(inout, out, ring, dw, p) then
+ *     m4_residual_add_q15(inout, out, len, inout, scten1, scten2, scret) (mbconv.h);
+ *   m4_mbconv7_q7_residual_inplace = m4_mbconv7_q7(inout, out, ring, dw, p) then
+ *     m4_mbconv7_residual_add_q7(inout, out, len, inout, scten1, scten2, scret).
+ * Each output pixel goes to `row` (COut elements), then its residual sum is written over the same input
+ * pixel (safe because the block has already expanded that input row into the ring and reads the input
+ * nowhere else; see mbconv_q7.c). Same conditions as m4_mbconv_q15_residual_inplace: stride 1,
+ * CIn == COut, "same" padding (HPadU = (HF-1)/2, HPadD = HF/2, likewise W); returns -1 without touching
+ * anything otherwise, 0 when done. ring, dw and row must not overlap each other or inout.
+ */
+int m4_mbconv7_q15xq7_q15_residual_inplace(int16_t *inout, int16_t *ring, int16_t *dw, int16_t *row,
+                                           const m4_mbconv7_params *p, int32_t scten1, int32_t scten2,
+                                           int32_t scret);
+int m4_mbconv7_q7_residual_inplace(int8_t *inout, int8_t *ring, int8_t *dw, int8_t *row, const m4_mbconv7_params *p,
+                                   int32_t scten1, int32_t scten2, int32_t scret);
+
 #endif
