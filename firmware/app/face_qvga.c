@@ -38,6 +38,7 @@
 
 #include "layer_markers.h"
 #include "conv.h"
+#include "front_end.h"
 #include "face_qvga.h"
 #include "heads.h"
 #include "mbconv.h"
@@ -263,45 +264,13 @@ int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
 
   /* 1. conv 3x3 stride 2 + bias + per-channel scale + ReLU6, fused. */
   m4sim_layer_begin(LAYER_CONV);
-  m4_conv2d_cbr_params cbr = {
-      .conv = {.H = CBR1F_H, .W = CBR1F_W, .CIn = CBR1F_CIN, .HF = CBR1F_HF, .WF = CBR1F_WF, .CF = CBR1F_CF,
-               .COut = CONV2D_COUT, .G = CBR1F_G, .HPadU = CBR1F_HPADL, .HPadD = CBR1F_HPADR,
-               .WPadL = CBR1F_WPADL, .WPadR = CBR1F_WPADR, .HStride = CBR1F_HSTRIDE, .WStride = CBR1F_WSTRIDE,
-               .HDilation = CBR1F_HDILATION, .WDilation = CBR1F_WDILATION, .scinput = CBR1F_Scinput,
-               .scoutput = CBR1F_Scoutput, .demote = CBR1F_Demote},
-      .filter = CBR1F,
-      .bias = CBR1B,
-      .bias_scten = CBR1B_Scten,
-      .bias_scvec = CBR1B_Scvec,
-      .bias_scret = CBR1B_Scret,
-      .scale = CBR1W,
-      .scale_scinput = CBR1W_Scinput,
-      .scale_scoutput = CBR1W_Scoutput,
-      .scale_demote = CBR1W_Demote,
-      .limit = CONV2D_Limit,
-      .div = CONV2D_Div,
-  };
-  m4_conv2d_cbr(image, conv_out, &cbr);
+  rnnpool_face_conv(image, conv_out);
   if (m4sim_layer_end(out, stop_after, LAYER_CONV, conv_out, CONV2D_HOUT * CONV2D_WOUT * CONV2D_COUT, 0, 0)) return 0;
 
   /* 2. RNNPool: 8x8 patches at stride 4 -> 29x39x64 Q7 (wrapping), then replicate-padded to 30x40. */
   m4sim_layer_begin(LAYER_RNNPOOL);
   int8_t *pooled = (int8_t *)(arena + OFF_POOLED);
-  Q15_T *patch_out = (Q15_T *)(arena + OFF_RNN_SCRATCH);
-  Q15_T *patch_buf = patch_out + 4 * HIDDEN_DIM2;
-  for (uint32_t px = 0; px < 29; px++) {
-    for (uint32_t py = 0; py < 39; py++) {
-      const int8_t *patch = conv_out + (px * 4 * CONV2D_WOUT + py * 4) * INPUT_CHANNELS;
-      q7xq15_q15_rnnpool_block(patch, INPUT_CHANNELS, PATCH_DIM, CONV2D_WOUT, q7xq15_q15_fastgrnn, HIDDEN_DIM1,
-                               &RNN1_PARAMS, &RNN1_BUFFERS, &RNN1_SCALES, q15_fastgrnn, HIDDEN_DIM2,
-                               &RNN2_PARAMS, &RNN2_BUFFERS, &RNN2_SCALES, patch_out, patch_buf, ShR1, ShL1,
-                               ShR2, ShL2);
-      int8_t *dst = pooled + (px * 40 + py) * 64;
-      for (uint32_t i = 0; i < 64; i++) dst[i] = (int8_t)patch_out[i];
-    }
-  }
-  memcpy(pooled + 29 * 2560, pooled + 28 * 2560, 39 * 64);
-  for (uint32_t r = 0; r < 30; r++) memcpy(pooled + r * 2560 + 39 * 64, pooled + r * 2560 + 38 * 64, 64);
+  rnnpool_face_pool_8x8(conv_out, pooled, (Q15_T *)(arena + OFF_RNN_SCRATCH));
   if (m4sim_layer_end(out, stop_after, LAYER_RNNPOOL, pooled, 30 * 40 * 64, 0, 0)) return 0;
 
   /* 3. MBConv L1 (Q7 in). */

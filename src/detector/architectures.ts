@@ -28,7 +28,7 @@ export interface Architecture {
 
 const faceM4: Architecture = {
   name: 'rnnpool-face-m4',
-  appSources: ['face_m4.c'],
+  appSources: ['front_end.c', 'face_m4.c'],
   layerNames: [...FACE_M4_LAYERS.map((l) => l.name), 'boxes'],
   reference: (model, frame) => runFaceM4(model, frame),
   boxes: (model, outputs, threshold, maxBoxes) => faceM4Boxes(outputs, { model, threshold, maxBoxes }),
@@ -45,7 +45,7 @@ const faceFast: Architecture = {
 
 const faceQvga: Architecture = {
   name: 'rnnpool-face-qvga',
-  appSources: ['face_qvga.c'],
+  appSources: ['front_end.c', 'face_qvga.c'],
   layerNames: [...FACE_QVGA_LAYERS.map((l) => l.name), 'boxes'],
   reference: (model, frame) => runFaceQvga(model, frame),
   boxes: (model, outputs, threshold, maxBoxes) => faceQvgaBoxes(model, outputs, threshold, maxBoxes),
