@@ -68,6 +68,16 @@ describe.skipIf(!haveToolchain)('newlib rdimon firmware', () => {
     expect(j.sram.stackPath).toContain('main');
   });
 
+  it('--stdin gives the firmware this process’s standard input (SYS_READ from :tt); without it, end of file', () => {
+    const elf = buildTestFirmware('echo-stdin');
+    const r = cli(['simulate', elf, '--stdin'], 'hello from the host\n');
+    expect(r.stdout).toBe('got: hello from the host\n');
+    expect(r.status).toBe(0);
+    const none = cli(['simulate', elf], 'ignored\n');
+    expect(none.stdout).toBe('eof\n');
+    expect(none.status).toBe(1);
+  });
+
   it('gives the same instructions, cycles and bytes on every run', () => {
     const elf = buildTestFirmware('hello');
     const a = simulate(elf).result;

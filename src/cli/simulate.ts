@@ -107,7 +107,7 @@ export function registerSimulate(program: Command, setStatus: (code: number) => 
         }
       };
       const toStderr = (b: Uint8Array) => process.stderr.write(b);
-      const stdinChunks: Uint8Array[] = [];
+      let stdinRead = false;
       const result = runFirmware(elf, {
         board,
         clockHz,
@@ -127,14 +127,13 @@ export function registerSimulate(program: Command, setStatus: (code: number) => 
               process.stdout.write(b);
             },
         stderr: toStderr,
+        // The whole of standard input, once; semihosting buffers it and then reports end of file.
         stdin: opts.stdin
           ? () => {
-              if (stdinChunks.length === 0) {
-                const all = readFileSync(0);
-                stdinChunks.push(all, new Uint8Array(0));
-              }
-              const next = stdinChunks.shift();
-              return next && next.length > 0 ? next : null;
+              if (stdinRead) return null;
+              stdinRead = true;
+              const all = readFileSync(0);
+              return all.length > 0 ? all : null;
             }
           : () => null,
       });

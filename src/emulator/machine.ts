@@ -11,7 +11,7 @@ import {
 } from '../profile/cycle-model.js';
 import { buildFunctionProfile, type FunctionsProfile } from '../profile/functions.js';
 import { lowestTouchedBelow, paintBuffer, touchedBytes, type TouchedRegion } from '../profile/sram.js';
-import { hex, UsageError } from '../util/units.js';
+import { hex } from '../util/units.js';
 import { regionOf, type Board, type MemoryRegion } from './board.js';
 import { ElfError } from '../elf/elf.js';
 import {
@@ -646,5 +646,3 @@ function describeExit(
 function staticBelow(sizes: ReturnType<typeof staticSizes>): string {
   return sizes.bss > 0 ? '.bss' : sizes.data > 0 ? '.data' : 'static data';
 }
-
-export { UsageError };

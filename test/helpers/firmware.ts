@@ -32,6 +32,7 @@ export const TEST_FIRMWARES = [
   'idle',
   'peripherals',
   'kernel-echo',
+  'echo-stdin',
 ] as const;
 
 /** Firmwares that bring their own vector table and link without newlib or our start-up (so does every NAME.S). */
