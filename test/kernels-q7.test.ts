@@ -12,41 +12,8 @@ import {
 } from '../src/reference/mbconv-q7.js';
 import { residualAddQ15 } from '../src/reference/mbconv.js';
 import { buildTestFirmware, haveToolchain } from './helpers/firmware.js';
-import { runKernelFirmware } from './helpers/kernel.js';
+import { runKernelFirmware, Writer } from './helpers/kernel.js';
 import { mulberry32, randomInt } from './helpers/prng.js';
-
-class Writer {
-  private parts: Uint8Array[] = [];
-  i32(...values: number[]): this {
-    const b = new Uint8Array(4 * values.length);
-    const v = new DataView(b.buffer);
-    values.forEach((x, i) => v.setInt32(4 * i, x, true));
-    this.parts.push(b);
-    return this;
-  }
-  i16(a: ArrayLike<number>): this {
-    const b = new Uint8Array((a.length * 2 + 3) & ~3);
-    const v = new DataView(b.buffer);
-    for (let i = 0; i < a.length; i++) v.setInt16(2 * i, a[i], true);
-    this.parts.push(b);
-    return this;
-  }
-  i8(a: ArrayLike<number>): this {
-    const b = new Uint8Array((a.length + 3) & ~3);
-    for (let i = 0; i < a.length; i++) b[i] = a[i] & 0xff;
-    this.parts.push(b);
-    return this;
-  }
-  bytes(): Uint8Array {
-    const out = new Uint8Array(this.parts.reduce((n, p) => n + p.length, 0));
-    let o = 0;
-    for (const p of this.parts) {
-      out.set(p, o);
-      o += p.length;
-    }
-    return out;
-  }
-}
 
 const asInt16 = (b: Uint8Array, offset: number, n: number) =>
   new Int16Array(b.slice(offset, offset + 2 * n).buffer);

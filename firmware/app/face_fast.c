@@ -35,6 +35,7 @@
 #include "mbconv.h"
 #include "mbconv_fast.h"
 #include "model.h"
+#include "model_params.h"
 #include "postprocess.h"
 #include "rnnpool.h"
 
@@ -76,22 +77,6 @@ _Static_assert(L4_HOUT * L4_WOUT * L4_COUT * 2 + OFF_L4_OUT <= ARENA_USED, "L4 o
 _Static_assert(OFF_L4_RING + 2 * (3 * L4_W * L4_CTEMP + L4_CTEMP) <= OFF_L4_OUT, "L4 ring");
 _Static_assert(OFF_BOXES + FACE_FAST_MAX_BOXES * sizeof(pp_box) <= OFF_L4_OUT, "boxes");
 
-
-/* MBConv L with Q15 weights (m4_mbconv_params). */
-#define MBCONV(L)                                                                                           \
-  do {                                                                                                     \
-    memset(&p, 0, sizeof p);                                                                               \
-    p.H = L##_H, p.W = L##_W, p.CIn = L##_CIN, p.CTemp = L##_CTEMP, p.COut = L##_COUT, p.HF = L##_HF;      \
-    p.WF = L##_WF, p.HPadU = L##_HPADL, p.HPadD = L##_HPADR, p.WPadL = L##_WPADL, p.WPadR = L##_WPADR;     \
-    p.HStride = L##_HSTRIDE, p.WStride = L##_WSTRIDE;                                                      \
-    p.F1 = L##_F1, p.W1 = L##_W1, p.B1 = L##_B1, p.F2 = L##_F2, p.W2 = L##_W2, p.B2 = L##_B2;             \
-    p.F3 = L##_F3, p.W3 = L##_W3, p.B3 = L##_B3;                                                           \
-    p.limit1 = L##_Limit1, p.limit2 = L##_Limit2;                                                          \
-    p.shrU1 = L##_ShRU1, p.shrX1 = L##_ShRX1, p.shrU2 = L##_ShRU2, p.shrX2 = L##_ShRX2;                    \
-    p.shrU3 = L##_ShRU3, p.shrW3 = L##_ShRW3;                                                              \
-    p.shlU1 = L##_ShLU1, p.shlX1 = L##_ShLX1, p.shlU2 = L##_ShLU2, p.shlX2 = L##_ShLX2;                    \
-    p.shlU3 = L##_ShLU3, p.shlW3 = L##_ShLW3;                                                              \
-  } while (0)
 
 /* MBConv L with Q7 weights (m4_mbconv_q7w_params, EdgeML q15xq7_q15_mbconv_block). */
 #define MBCONV_Q7W(L)                                                                                       \
@@ -194,7 +179,7 @@ int face_fast_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   /* 3. MBConv L1 (Q7 in, Q15 weights). */
   m4sim_layer_begin(LAYER_MBCONV1);
   int16_t *x1 = (int16_t *)(arena + OFF_L1_OUT);
-  MBCONV(L1);
+  M4SIM_MBCONV_PARAMS(p, L1);
   m4_mbconv_q7xq15_q15(pooled, x1, (int16_t *)(arena + 87600), (int16_t *)(arena + 102960), &p);
   if (m4sim_layer_end(out, stop_after, LAYER_MBCONV1, x1, L1_HOUT * L1_WOUT * L1_COUT * 2, 0, 0)) return 0;
 
@@ -210,7 +195,7 @@ int face_fast_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   /* 5. MBConv L2 (Q15, int64 sums), no residual. */
   m4sim_layer_begin(LAYER_MBCONV2);
   int16_t *x2 = (int16_t *)(arena + OFF_L2_OUT);
-  MBCONV(L2);
+  M4SIM_MBCONV_PARAMS(p, L2);
   m4_mbconv_q15(x1, x2, (int16_t *)(arena + 87600), (int16_t *)(arena + 95280), &p);
   if (m4sim_layer_end(out, stop_after, LAYER_MBCONV2, x2, L2_HOUT * L2_WOUT * L2_COUT * 2, 0, 0)) return 0;
 
@@ -275,33 +260,11 @@ int face_fast_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
 
   /* 11. Boxes: priors, decode, score threshold, NMS (firmware/kernels/postprocess.c). */
   m4sim_layer_begin(LAYER_BOXES);
-  static const pp_head pp_heads[3] = {
-      {M4SIM_HEAD1_ROWS, M4SIM_HEAD1_COLS, M4SIM_HEAD1_STEP, M4SIM_HEAD1_ANCHOR, M4SIM_HEAD1_CONF_SHIFT,
-       M4SIM_HEAD1_LOC_SHIFT},
-      {M4SIM_HEAD2_ROWS, M4SIM_HEAD2_COLS, M4SIM_HEAD2_STEP, M4SIM_HEAD2_ANCHOR, M4SIM_HEAD2_CONF_SHIFT,
-       M4SIM_HEAD2_LOC_SHIFT},
-      {M4SIM_HEAD3_ROWS, M4SIM_HEAD3_COLS, M4SIM_HEAD3_STEP, M4SIM_HEAD3_ANCHOR, M4SIM_HEAD3_CONF_SHIFT,
-       M4SIM_HEAD3_LOC_SHIFT},
-  };
-  _Static_assert(PP_SCRATCH_BYTES((M4SIM_MODEL_OUTPUTS / 6)) <= OFF_BOXES - OFF_PP_SCRATCH, "pp scratch");
-  if (max_boxes > FACE_FAST_MAX_BOXES) max_boxes = FACE_FAST_MAX_BOXES;
-  pp_config cfg = {
-      .heads = pp_heads,
-      .num_heads = 3,
-      .image_width = M4SIM_MODEL_INPUT_WIDTH,
-      .image_height = M4SIM_MODEL_INPUT_HEIGHT,
-      .score_threshold = (uint16_t)threshold_q15,
-      .max_boxes = (uint16_t)max_boxes,
-      .iou_num = 3,
-      .iou_den = 10,
-      .clip = 0,
-  };
   pp_box *boxes = (pp_box *)(arena + OFF_BOXES);
-  int32_t n = pp_detect(&cfg, outputs, outputs + M4SIM_HEAD1_LOC_OFFSET, (uint32_t *)(arena + OFF_PP_SCRATCH),
-                        boxes);
-  if (n < 0) n = 0;
+  uint32_t n = m4sim_detect_boxes(outputs, (uint32_t *)(arena + OFF_PP_SCRATCH), boxes, threshold_q15, max_boxes,
+                                  FACE_FAST_MAX_BOXES);
   out->box_address = (uint32_t)(uintptr_t)boxes;
-  out->box_count = (uint32_t)n;
-  m4sim_layer_end(out, stop_after, LAYER_BOXES, boxes, (uint32_t)n * (uint32_t)sizeof(pp_box), 0, 0);
+  out->box_count = n;
+  m4sim_layer_end(out, stop_after, LAYER_BOXES, boxes, n * (uint32_t)sizeof(pp_box), 0, 0);
   return 0;
 }

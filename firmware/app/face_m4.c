@@ -33,6 +33,7 @@
 #include "layer_markers.h"
 #include "mbconv.h"
 #include "model.h"
+#include "model_params.h"
 #include "postprocess.h"
 #include "rnnpool.h"
 
@@ -95,29 +96,6 @@ _Static_assert(OFF_BOXES + FACE_M4_MAX_BOXES * sizeof(pp_box) <= ARENA_USED, "bo
 _Static_assert(INPLACE_OK(L2) && INPLACE_OK(L4), "L2/L4 cannot run in place");
 
 
-static m4_mbconv_params mbconv(uint32_t H, uint32_t W, uint32_t CIn, uint32_t CTemp, uint32_t COut,
-                               uint32_t HF, uint32_t WF, int32_t padU, int32_t padD, int32_t padL,
-                               int32_t padR, uint32_t strideH, uint32_t strideW) {
-  m4_mbconv_params p;
-  memset(&p, 0, sizeof p);
-  p.H = H, p.W = W, p.CIn = CIn, p.CTemp = CTemp, p.COut = COut, p.HF = HF, p.WF = WF;
-  p.HPadU = padU, p.HPadD = padD, p.WPadL = padL, p.WPadR = padR, p.HStride = strideH, p.WStride = strideW;
-  return p;
-}
-
-#define MBCONV(L)                                                                                           \
-  do {                                                                                                     \
-    p = mbconv(L##_H, L##_W, L##_CIN, L##_CTEMP, L##_COUT, L##_HF, L##_WF, L##_HPADL, L##_HPADR, L##_WPADL, \
-               L##_WPADR, L##_HSTRIDE, L##_WSTRIDE);                                                       \
-    p.F1 = L##_F1, p.W1 = L##_W1, p.B1 = L##_B1, p.F2 = L##_F2, p.W2 = L##_W2, p.B2 = L##_B2;             \
-    p.F3 = L##_F3, p.W3 = L##_W3, p.B3 = L##_B3;                                                           \
-    p.limit1 = L##_Limit1, p.limit2 = L##_Limit2;                                                          \
-    p.shrU1 = L##_ShRU1, p.shrX1 = L##_ShRX1, p.shrU2 = L##_ShRU2, p.shrX2 = L##_ShRX2;                    \
-    p.shrU3 = L##_ShRU3, p.shrW3 = L##_ShRW3;                                                              \
-    p.shlU1 = L##_ShLU1, p.shlX1 = L##_ShLX1, p.shlU2 = L##_ShLU2, p.shlX2 = L##_ShLX2;                    \
-    p.shlU3 = L##_ShLU3, p.shlW3 = L##_ShLW3;                                                              \
-  } while (0)
-
 #define HEAD_CONV(K, B)                                                                                     \
   ((m4_head_conv){.w = K, .cout = K##_COUT, .scinput = K##_Scinput, .scoutput = K##_Scoutput,              \
                   .demote = K##_Demote, .b = B, .scten = B##_Scten, .scvec = B##_Scvec, .scret = B##_Scret})
@@ -168,7 +146,7 @@ int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uin
   /* 3. MBConv L1 (Q7 in). */
   m4sim_layer_begin(LAYER_MBCONV1);
   int16_t *l1 = (int16_t *)(arena + OFF_L1);
-  MBCONV(L1);
+  M4SIM_MBCONV_PARAMS(p, L1);
   m4_mbconv_q7xq15_q15(pooled, l1, (int16_t *)(arena + OFF_L1_RING), (int16_t *)(arena + OFF_L1_DW), &p);
   if (m4sim_layer_end(out, stop_after, LAYER_MBCONV1, l1, L1_HOUT * L1_WOUT * L1_COUT * 2, 0, 0)) return 0;
 
@@ -181,7 +159,7 @@ int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uin
 
   /* 5. MBConv L2 + residual, in place over L1's output. */
   m4sim_layer_begin(LAYER_MBCONV2);
-  MBCONV(L2);
+  M4SIM_MBCONV_PARAMS(p, L2);
   if (m4_mbconv_q15_residual_inplace(l1, (int16_t *)(arena + OFF_L2_RING), (int16_t *)(arena + OFF_L2_DW),
                                      (int16_t *)(arena + OFF_L2_ROW), &p, L2_Scten1, L2_Scten2, L2_Scret))
     return -1;
@@ -197,7 +175,7 @@ int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uin
   /* 7. MBConv L3, stride 2. */
   m4sim_layer_begin(LAYER_MBCONV3);
   int16_t *l3 = (int16_t *)(arena + OFF_L3);
-  MBCONV(L3);
+  M4SIM_MBCONV_PARAMS(p, L3);
   m4_mbconv_q15(l1, l3, (int16_t *)(arena + OFF_L3_RING), (int16_t *)(arena + OFF_L3_DW), &p);
   if (m4sim_layer_end(out, stop_after, LAYER_MBCONV3, l3, L3_HOUT * L3_WOUT * L3_COUT * 2, 0, 0)) return 0;
 
@@ -210,7 +188,7 @@ int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uin
 
   /* 9. MBConv L4 + residual, in place over L3's output. */
   m4sim_layer_begin(LAYER_MBCONV4);
-  MBCONV(L4);
+  M4SIM_MBCONV_PARAMS(p, L4);
   if (m4_mbconv_q15_residual_inplace(l3, (int16_t *)(arena + OFF_L4_RING), (int16_t *)(arena + OFF_L4_DW),
                                      (int16_t *)(arena + OFF_L4_ROW), &p, L4_Scten1, L4_Scten2, L4_Scret))
     return -1;
@@ -248,34 +226,11 @@ int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uin
 
   /* 12. Boxes: priors, decode, score threshold, NMS (firmware/kernels/postprocess.c). */
   m4sim_layer_begin(LAYER_BOXES);
-  static const pp_head pp_heads[4] = {
-      {M4SIM_HEAD1_ROWS, M4SIM_HEAD1_COLS, M4SIM_HEAD1_STEP, M4SIM_HEAD1_ANCHOR, M4SIM_HEAD1_CONF_SHIFT,
-       M4SIM_HEAD1_LOC_SHIFT},
-      {M4SIM_HEAD2_ROWS, M4SIM_HEAD2_COLS, M4SIM_HEAD2_STEP, M4SIM_HEAD2_ANCHOR, M4SIM_HEAD2_CONF_SHIFT,
-       M4SIM_HEAD2_LOC_SHIFT},
-      {M4SIM_HEAD3_ROWS, M4SIM_HEAD3_COLS, M4SIM_HEAD3_STEP, M4SIM_HEAD3_ANCHOR, M4SIM_HEAD3_CONF_SHIFT,
-       M4SIM_HEAD3_LOC_SHIFT},
-      {M4SIM_HEAD4_ROWS, M4SIM_HEAD4_COLS, M4SIM_HEAD4_STEP, M4SIM_HEAD4_ANCHOR, M4SIM_HEAD4_CONF_SHIFT,
-       M4SIM_HEAD4_LOC_SHIFT},
-  };
-  if (max_boxes > FACE_M4_MAX_BOXES) max_boxes = FACE_M4_MAX_BOXES;
-  pp_config cfg = {
-      .heads = pp_heads,
-      .num_heads = 4,
-      .image_width = M4SIM_MODEL_INPUT_WIDTH,
-      .image_height = M4SIM_MODEL_INPUT_HEIGHT,
-      .score_threshold = (uint16_t)threshold_q15,
-      .max_boxes = (uint16_t)max_boxes,
-      .iou_num = 3,
-      .iou_den = 10,
-      .clip = 0,
-  };
   pp_box *boxes = (pp_box *)(arena + OFF_BOXES);
-  uint32_t *pp_scratch = (uint32_t *)(arena + OFF_PP_SCRATCH);
-  int32_t n = pp_detect(&cfg, outputs, outputs + M4SIM_HEAD1_LOC_OFFSET, pp_scratch, boxes);
-  if (n < 0) n = 0;
+  uint32_t n = m4sim_detect_boxes(outputs, (uint32_t *)(arena + OFF_PP_SCRATCH), boxes, threshold_q15, max_boxes,
+                                  FACE_M4_MAX_BOXES);
   out->box_address = (uint32_t)(uintptr_t)boxes;
-  out->box_count = (uint32_t)n;
-  m4sim_layer_end(out, stop_after, LAYER_BOXES, boxes, (uint32_t)n * (uint32_t)sizeof(pp_box), 0, 0);
+  out->box_count = n;
+  m4sim_layer_end(out, stop_after, LAYER_BOXES, boxes, n * (uint32_t)sizeof(pp_box), 0, 0);
   return 0;
 }

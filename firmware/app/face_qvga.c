@@ -44,6 +44,7 @@
 #include "mbconv.h"
 #include "mbconv_q7.h"
 #include "model.h"
+#include "model_params.h"
 #include "postprocess.h"
 #include "quantized.h"
 #include "rnnpool.h"
@@ -367,34 +368,11 @@ int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
 
   /* 16. Boxes: priors, decode, score threshold, NMS (firmware/kernels/postprocess.c). */
   m4sim_layer_begin(LAYER_BOXES);
-  static const pp_head pp_heads[4] = {
-      {M4SIM_HEAD1_ROWS, M4SIM_HEAD1_COLS, M4SIM_HEAD1_STEP, M4SIM_HEAD1_ANCHOR, M4SIM_HEAD1_CONF_SHIFT,
-       M4SIM_HEAD1_LOC_SHIFT},
-      {M4SIM_HEAD2_ROWS, M4SIM_HEAD2_COLS, M4SIM_HEAD2_STEP, M4SIM_HEAD2_ANCHOR, M4SIM_HEAD2_CONF_SHIFT,
-       M4SIM_HEAD2_LOC_SHIFT},
-      {M4SIM_HEAD3_ROWS, M4SIM_HEAD3_COLS, M4SIM_HEAD3_STEP, M4SIM_HEAD3_ANCHOR, M4SIM_HEAD3_CONF_SHIFT,
-       M4SIM_HEAD3_LOC_SHIFT},
-      {M4SIM_HEAD4_ROWS, M4SIM_HEAD4_COLS, M4SIM_HEAD4_STEP, M4SIM_HEAD4_ANCHOR, M4SIM_HEAD4_CONF_SHIFT,
-       M4SIM_HEAD4_LOC_SHIFT},
-  };
-  if (max_boxes > FACE_QVGA_MAX_BOXES) max_boxes = FACE_QVGA_MAX_BOXES;
-  pp_config cfg = {
-      .heads = pp_heads,
-      .num_heads = 4,
-      .image_width = M4SIM_MODEL_INPUT_WIDTH,
-      .image_height = M4SIM_MODEL_INPUT_HEIGHT,
-      .score_threshold = (uint16_t)threshold_q15,
-      .max_boxes = (uint16_t)max_boxes,
-      .iou_num = 3,
-      .iou_den = 10,
-      .clip = 0,
-  };
   pp_box *boxes = (pp_box *)(arena + OFF_BOXES);
-  int32_t n = pp_detect(&cfg, outputs, outputs + M4SIM_HEAD1_LOC_OFFSET, (uint32_t *)(arena + OFF_PP_SCRATCH),
-                        boxes);
-  if (n < 0) n = 0;
+  uint32_t n = m4sim_detect_boxes(outputs, (uint32_t *)(arena + OFF_PP_SCRATCH), boxes, threshold_q15, max_boxes,
+                                  FACE_QVGA_MAX_BOXES);
   out->box_address = (uint32_t)(uintptr_t)boxes;
-  out->box_count = (uint32_t)n;
-  m4sim_layer_end(out, stop_after, LAYER_BOXES, boxes, (uint32_t)n * (uint32_t)sizeof(pp_box), 0, 0);
+  out->box_count = n;
+  m4sim_layer_end(out, stop_after, LAYER_BOXES, boxes, n * (uint32_t)sizeof(pp_box), 0, 0);
   return 0;
 }

@@ -28,7 +28,7 @@ export interface Architecture {
 
 const faceM4: Architecture = {
   name: 'rnnpool-face-m4',
-  appSources: ['front_end.c', 'face_m4.c'],
+  appSources: ['front_end.c', 'boxes.c', 'face_m4.c'],
   layerNames: [...FACE_M4_LAYERS.map((l) => l.name), 'boxes'],
   reference: (model, frame) => runFaceM4(model, frame),
   boxes: (model, outputs, threshold, maxBoxes) => faceM4Boxes(outputs, { model, threshold, maxBoxes }),
@@ -37,7 +37,7 @@ const faceM4: Architecture = {
 // EdgeML's face-3 pipeline (quantized_face_detection_fast.c): RNNPool 16x16/8, 4 MBConv, 3 heads.
 const faceFast: Architecture = {
   name: 'rnnpool-face-fast',
-  appSources: ['face_fast.c'],
+  appSources: ['boxes.c', 'face_fast.c'],
   layerNames: [...FACE_FAST_LAYERS.map((l) => l.name), 'boxes'],
   reference: (model, frame) => runFaceFast(model, frame),
   boxes: (model, outputs, threshold, maxBoxes) => faceFastBoxes(model, outputs, threshold, maxBoxes),
@@ -45,7 +45,7 @@ const faceFast: Architecture = {
 
 const faceQvga: Architecture = {
   name: 'rnnpool-face-qvga',
-  appSources: ['front_end.c', 'face_qvga.c'],
+  appSources: ['front_end.c', 'boxes.c', 'face_qvga.c'],
   layerNames: [...FACE_QVGA_LAYERS.map((l) => l.name), 'boxes'],
   reference: (model, frame) => runFaceQvga(model, frame),
   boxes: (model, outputs, threshold, maxBoxes) => faceQvgaBoxes(model, outputs, threshold, maxBoxes),

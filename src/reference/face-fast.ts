@@ -18,8 +18,8 @@
 //               halves H2 conf and H3 loc): 5400 int16
 //
 // A head layer's tensor is its conf values followed by its loc values (both int16, NHWC).
-import { array, define, scalar, type Model } from '../model/format.js';
-import { convParamsFromModel, layerMaker, modelFail, q15Array } from './pipeline.js';
+import { scalar, type Model } from '../model/format.js';
+import { convParamsFromModel, layerMaker, mbconvParamsFromModel, modelFail } from './pipeline.js';
 import { conv2dCbr, type Conv2dCbrParams } from './conv.js';
 import {
   FACE_M4_DEFAULT_OUTPUT_SHIFT,
@@ -74,67 +74,6 @@ export interface FaceFastParams {
   outputScales: { conf: number; loc: number }[];
 }
 
-/** A Q15 array as is, a Q7 array widened to Int16Array (same values). */
-function widened(model: Model, header: string, name: string, want: 'q7' | 'q15'): Int16Array {
-  const a = array(model, header, name);
-  const ok = want === 'q7' ? a instanceof Int8Array : a instanceof Int16Array;
-  if (!ok) modelFail(model, `${header}: arrays.${name}`, `expected ${want === 'q7' ? 'Q7_T' : 'Q15_T'}`);
-  return a instanceof Int16Array ? a : Int16Array.from(a);
-}
-
-/** MBConv layer n; `weights` says whether the F and W arrays are Q15 (L1, L2) or Q7 (L3, L4: q15xq7_q15). */
-function mbconvParams(model: Model, n: number, weights: 'q7' | 'q15'): MBConvParams {
-  const h = `mbconv${n}.h`;
-  const p = `L${n}_`;
-  const d = (x: string) => define(model, h, p + x);
-  const s = (x: string) => scalar(model, h, p + x);
-  const wt = (x: string) => widened(model, h, p + x, weights);
-  const b = (x: string) => q15Array(model, h, p + x);
-  const params: MBConvParams = {
-    H: d('H'),
-    W: d('W'),
-    CIn: d('CIN'),
-    CTemp: d('CTEMP'),
-    COut: d('COUT'),
-    HF: d('HF'),
-    WF: d('WF'),
-    HPadU: d('HPADL'),
-    HPadD: d('HPADR'),
-    WPadL: d('WPADL'),
-    WPadR: d('WPADR'),
-    HStride: d('HSTRIDE'),
-    WStride: d('WSTRIDE'),
-    F1: wt('F1'),
-    W1: wt('W1'),
-    B1: b('B1'),
-    F2: wt('F2'),
-    W2: wt('W2'),
-    B2: b('B2'),
-    F3: wt('F3'),
-    W3: wt('W3'),
-    B3: b('B3'),
-    limit1: s('Limit1'),
-    limit2: s('Limit2'),
-    shrU1: s('ShRU1'),
-    shrX1: s('ShRX1'),
-    shrU2: s('ShRU2'),
-    shrX2: s('ShRX2'),
-    shrU3: s('ShRU3'),
-    shrW3: s('ShRW3'),
-    shlU1: s('ShLU1'),
-    shlX1: s('ShLX1'),
-    shlU2: s('ShLU2'),
-    shlX2: s('ShLX2'),
-    shlU3: s('ShLU3'),
-    shlW3: s('ShLW3'),
-  };
-  const { HOut, WOut } = mbconvOutSize(params);
-  if (HOut !== d('HOUT') || WOut !== d('WOUT')) {
-    modelFail(model, h, `the block gives ${HOut}x${WOut}, ${p}HOUT x ${p}WOUT is ${d('HOUT')}x${d('WOUT')}`);
-  }
-  return params;
-}
-
 /** Reads and checks every parameter of an `rnnpool-face-fast` model. */
 export function faceFastParams(model: Model): FaceFastParams {
   if (model.architecture !== FACE_FAST_ARCHITECTURE) {
@@ -148,10 +87,10 @@ export function faceFastParams(model: Model): FaceFastParams {
   const patchRows = Math.floor((convOut.H - rnn.patchDim) / patchStride) + 1;
   const patchCols = Math.floor((convOut.W - rnn.patchDim) / patchStride) + 1;
   const mbconv = [
-    mbconvParams(model, 1, 'q15'),
-    mbconvParams(model, 2, 'q15'),
-    mbconvParams(model, 3, 'q7'),
-    mbconvParams(model, 4, 'q7'),
+    mbconvParamsFromModel(model, 1, 'q15'),
+    mbconvParamsFromModel(model, 2, 'q15'),
+    mbconvParamsFromModel(model, 3, 'q7'),
+    mbconvParamsFromModel(model, 4, 'q7'),
   ];
   const l1 = mbconv[0];
   if (l1.H !== patchRows + 1 || l1.W !== patchCols + 1 || l1.CIn !== 4 * rnn.hiddenDims2) {

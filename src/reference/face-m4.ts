@@ -25,6 +25,7 @@ import {
   convParamsFromModel,
   type LayerDtype,
   layerMaker,
+  mbconvParamsFromModel,
   modelFail,
   q15Array,
   type LayerResult,
@@ -47,6 +48,7 @@ import { cdiv } from './quantized.js';
 import { q7xq15Q15RnnpoolBlock, type RnnPoolModel } from './rnnpool.js';
 
 export type { LayerDtype, LayerResult } from './pipeline.js';
+export { mbconvParamsFromModel } from './pipeline.js';
 
 export const FACE_M4_LAYERS: readonly { id: number; name: string }[] = [
   { id: 1, name: 'conv' },
@@ -182,58 +184,6 @@ export function rnnPoolModelFromModel(model: Model): RnnPoolModel {
     shR2: scalar(model, 'rnn2.h', 'ShR2'),
     shL2: scalar(model, 'rnn2.h', 'ShL2'),
   };
-}
-
-/** MBConv layer n (mbconv<n>.h, L<n>_*) as mbconvQ7xQ15Q15 / mbconvQ15 take it. */
-export function mbconvParamsFromModel(model: Model, n: number): MBConvParams {
-  const h = `mbconv${n}.h`;
-  const p = `L${n}_`;
-  const d = (s: string) => define(model, h, p + s);
-  const s = (x: string) => scalar(model, h, p + x);
-  const a = (x: string) => q15Array(model, h, p + x);
-  const params: MBConvParams = {
-    H: d('H'),
-    W: d('W'),
-    CIn: d('CIN'),
-    CTemp: d('CTEMP'),
-    COut: d('COUT'),
-    HF: d('HF'),
-    WF: d('WF'),
-    HPadU: d('HPADL'),
-    HPadD: d('HPADR'),
-    WPadL: d('WPADL'),
-    WPadR: d('WPADR'),
-    HStride: d('HSTRIDE'),
-    WStride: d('WSTRIDE'),
-    F1: a('F1'),
-    W1: a('W1'),
-    B1: a('B1'),
-    F2: a('F2'),
-    W2: a('W2'),
-    B2: a('B2'),
-    F3: a('F3'),
-    W3: a('W3'),
-    B3: a('B3'),
-    limit1: s('Limit1'),
-    limit2: s('Limit2'),
-    shrU1: s('ShRU1'),
-    shrX1: s('ShRX1'),
-    shrU2: s('ShRU2'),
-    shrX2: s('ShRX2'),
-    shrU3: s('ShRU3'),
-    shrW3: s('ShRW3'),
-    shlU1: s('ShLU1'),
-    shlX1: s('ShLX1'),
-    shlU2: s('ShLU2'),
-    shlX2: s('ShLX2'),
-    shlU3: s('ShLU3'),
-    shlW3: s('ShLW3'),
-  };
-  const { HOut, WOut } = mbconvOutSize(params);
-  if (HOut !== d('HOUT') || WOut !== d('WOUT')) {
-    modelFail(model, h, `the block gives ${HOut}x${WOut}, ${p}HOUT x ${p}WOUT is ${d('HOUT')}x${d('WOUT')}`);
-  }
-  return params;
 }
 
 /** Detection head i (1-based, detection<i>.h) on an H x W x C map, as detectionHead takes it. */

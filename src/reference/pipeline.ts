@@ -3,6 +3,7 @@
 import { ModelError, array, define, scalar, type Model } from '../model/format.js';
 import { tensorChecksum } from './checksum.js';
 import { convOutSize, type Conv2dCbrParams } from './conv.js';
+import { mbconvOutSize, type MBConvParams } from './mbconv.js';
 
 export type LayerDtype = 'q7' | 'q15';
 
@@ -150,3 +151,67 @@ export const layerMaker =
   (names: readonly { name: string }[]) =>
   (id: number, shape: number[], tensor: Int8Array | Int16Array, parts?: LayerResult['parts']): LayerResult =>
     makeLayer(id, names[id - 1]?.name ?? `layer${id}`, shape, tensor, parts);
+
+/** A Q15 array as is, a Q7 array widened to Int16Array (same values). */
+export function widened(model: Model, header: string, name: string, want: 'q7' | 'q15'): Int16Array {
+  const a = array(model, header, name);
+  const ok = want === 'q7' ? a instanceof Int8Array : a instanceof Int16Array;
+  if (!ok) modelFail(model, `${header}: arrays.${name}`, `expected ${want === 'q7' ? 'Q7_T' : 'Q15_T'}`);
+  return a instanceof Int16Array ? a : Int16Array.from(a);
+}
+
+/**
+ * MBConv layer n (mbconv<n>.h, L<n>_*) as mbconvQ7xQ15Q15 / mbconvQ15 take it; `weights: 'q7'` reads
+ * Q7 F and W arrays (EdgeML's q15xq7_q15 blocks) widened to Int16Array, values unchanged.
+ */
+export function mbconvParamsFromModel(model: Model, n: number, weights: 'q7' | 'q15' = 'q15'): MBConvParams {
+  const h = `mbconv${n}.h`;
+  const p = `L${n}_`;
+  const d = (s: string) => define(model, h, p + s);
+  const s = (x: string) => scalar(model, h, p + x);
+  const wt = (x: string) => widened(model, h, p + x, weights);
+  const a = (x: string) => q15Array(model, h, p + x);
+  const params: MBConvParams = {
+    H: d('H'),
+    W: d('W'),
+    CIn: d('CIN'),
+    CTemp: d('CTEMP'),
+    COut: d('COUT'),
+    HF: d('HF'),
+    WF: d('WF'),
+    HPadU: d('HPADL'),
+    HPadD: d('HPADR'),
+    WPadL: d('WPADL'),
+    WPadR: d('WPADR'),
+    HStride: d('HSTRIDE'),
+    WStride: d('WSTRIDE'),
+    F1: wt('F1'),
+    W1: wt('W1'),
+    B1: a('B1'),
+    F2: wt('F2'),
+    W2: wt('W2'),
+    B2: a('B2'),
+    F3: wt('F3'),
+    W3: wt('W3'),
+    B3: a('B3'),
+    limit1: s('Limit1'),
+    limit2: s('Limit2'),
+    shrU1: s('ShRU1'),
+    shrX1: s('ShRX1'),
+    shrU2: s('ShRU2'),
+    shrX2: s('ShRX2'),
+    shrU3: s('ShRU3'),
+    shrW3: s('ShRW3'),
+    shlU1: s('ShLU1'),
+    shlX1: s('ShLX1'),
+    shlU2: s('ShLU2'),
+    shlX2: s('ShLX2'),
+    shlU3: s('ShLU3'),
+    shlW3: s('ShLW3'),
+  };
+  const { HOut, WOut } = mbconvOutSize(params);
+  if (HOut !== d('HOUT') || WOut !== d('WOUT')) {
+    modelFail(model, h, `the block gives ${HOut}x${WOut}, ${p}HOUT x ${p}WOUT is ${d('HOUT')}x${d('WOUT')}`);
+  }
+  return params;
+}
