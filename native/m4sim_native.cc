@@ -13,11 +13,16 @@
 #include <unicorn/unicorn.h>
 #include <capstone/capstone.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -27,8 +32,42 @@ constexpr uint32_t BLOCK_COND_BRANCH = 1;  // ends in a conditional branch: take
 constexpr uint32_t BLOCK_CALL = 2;         // ends in BL/BLX: the next block is a callee when it is not the fall-through
 constexpr uint32_t BLOCK_SP_DYNAMIC = 4;   // writes SP with a value unknown statically (mov sp, rN; sub sp, rN)
 constexpr uint32_t BLOCK_SP_LOWERS = 8;    // lowers SP by a static amount somewhere in the block
-constexpr uint32_t BLOCK_INDIRECT = 16;
-constexpr uint32_t BLOCK_HANG = 32;        // b . / WFI / WFE: no progress without interrupts, stop here    // ends in an indirect branch (bx, pop {pc}, ldr pc …): maybe a return
+constexpr uint32_t BLOCK_INDIRECT = 16;    // ends in an indirect branch (bx, pop {pc}, ldr pc …): maybe a return
+constexpr uint32_t BLOCK_HANG = 32;        // b . / WFI / WFE: no progress without interrupts, stop here
+// The block holds trap checks of this kind (evaluated at block entry while the trap is armed, see
+// Trapped): alignment that always faults, alignment under CCR.UNALIGN_TRP, SDIV/UDIV by zero under
+// CCR.DIV_0_TRP, FPU instructions while CPACR denies CP10/CP11.
+constexpr uint32_t BLOCK_CHECK_ALIGN = 64;
+constexpr uint32_t BLOCK_CHECK_UNALIGN = 128;
+constexpr uint32_t BLOCK_CHECK_DIV0 = 256;
+constexpr uint32_t BLOCK_CHECK_FP = 512;
+constexpr uint32_t BLOCK_CHECKS = BLOCK_CHECK_ALIGN | BLOCK_CHECK_UNALIGN | BLOCK_CHECK_DIV0 | BLOCK_CHECK_FP;
+// Native only: some check of the block is armed now. Kept up to date in every block when CCR or
+// CPACR change (rare), so OnBlock tests it with the other rare flags in one immediate test.
+constexpr uint32_t BLOCK_TRAP_ARMED = 1u << 31;
+
+// Trap kinds (mirrored in src/emulator/trap-checks.ts).
+constexpr uint32_t TRAP_ALIGN = 1;    // LDRD/STRD/LDM/STM/LDREX/STREX/VLDR… not aligned: UsageFault UNALIGNED, always
+constexpr uint32_t TRAP_UNALIGN = 2;  // LDR/STR/LDRH/STRH… not aligned with CCR.UNALIGN_TRP: UNALIGNED
+constexpr uint32_t TRAP_DIV0 = 3;     // SDIV/UDIV by zero with CCR.DIV_0_TRP: DIVBYZERO
+constexpr uint32_t TRAP_FP = 4;       // FPU instruction with CPACR CP10/CP11 denied: NOCP
+
+// One static check of one instruction of a block. The value tested is
+// offset + R[base] ± (R[index] << shift) with the registers as they are at block entry
+// (src/emulator/trap-checks.ts only emits a check when that is the instruction's address or divisor,
+// or 0 for an FPU check); base or index -1: none.
+struct TrapCheck {
+  uint32_t pc;
+  uint32_t kind;
+  uint32_t cond;  // Capstone arm_cc of the instruction (15 AL, 0 none), evaluated on APSR at entry
+  int32_t base;
+  int32_t index;
+  uint32_t shift;
+  uint32_t subtract;
+  uint32_t offset;
+  uint32_t alignMask;  // TRAP_ALIGN / TRAP_UNALIGN: fault when value & alignMask != 0
+};
+constexpr int kTrapCheckFields = 9;
 
 struct BlockInfo {
   uint32_t address;
@@ -110,6 +149,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
             InstanceMethod("profile_calls", &Unicorn::ProfileCalls),
             InstanceMethod("profile_window_min_sp", &Unicorn::ProfileWindowMinSp),
             InstanceMethod("cycles", &Unicorn::Cycles),
+            InstanceMethod("trap_config", &Unicorn::TrapConfig),
         });
   }
 
@@ -188,7 +228,11 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     b.execs += 1;
     cyclesNow_ += b.cycles;
     instructions_ += b.instructions;
-    if (b.flags & (BLOCK_SP_LOWERS | BLOCK_HANG)) {
+    if (b.flags & (BLOCK_SP_LOWERS | BLOCK_HANG | BLOCK_TRAP_ARMED)) {
+      if ((b.flags & BLOCK_TRAP_ARMED) && !limitHit_ && Trapped(index)) {
+        prev_ = index;
+        return;
+      }
       if (b.flags & BLOCK_SP_LOWERS) NoteSp(ReadSp() + static_cast<uint32_t>(b.spPreMin));
       if ((b.flags & BLOCK_HANG) && !limitHit_) {
         limitHit_ = 4;
@@ -255,15 +299,98 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     return n;
   }
 
+  // The wall-clock limit is not checked here: the watchdog thread of EmuStart stops the run.
   void CheckLimits() {
     if (maxInstructions_ > 0 && instructions_ >= maxInstructions_ && !limitHit_) {
       limitHit_ = 1;
       uc_emu_stop(uc_);
     }
-    if (deadlineNs_ != 0 && (++blocksSinceClock_ & 0xffff) == 0 && NowNs() > deadlineNs_ && !limitHit_) {
-      limitHit_ = 2;
+  }
+
+  // Evaluates the armed checks of a block about to execute, in program order. The first that fires
+  // stops the run before the block executes (uc_emu_stop inside a block hook: Unicorn's block hook
+  // runs before the TB's exit-request check, so none of the block's instructions run) and the
+  // block's counts are taken back. Returns true when a trap fired. Kept out of line: OnBlock is the
+  // hot path and this is its rare branch.
+  __attribute__((noinline)) bool Trapped(int32_t index) {
+    const std::pair<uint32_t, uint32_t> range = blockChecks_[index];
+    for (uint32_t i = range.first; i < range.first + range.second; ++i) {
+      const TrapCheck& c = checks_[i];
+      if (!(KindFlag(c.kind) & armedChecks_)) continue;
+      if (c.cond != 0 && c.cond != 15 && !ConditionPasses(c.cond, ReadReg(UC_ARM_REG_XPSR))) continue;
+      uint32_t value = c.offset;
+      if (c.base >= 0) value += ReadReg(c.base);
+      if (c.index >= 0) {
+        const uint32_t v = ReadReg(c.index) << c.shift;
+        value = c.subtract ? value - v : value + v;
+      }
+      const bool fires = c.kind == TRAP_FP ? true : c.kind == TRAP_DIV0 ? value == 0 : (value & c.alignMask) != 0;
+      if (!fires) continue;
+      BlockInfo& b = blocks_[index];
+      b.execs -= 1;
+      cyclesNow_ -= b.cycles;
+      instructions_ -= b.instructions;
+      limitHit_ = 5;
+      trapKind_ = c.kind;
+      trapPc_ = c.pc;
+      trapValue_ = value;
+      trapAlign_ = c.alignMask + 1;
       uc_emu_stop(uc_);
+      return true;
     }
+    return false;
+  }
+
+  static uint32_t KindFlag(uint32_t kind) {
+    switch (kind) {
+      case TRAP_ALIGN: return BLOCK_CHECK_ALIGN;
+      case TRAP_UNALIGN: return BLOCK_CHECK_UNALIGN;
+      case TRAP_DIV0: return BLOCK_CHECK_DIV0;
+      case TRAP_FP: return BLOCK_CHECK_FP;
+      default: return 0;
+    }
+  }
+
+  // ARMv7-M ARM A7.3.1 Table A7-1: condition codes on APSR.N/Z/C/V (xPSR bits 31..28).
+  // Capstone numbers them arm_cc = ARM condition + 1 (1 EQ … 14 LE).
+  static bool ConditionPasses(uint32_t cc, uint32_t xpsr) {
+    const bool n = (xpsr >> 31) & 1, z = (xpsr >> 30) & 1, c = (xpsr >> 29) & 1, v = (xpsr >> 28) & 1;
+    switch (cc) {
+      case 1: return z;
+      case 2: return !z;
+      case 3: return c;
+      case 4: return !c;
+      case 5: return n;
+      case 6: return !n;
+      case 7: return v;
+      case 8: return !v;
+      case 9: return c && !z;
+      case 10: return !c || z;
+      case 11: return n == v;
+      case 12: return n != v;
+      case 13: return !z && n == v;
+      case 14: return z || n != v;
+      default: return true;
+    }
+  }
+
+  // CCR (ARMv7-M ARM B3.2.8) and CPACR (B3.2.20) as the firmware last wrote them: which traps are armed.
+  void SetTrapConfig(uint32_t ccr, uint32_t cpacr) {
+    uint32_t mask = BLOCK_CHECK_ALIGN;
+    if (ccr & (1u << 3)) mask |= BLOCK_CHECK_UNALIGN;  // UNALIGN_TRP
+    if (ccr & (1u << 4)) mask |= BLOCK_CHECK_DIV0;     // DIV_0_TRP
+    // CP10 (bits 21:20) and CP11 (23:22): 0b00 access denied, 0b01 privileged (m4sim runs privileged),
+    // 0b10 reserved (treated as denied), 0b11 full access.
+    const uint32_t cp10 = (cpacr >> 20) & 3, cp11 = (cpacr >> 22) & 3;
+    const auto allowed = [](uint32_t f) { return f == 1 || f == 3; };
+    if (!allowed(cp10) || !allowed(cp11)) mask |= BLOCK_CHECK_FP;
+    if (mask == armedChecks_) return;
+    armedChecks_ = mask;
+    for (BlockInfo& b : blocks_) Arm(b);
+  }
+
+  void Arm(BlockInfo& b) const {
+    b.flags = (b.flags & BLOCK_CHECKS & armedChecks_) ? (b.flags | BLOCK_TRAP_ARMED) : (b.flags & ~BLOCK_TRAP_ARMED);
   }
 
   int32_t Find(uint32_t address, uint32_t size) {
@@ -411,7 +538,8 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     b.instructions = static_cast<uint32_t>(num("instructions"));
     b.cycles = static_cast<uint32_t>(num("cycles"));
     b.takenCycles = static_cast<uint32_t>(num("takenCycles"));
-    b.flags = static_cast<uint32_t>(num("flags"));
+    b.flags = static_cast<uint32_t>(num("flags")) & ~BLOCK_TRAP_ARMED;
+    Arm(b);
     b.fallthrough = address + size;
     b.spPreMin = static_cast<int32_t>(num("spPreMin"));
     b.spPostMin = static_cast<int32_t>(num("spPostMin"));
@@ -420,9 +548,37 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     b.nextJump = -1;
     b.callNode = -1;
     blocks_.push_back(b);
+    blockChecks_.push_back(ReadChecks(o.Get("checks")));
     int32_t index = static_cast<int32_t>(blocks_.size() - 1);
     Insert(index);
     return index;
+  }
+
+  // `checks`: kTrapCheckFields numbers per check (TrapCheck's fields in order), or absent.
+  std::pair<uint32_t, uint32_t> ReadChecks(Napi::Value v) {
+    const uint32_t start = static_cast<uint32_t>(checks_.size());
+    if (!v.IsArray()) return {start, 0};
+    Napi::Array a = v.As<Napi::Array>();
+    const uint32_t n = a.Length() / kTrapCheckFields;
+    auto at = [&](uint32_t i) -> double {
+      Napi::Value x = a.Get(i);
+      return x.IsNumber() ? x.As<Napi::Number>().DoubleValue() : 0.0;
+    };
+    for (uint32_t k = 0; k < n; ++k) {
+      const uint32_t f = k * kTrapCheckFields;
+      TrapCheck c{};
+      c.pc = static_cast<uint32_t>(at(f));
+      c.kind = static_cast<uint32_t>(at(f + 1));
+      c.cond = static_cast<uint32_t>(at(f + 2));
+      c.base = static_cast<int32_t>(at(f + 3));
+      c.index = static_cast<int32_t>(at(f + 4));
+      c.shift = static_cast<uint32_t>(at(f + 5)) & 31;
+      c.subtract = static_cast<uint32_t>(at(f + 6));
+      c.offset = static_cast<uint32_t>(static_cast<int64_t>(at(f + 7)));
+      c.alignMask = static_cast<uint32_t>(at(f + 8));
+      checks_.push_back(c);
+    }
+    return {start, n};
   }
 
   // --- JavaScript API ------------------------------------------------------------------------
@@ -500,7 +656,8 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     uint64_t timeout = info.Length() > 2 ? static_cast<uint64_t>(info[2].As<Napi::Number>().DoubleValue()) : 0;
     size_t count = info.Length() > 3 ? static_cast<size_t>(info[3].As<Napi::Number>().DoubleValue()) : 0;
     started_ = true;
-    uc_err err = uc_emu_start(uc_, begin, until, timeout, count);
+    uc_err err = deadlineNs_ != 0 ? EmuStartWatched(begin, until, timeout, count)
+                                  : uc_emu_start(uc_, begin, until, timeout, count);
     if (hasPendingError_) {
       hasPendingError_ = false;
       Napi::Object e = pendingError_.Value();
@@ -510,6 +667,36 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     }
     if (err != UC_ERR_OK) ThrowUc(env, err, "uc_emu_start");
     return env.Undefined();
+  }
+
+  // uc_emu_start under a watchdog thread that enforces the wall-clock deadline whatever the firmware
+  // or our hooks do (Unicorn's own emu_start timeout works the same way: a thread calling
+  // uc_emu_stop, which sets stop_request and cpu_exit(), both meant to be set from another thread).
+  // The stop takes effect at the next block boundary, so the latency is one block plus the hook
+  // running when the deadline passes (a JavaScript callback cannot be interrupted). uc_emu_stop is
+  // repeated every few milliseconds until uc_emu_start returns: a stop that lands before
+  // uc_emu_start has reset its stop request would otherwise be lost.
+  uc_err EmuStartWatched(uint64_t begin, uint64_t until, uint64_t timeout, size_t count) {
+    std::mutex m;
+    std::condition_variable cv;
+    bool done = false;
+    const auto deadline = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(deadlineNs_));
+    std::thread watchdog([&] {
+      std::unique_lock<std::mutex> lock(m);
+      if (cv.wait_until(lock, deadline, [&] { return done; })) return;
+      timedOut_.store(true);
+      do {
+        uc_emu_stop(uc_);
+      } while (!cv.wait_for(lock, std::chrono::milliseconds(5), [&] { return done; }));
+    });
+    uc_err err = uc_emu_start(uc_, begin, until, timeout, count);
+    {
+      std::lock_guard<std::mutex> lock(m);
+      done = true;
+    }
+    cv.notify_all();
+    watchdog.join();
+    return err;
   }
 
   Napi::Value EmuStop(const Napi::CallbackInfo& info) {
@@ -558,7 +745,12 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     o.Set("cycles", Napi::Number::New(env, static_cast<double>(TotalCycles())));
     o.Set("minSp", Napi::Number::New(env, minSp_));
     o.Set("blocks", Napi::Number::New(env, static_cast<double>(blocks_.size())));
-    o.Set("limitHit", Napi::Number::New(env, limitHit_));
+    // The watchdog's timeout counts when nothing else stopped the run first.
+    o.Set("limitHit", Napi::Number::New(env, limitHit_ != 0 ? limitHit_ : timedOut_.load() ? 2 : 0));
+    o.Set("trapKind", Napi::Number::New(env, trapKind_));
+    o.Set("trapPc", Napi::Number::New(env, trapPc_));
+    o.Set("trapValue", Napi::Number::New(env, trapValue_));
+    o.Set("trapAlign", Napi::Number::New(env, trapAlign_));
     o.Set("heapSeen", Napi::Boolean::New(env, heapSeen_));
     o.Set("heapStart", Napi::Number::New(env, heapStart_));
     o.Set("heapHigh", Napi::Number::New(env, heapHigh_));
@@ -649,6 +841,12 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     return out;
   }
 
+  // trap_config(ccr, cpacr): the PPB model calls this when the firmware writes CCR or CPACR.
+  Napi::Value TrapConfig(const Napi::CallbackInfo& info) {
+    SetTrapConfig(info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Uint32Value());
+    return info.Env().Undefined();
+  }
+
   Napi::Value Cycles(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(TotalCycles()));
   }
@@ -669,8 +867,17 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   uint64_t maxInstructions_ = 0;
   uint64_t deadlineNs_ = 0;
   bool checkLimits_ = false;
-  uint64_t blocksSinceClock_ = 0;
-  int limitHit_ = 0;  // 1: instruction limit, 2: wall-clock timeout, 3: stack overflow, 4: idle loop
+  std::atomic<bool> timedOut_{false};  // set by the watchdog thread (reported as limitHit 2)
+  // 1: instruction limit, 3: stack overflow, 4: idle loop, 5: trap (2, the timeout, is timedOut_)
+  int limitHit_ = 0;
+  // BLOCK_CHECK_* kinds armed now: at reset CCR is 0x200 (no CCR trap) and CPACR 0 (FPU denied).
+  uint32_t armedChecks_ = BLOCK_CHECK_ALIGN | BLOCK_CHECK_FP;
+  std::vector<TrapCheck> checks_;
+  std::vector<std::pair<uint32_t, uint32_t>> blockChecks_;  // per block: first check, count
+  uint32_t trapKind_ = 0;
+  uint32_t trapPc_ = 0;
+  uint32_t trapValue_ = 0;  // the address (alignment) or divisor the check computed
+  uint32_t trapAlign_ = 0;
   uint32_t minSp_ = 0xffffffffu;
   uint32_t spLimit_ = 0;
   uint32_t overflowSp_ = 0;
@@ -862,8 +1069,9 @@ Napi::Value Unicorn::ProfileEnable(const Napi::CallbackInfo& info) {
   maxInstructions_ = static_cast<uint64_t>(num("maxInstructions", 0));
   spLimit_ = static_cast<uint32_t>(num("spLimit", 0));
   double timeoutMs = num("timeoutMs", 0);
-  deadlineNs_ = timeoutMs > 0 ? NowNs() + static_cast<uint64_t>(timeoutMs * 1e6) : 0;
-  checkLimits_ = maxInstructions_ > 0 || deadlineNs_ != 0;
+  // At most ~31 years, so the nanosecond deadline cannot overflow.
+  deadlineNs_ = timeoutMs > 0 ? NowNs() + static_cast<uint64_t>(std::min(timeoutMs, 1e12) * 1e6) : 0;
+  checkLimits_ = maxInstructions_ > 0;
   uc_hook h;
   uc_err err = uc_hook_add(uc_, &h, UC_HOOK_BLOCK, reinterpret_cast<void*>(ProfBlockCb), this, 1, 0);
   if (err != UC_ERR_OK) {

@@ -231,10 +231,11 @@ describe('model file', () => {
   });
 
   it('reports unreadable and non-JSON files', () => {
-    expect(() => loadModel(join(tmp, 'nope.model.json'))).toThrow(ModelError);
+    // A missing file is an InputFileError (status 66), not a ModelError (65).
+    expect(() => loadModel(join(tmp, 'nope.model.json'))).toThrow(/nope\.model\.json: no such file/);
     const bad = join(tmp, 'bad.model.json');
     writeFileSync(bad, '{ not json');
-    expect(() => loadModel(bad)).toThrow(/bad\.model\.json: not JSON/);
+    expect(() => loadModel(bad)).toThrow(/bad\.model\.json: not valid JSON/);
   });
 });
 

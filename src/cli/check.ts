@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
@@ -14,8 +14,10 @@ import { evaluate, formatRows, type ScenarioVerdict } from '../scenarios/budgets
 import { junitXml } from '../scenarios/junit.js';
 import { defaultJobs, runScenarios, shard } from '../scenarios/parallel.js';
 import { loadScenario, ScenarioError, type Scenario } from '../scenarios/schema.js';
+import { InputFileError } from '../util/input-file.js';
 import { projectRoot } from '../util/paths.js';
 import { UsageError } from '../util/units.js';
+import { writeOutputFile } from './output-file.js';
 
 interface CheckOptions {
   baseline?: string;
@@ -43,7 +45,18 @@ function scenarioFiles(args: string[]): string[] {
     const dir = existsSync(local) ? local : join(projectRoot(), 'scenarios');
     return yamls(dir);
   }
-  return args.flatMap((a) => (statSync(a).isDirectory() ? yamls(a) : [a]));
+  return args.flatMap((a) => (isDirectory(a) ? yamls(a) : [a]));
+}
+
+/** A folder of scenarios, or not (then loadScenario reads it as a file, refusing special files). */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const why = code === 'ENOENT' ? 'no such file or folder' : `cannot be read (${code ?? 'unknown error'})`;
+    throw new InputFileError(`scenario ${path}: ${why}`, 66);
+  }
 }
 
 function parseShard(text: string): { index: number; count: number } {
@@ -169,9 +182,9 @@ export function registerCheck(program: Command, setStatus: (code: number) => voi
         };
         const text = JSON.stringify(json, null, 2) + '\n';
         if (opts.json === '-') process.stdout.write(text);
-        else writeFileSync(opts.json, text);
+        else writeOutputFile(opts.json, text, '--json');
       }
-      if (opts.junit) writeFileSync(opts.junit, junitXml(verdicts, deltas));
+      if (opts.junit) writeOutputFile(opts.junit, junitXml(verdicts, deltas), '--junit');
       setStatus(ok ? 0 : 1);
     });
 }

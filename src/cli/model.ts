@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { resolveModelPath } from '../detector/build.js';
 import { loadFrame } from '../detector/detect.js';
-import { importEdgeML, loadModel, parameterCount, saveModel } from '../model/index.js';
+import { importEdgeML, loadModel, ModelError, parameterCount, saveModel } from '../model/index.js';
+import { JsonSyntaxError, parseJsonText } from '../util/json-text.js';
+import { printableFileName } from '../model/names.js';
 import { architectureOf } from '../detector/architectures.js';
 import { formatLayerStats, layerStats } from '../reference/face-m4.js';
-import { UsageError } from '../util/units.js';
+import { readInputText } from '../util/input-file.js';
 
 export function registerModel(program: Command, setStatus: (code: number) => void): void {
   const model = program.command('model').description('inspect, generate and import detector models');
@@ -39,12 +40,14 @@ export function registerModel(program: Command, setStatus: (code: number) => voi
     .argument('<edgeml.json>', 'EdgeML model JSON (see shared/models/edgeml/README.md)')
     .requiredOption('-o, --output <file>', 'the m4sim model file to write')
     .action((input: string, opts: { output: string }) => {
+      // Untrusted like a model file: read with a size limit, a syntax error gives its position only.
+      const text = readInputText(input, 'EdgeML model file');
       let json: unknown;
       try {
-        json = JSON.parse(readFileSync(input, 'utf8'));
+        json = parseJsonText(text);
       } catch (e) {
-        if ((e as { code?: string }).code) throw e;
-        throw new UsageError(`${input}: not valid JSON (${(e as Error).message})`);
+        if (e instanceof JsonSyntaxError) throw new ModelError(`${printableFileName(input)}: ${e.message}`);
+        throw e;
       }
       // The file name only: the same EdgeML file imports to the same model wherever it lives.
       const m = importEdgeML(json, basename(input));

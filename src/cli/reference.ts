@@ -1,9 +1,9 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { resolveModelPath } from '../detector/build.js';
 import { loadFrame } from '../detector/detect.js';
 import { referenceDetection } from '../detector/reference.js';
 import { UsageError } from '../util/units.js';
+import { writeOutputFile } from './output-file.js';
 
 interface ReferenceOptions {
   image?: string;
@@ -31,9 +31,10 @@ export function registerReference(program: Command, setStatus: (code: number) =>
       const input = loadFrame(opts);
       const r = referenceDetection(resolveModelPath(opts.model), input, Math.round(v * 32768));
       if (opts.outputs)
-        writeFileSync(
+        writeOutputFile(
           opts.outputs,
           new Uint8Array(r.outputs.buffer, r.outputs.byteOffset, r.outputs.byteLength),
+          '--outputs',
         );
       if (opts.json) {
         process.stdout.write(

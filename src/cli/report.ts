@@ -1,12 +1,11 @@
 // m4sim report: run the detector and write a self-contained HTML report, a speedscope profile and
 // a Chrome/Perfetto trace; print the top functions and the layer table on stderr.
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_IMAGE, detect, type DetectionReport } from '../detector/detect.js';
+import { DEFAULT_IMAGE, detect, readFrame, type DetectionReport } from '../detector/detect.js';
 import { referenceRunner } from '../detector/reference.js';
 import { loadBoard } from '../emulator/board.js';
-import { decodeImage, frameToGray, readFrameFile, type RgbaImage } from '../image/index.js';
+import { decodeImage, frameToGray, type RgbaImage } from '../image/index.js';
 import { formatFunctionTable } from '../profile/functions.js';
 import { layerProfile } from '../profile/layers.js';
 import { formatDetection } from '../report/detector.js';
@@ -14,8 +13,10 @@ import { renderHtml, type Budget } from '../report/html.js';
 import { loadScenario, type Scenario } from '../scenarios/schema.js';
 import { toSpeedscope } from '../report/speedscope.js';
 import { toTrace } from '../report/trace.js';
+import { INPUT_LIMITS, readInputFile } from '../util/input-file.js';
 import { projectRoot } from '../util/paths.js';
 import { parseClock, UsageError } from '../util/units.js';
+import { writeOutputFile } from './output-file.js';
 import { layerProgress } from './progress.js';
 
 interface ReportOptions {
@@ -33,13 +34,13 @@ interface ReportOptions {
 
 function imageFor(opts: { image?: string; frame?: string }): RgbaImage {
   if (opts.frame) {
-    const gray = frameToGray(readFrameFile(opts.frame));
+    const gray = frameToGray(readFrame(opts.frame));
     const rgba = new Uint8Array(gray.length * 4);
     gray.forEach((g, i) => rgba.set([g, g, g, 255], 4 * i));
     return { width: 320, height: 240, rgba };
   }
   const path = opts.image ?? join(projectRoot(), DEFAULT_IMAGE);
-  return decodeImage(readFileSync(path), path);
+  return decodeImage(readInputFile(path, 'image', INPUT_LIMITS.image), path);
 }
 
 export function registerReport(program: Command, setStatus: (code: number) => void): void {
@@ -80,18 +81,23 @@ export function registerReport(program: Command, setStatus: (code: number) => vo
       const layers = layerProfile(report);
       process.stderr.write(formatDetection(report));
       process.stderr.write('\n' + formatFunctionTable(r.functions, r.cycles, Number(o.top) || 15));
-      if (o.html)
-        writeFileSync(
-          o.html,
-          renderHtml(report, layers, {
-            image: imageFor(o),
-            budgets: sc.budgets ? measure(sc.budgets, report) : undefined,
-          }),
-        );
-      if (o.speedscope)
-        writeFileSync(o.speedscope, JSON.stringify(toSpeedscope(r.functions.tree, `m4sim ${report.model}`)));
+      if (o.html) {
+        const html = renderHtml(report, layers, {
+          image: imageFor(o),
+          budgets: sc.budgets ? measure(sc.budgets, report) : undefined,
+        });
+        writeOutputFile(o.html, html, '--html');
+      }
+      if (o.speedscope) {
+        const profile = toSpeedscope(r.functions.tree, `m4sim ${report.model}`);
+        writeOutputFile(o.speedscope, JSON.stringify(profile), '--speedscope');
+      }
       if (o.trace)
-        writeFileSync(o.trace, JSON.stringify(toTrace(layers, r.clockHz, `m4sim ${report.model}`)));
+        writeOutputFile(
+          o.trace,
+          JSON.stringify(toTrace(layers, r.clockHz, `m4sim ${report.model}`)),
+          '--trace',
+        );
       setStatus(r.exit.reason !== 'exit' ? r.exit.code : report.match === false ? 1 : r.exit.code);
     });
 }

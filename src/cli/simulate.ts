@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { detect, type DetectionReport } from '../detector/detect.js';
@@ -7,8 +7,11 @@ import { loadBoard, type Board } from '../emulator/board.js';
 import { detectionJson, formatDetection } from '../report/detector.js';
 import { loadElf, runFirmware } from '../emulator/machine.js';
 import { toJson } from '../report/json.js';
+import { writeOutputFile } from './output-file.js';
 import { layerProgress } from './progress.js';
 import { formatSummary } from '../report/text.js';
+import { INPUT_LIMITS, readInputFile } from '../util/input-file.js';
+import { readStdinSync, writeStderr, writeStdout } from '../util/stdio.js';
 import { parseClock, UsageError } from '../util/units.js';
 
 /** 20 G instructions: about 40 s of host time, ten times the largest workload m4sim ships. */
@@ -42,13 +45,60 @@ function positiveInt(text: string | undefined, what: string): number | undefined
   return v;
 }
 
-/** "30s", "500ms", "2m", "10" (seconds) → milliseconds. */
-function duration(text: string | undefined): number | undefined {
+/** Longest --timeout: 24 h (a longer one is almost certainly a typo). */
+const MAX_TIMEOUT_MS = 86_400_000;
+
+/**
+ * "30s", "500ms", "2m", "10" (seconds) → whole milliseconds, at least 1 (the watchdog's resolution).
+ * Zero, negative, unparseable and over-24-hour durations are usage errors: `--timeout 0` must not
+ * quietly mean "no limit".
+ */
+export function duration(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`--timeout: expected a duration like 30s or 500ms, got "${text}"`);
-  const scale = m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000;
-  return Number(m[1]) * scale;
+  const scale = m?.[2] === 'ms' ? 1 : m?.[2] === 'm' ? 60_000 : 1000;
+  const ms = m ? Number(m[1]) * scale : NaN;
+  if (!(ms > 0))
+    throw new UsageError(`--timeout: expected a positive duration like 30s or 500ms, got "${text}"`);
+  if (ms > MAX_TIMEOUT_MS) throw new UsageError(`--timeout: at most 24 hours (1440m), got "${text}"`);
+  return Math.ceil(ms);
+}
+
+/** The --sandbox folder, checked here so a mistake is a usage line, not a failure inside the run. */
+function sandboxDir(dir: string | undefined): string | undefined {
+  if (dir === undefined) return undefined;
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new UsageError(
+      `--sandbox ${dir}: ${code === 'ENOENT' ? 'no such directory' : `cannot be used (${code ?? 'unknown error'})`}`,
+    );
+  }
+  if (!isDir) throw new UsageError(`--sandbox ${dir}: not a directory`);
+  return dir;
+}
+
+/** The firmware's output kept for --json's `output`: the first 1 MiB; the rest is only counted. */
+export const OUTPUT_CAPTURE_BYTES = 1 << 20;
+
+function outputCapture(limit: number): { add(b: Uint8Array): void; text(): string; dropped(): number } {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  let dropped = 0;
+  return {
+    add(b) {
+      const room = Math.min(b.length, limit - kept);
+      if (room > 0) {
+        chunks.push(Buffer.from(b.subarray(0, room)));
+        kept += room;
+      }
+      dropped += b.length - room;
+    },
+    text: () => Buffer.concat(chunks, kept).toString('utf8'),
+    dropped: () => dropped,
+  };
 }
 
 export function registerSimulate(program: Command, setStatus: (code: number) => void): void {
@@ -96,52 +146,45 @@ export function registerSimulate(program: Command, setStatus: (code: number) => 
         setStatus(simulateDetector(opts, board, clockHz));
         return;
       }
-      const bytes = readFileSync(firmware);
-      const elf = loadElf(bytes, firmware);
-      const captured: Buffer[] = [];
-      let capturedBytes = 0;
-      const capture = (b: Uint8Array) => {
-        if (capturedBytes < 1 << 20) {
-          captured.push(Buffer.from(b));
-          capturedBytes += b.length;
-        }
-      };
-      const toStderr = (b: Uint8Array) => process.stderr.write(b);
+      const sandbox = sandboxDir(opts.sandbox);
+      const maxInstructions = positiveInt(opts.maxInstructions, '--max-instructions');
+      const timeoutMs = duration(opts.timeout);
+      const elf = loadElf(readInputFile(firmware, 'firmware', INPUT_LIMITS.firmware), firmware);
+      const capture = outputCapture(OUTPUT_CAPTURE_BYTES);
       let stdinRead = false;
+      // Output is written synchronously (src/util/stdio.ts): memory stays bounded whatever the firmware
+      // writes, and a closed pipe (EPIPE) stops the emulation at once.
       const result = runFirmware(elf, {
         board,
         clockHz,
-        sandbox: opts.sandbox,
-        maxInstructions: positiveInt(opts.maxInstructions, '--max-instructions'),
-        timeoutMs: duration(opts.timeout),
+        sandbox,
+        maxInstructions,
+        timeoutMs,
         exact: opts.exact,
         // argv[0] is the file name only: the same firmware does the same work wherever it lives.
         cmdline: basename(firmware),
-        stdout: opts.json
-          ? (b) => {
-              capture(b);
-              toStderr(b);
-            }
-          : (b) => {
-              capture(b);
-              process.stdout.write(b);
-            },
-        stderr: toStderr,
-        // The whole of standard input, once; semihosting buffers it and then reports end of file.
+        stdout: (b) => {
+          capture.add(b);
+          if (opts.json) writeStderr(b);
+          else writeStdout(b);
+        },
+        stderr: writeStderr,
+        // Standard input once, when the firmware first reads it, up to a limit; semihosting buffers it
+        // and then reports end of file.
         stdin: opts.stdin
           ? () => {
               if (stdinRead) return null;
               stdinRead = true;
-              const all = readFileSync(0);
+              const all = readStdinSync(INPUT_LIMITS.binary);
               return all.length > 0 ? all : null;
             }
           : () => null,
       });
-      const output = Buffer.concat(captured).toString('utf8');
       if (opts.json) {
-        process.stdout.write(JSON.stringify(toJson(result, firmware, output), null, 2) + '\n');
+        const json = toJson(result, firmware, capture.text(), capture.dropped());
+        writeStdout(JSON.stringify(json, null, 2) + '\n');
       } else {
-        process.stderr.write(formatSummary(result, firmware));
+        writeStderr(formatSummary(result, firmware));
       }
       setStatus(result.exit.code);
     });
@@ -165,6 +208,8 @@ function simulateDetector(opts: SimulateOptions, board: Board, clockHz: number |
       frame: opts.frame,
       thresholdQ15: thresholdQ15(opts.threshold),
       exact: opts.exact,
+      maxInstructions: positiveInt(opts.maxInstructions, '--max-instructions'),
+      timeoutMs: duration(opts.timeout),
       reference: opts.reference ? referenceRunner : undefined,
       onLayer: progress.onLayer,
     });
@@ -173,18 +218,17 @@ function simulateDetector(opts: SimulateOptions, board: Board, clockHz: number |
   }
   if (opts.outputs) {
     const o = report.run.outputs;
-    writeFileSync(opts.outputs, new Uint8Array(o.buffer, o.byteOffset, o.byteLength));
+    writeOutputFile(opts.outputs, new Uint8Array(o.buffer, o.byteOffset, o.byteLength), '--outputs');
   }
   const r = report.run.result;
   if (opts.json) {
     const json = { ...toJson(r, 'detector', report.run.output), detector: detectionJson(report) };
-    process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+    writeStdout(JSON.stringify(json, null, 2) + '\n');
   } else {
-    process.stderr.write(formatDetection(report));
+    writeStderr(formatDetection(report));
   }
   if (r.exit.reason !== 'exit') {
-    if (!opts.json)
-      process.stderr.write(`m4sim: detector firmware ended: ${r.exit.reason}: ${r.exit.message}\n`);
+    if (!opts.json) writeStderr(`m4sim: detector firmware ended: ${r.exit.reason}: ${r.exit.message}\n`);
     return r.exit.code;
   }
   return report.match === false ? 1 : r.exit.code;

@@ -2,12 +2,14 @@
 // the app (firmware/app) and start-up, linked for the m4-256k memory map. Rebuilt only when the
 // model, the sources or the flags change (compileFirmware hashes its inputs).
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
-import { generateHeaders, loadModel, type Model } from '../model/index.js';
+import { readdirSync } from 'node:fs';
+import { basename, isAbsolute, join } from 'node:path';
+import { generateHeaders, ModelError, parseModelText, type Model } from '../model/index.js';
+import { printableFileName } from '../model/names.js';
 import { FACE_M4_DEFAULT_OUTPUT_SHIFT } from '../reference/face-m4.js';
 import { architectureOf } from './architectures.js';
-import { compileFirmware } from '../toolchain/toolchain.js';
+import { CompileError, compileFirmware, type CompileOptions } from '../toolchain/toolchain.js';
+import { readInputText } from '../util/input-file.js';
 import { projectRoot } from '../util/paths.js';
 
 export const DEFAULT_MODEL = 'models/face-m4-synthetic.model.json';
@@ -82,9 +84,11 @@ export function fastGrnnShifts(model: Model, header: string, struct: string): nu
 export function buildDetector(modelPath?: string): DetectorBuild {
   const root = projectRoot();
   const resolved = resolveModelPath(modelPath);
-  const model = loadModel(resolved);
+  // Read once: the text validated is the text hashed (the file could change between two reads).
+  const text = readInputText(resolved, 'model file');
+  const model = parseModelText(text, basename(resolved));
   const arch = architectureOf(model);
-  const hash = createHash('sha256').update(readFileSync(resolved)).digest('hex').slice(0, 12);
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 12);
   const dir = join(root, 'firmware', 'build', `detector-${hash}`);
   generateHeaders(model, join(dir, 'model'), { scaleFieldNames: 'seedot' });
   const defines: Record<string, number> = {};
@@ -108,7 +112,7 @@ export function buildDetector(modelPath?: string): DetectorBuild {
       .map((f) => join(kernels, f)),
     join(root, 'firmware', 'board', 'startup.c'),
   ].sort();
-  const r = compileFirmware({
+  const r = compileModelFirmware(resolved, {
     sources,
     output: join(dir, 'detector.elf'),
     linkerScript: join(root, 'firmware', 'board', 'm4-256k.ld'),
@@ -118,4 +122,21 @@ export function buildDetector(modelPath?: string): DetectorBuild {
     cflags: ['-Wall', '-Wextra'],
   });
   return { elf: r.elf, map: r.map, model, modelPath: resolved, skipped: r.skipped };
+}
+
+/**
+ * compileFirmware for a model's firmware: the sources are m4sim's own and build with every valid
+ * shipped model, so a build that fails is the model's doing (e.g. buffers too large for the SRAM):
+ * a bad-input ModelError naming the model file and gcc's first error line. A missing newlib stays
+ * what it is (an installation problem, not the model's).
+ */
+function compileModelFirmware(modelPath: string, opts: CompileOptions): ReturnType<typeof compileFirmware> {
+  try {
+    return compileFirmware(opts);
+  } catch (e) {
+    if (!(e instanceof CompileError) || /install newlib/.test(e.message)) throw e;
+    throw new ModelError(
+      `${printableFileName(basename(modelPath))}: the firmware generated from this model does not build: ${e.message}`,
+    );
+  }
 }

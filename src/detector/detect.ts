@@ -1,11 +1,11 @@
 // One detector run as a user asks for it: an image (or a raw frame), a model, a board. Builds the
 // firmware if needed, runs it in the emulator, runs the TypeScript reference on the same frame, and
 // compares raw outputs, boxes and per-layer checksums.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { INPUT_LIMITS, readInputFile } from '../util/input-file.js';
 import { projectRoot } from '../util/paths.js';
 import type { Board } from '../emulator/board.js';
-import { decodeImage, fitRect, frameFromImage, readFrameFile } from '../image/index.js';
+import { decodeImage, fitRect, frameFromBytes, frameFromImage } from '../image/index.js';
 import type { Model } from '../model/index.js';
 import type { Box } from '../reference/postprocess.js';
 import { architectureOf } from './architectures.js';
@@ -70,6 +70,9 @@ export interface DetectOptions {
   maxBoxes?: number;
   clockHz?: number;
   exact?: boolean;
+  /** Run limits of each firmware run (`--max-instructions`, `--timeout`). */
+  maxInstructions?: number;
+  timeoutMs?: number;
   reference?: ReferenceRunner;
   /** Layer markers of the main firmware run as they happen (not of a divergence re-run). */
   onLayer?: LayerListener;
@@ -96,16 +99,23 @@ export function loadFrame(opts: { image?: string; frame?: string }): {
   width: number;
   height: number;
 } {
-  if (opts.frame) return { frame: readFrameFile(opts.frame), source: opts.frame, width: 320, height: 240 };
+  // Files the user named: regular files only, size checked before reading (src/util/input-file.ts).
+  if (opts.frame) return { frame: readFrame(opts.frame), source: opts.frame, width: 320, height: 240 };
   const path = opts.image ?? join(projectRoot(), DEFAULT_IMAGE);
-  const bytes = readFileSync(path);
+  const bytes = readInputFile(path, 'image', INPUT_LIMITS.image);
   const decoded = decodeImage(bytes, path);
   return { frame: frameFromImage(bytes, path), source: path, width: decoded.width, height: decoded.height };
 }
 
+/** A `--frame` file: exactly 76,800 bytes of int8, else an ImageError; a special file is refused. */
+export function readFrame(path: string): Int8Array {
+  return frameFromBytes(readInputFile(path, 'frame', INPUT_LIMITS.binary), path);
+}
+
 export function detect(opts: DetectOptions): DetectionReport {
-  const build = buildDetector(opts.modelPath);
+  // The input first: a missing or special file is refused before the firmware is built.
   const input = loadFrame(opts);
+  const build = buildDetector(opts.modelPath);
   const threshold = opts.thresholdQ15 ?? 16384;
   const maxBoxes = opts.maxBoxes ?? 750;
   const layerNames = architectureOf(build.model).layerNames;
@@ -116,6 +126,8 @@ export function detect(opts: DetectOptions): DetectionReport {
     maxBoxes,
     clockHz: opts.clockHz,
     exact: opts.exact,
+    maxInstructions: opts.maxInstructions,
+    timeoutMs: opts.timeoutMs,
     onLayer: opts.onLayer,
   });
   const toImage = imageMapper(input.width, input.height);
@@ -143,6 +155,8 @@ export function detect(opts: DetectOptions): DetectionReport {
         thresholdQ15: threshold,
         maxBoxes,
         stopAfter: layerId,
+        maxInstructions: opts.maxInstructions,
+        timeoutMs: opts.timeoutMs,
       }),
     );
     match =

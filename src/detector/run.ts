@@ -1,8 +1,8 @@
 // Runs the detector firmware on one frame: writes the frame and the control block before reset,
 // runs it in the emulator, and reads back the raw head outputs, the boxes, and per-layer checksums
 // and cycles (from the ITM layer markers).
-import { readFileSync } from 'node:fs';
 import type { Board } from '../emulator/board.js';
+import { INPUT_LIMITS, readInputFile } from '../util/input-file.js';
 import { loadElf, runFirmware, type RunResult } from '../emulator/machine.js';
 import type { Box } from '../reference/postprocess.js';
 import {
@@ -50,6 +50,9 @@ export interface DetectorRunOptions {
   stopAfter?: number;
   exact?: boolean;
   clockHz?: number;
+  /** Run limits, as for any firmware (`--max-instructions`, `--timeout`). */
+  maxInstructions?: number;
+  timeoutMs?: number;
   stdout?: (b: Uint8Array) => void;
   /**
    * Called as the firmware writes each layer marker (ITM port 1: begin, port 2: end), while the run
@@ -61,7 +64,7 @@ export interface DetectorRunOptions {
 export type LayerListener = (id: number, name: string, phase: 'begin' | 'end', total: number) => void;
 
 export function runDetector(elfPath: string, frame: Int8Array, opts: DetectorRunOptions): DetectorRun {
-  const elf = loadElf(readFileSync(elfPath), elfPath);
+  const elf = loadElf(readInputFile(elfPath, 'firmware', INPUT_LIMITS.firmware), elfPath);
   const sym = (name: string) => {
     const s = elf.symbol(name);
     if (!s) throw new Error(`${elfPath}: not a detector firmware (no ${name} symbol)`);
@@ -79,6 +82,8 @@ export function runDetector(elfPath: string, frame: Int8Array, opts: DetectorRun
     board: opts.board,
     clockHz: opts.clockHz,
     exact: opts.exact,
+    maxInstructions: opts.maxInstructions,
+    timeoutMs: opts.timeoutMs,
     stdout: (b) => {
       text.push(Buffer.from(b));
       opts.stdout?.(b);

@@ -185,17 +185,23 @@ function bindRank(b: SymbolBind): number {
   return b === 'global' ? 0 : b === 'weak' ? 1 : b === 'local' ? 2 : 3;
 }
 
+/**
+ * What a file without the ELF magic is not, or which other firmware format it is: never its bytes,
+ * since the file may be anything the user can read (a key, /etc/shadow) and messages reach logs.
+ */
 function describeStart(bytes: Uint8Array): string {
-  const head = bytes.subarray(0, 16);
-  const printable = head.every((b) => b === 9 || b === 10 || b === 13 || (b >= 0x20 && b < 0x7f));
-  if (printable) {
-    const text = Buffer.from(head).toString('latin1').replace(/\s+/g, ' ').trimEnd();
-    if (/^:[0-9A-Fa-f]{8}/.test(text)) return 'looks like an Intel HEX file; pass the .elf the linker wrote';
-    if (/^S[0-9][0-9A-Fa-f]{6}/.test(text)) return 'looks like a Motorola S-record file; pass the .elf';
-    return `starts with '${text}'${bytes.length > 16 ? '…' : ''}, looks like text`;
+  const ascii = (from: number, to: number) =>
+    bytes.subarray(from, to).every((b) => b === 9 || b === 10 || b === 13 || (b >= 0x20 && b < 0x7f));
+  const hexDigits = (from: number, to: number) =>
+    bytes.length >= to && bytes.subarray(from, to).every((b) => /[0-9A-Fa-f]/.test(String.fromCharCode(b)));
+  // Intel HEX records start ":LLAAAATT", Motorola S-records "Sn" and hex digits.
+  if (bytes[0] === 0x3a && hexDigits(1, 9))
+    return 'looks like an Intel HEX file; pass the .elf the linker wrote';
+  if (bytes[0] === 0x53 && bytes[1]! >= 0x30 && bytes[1]! <= 0x39 && hexDigits(2, 8)) {
+    return 'looks like a Motorola S-record file; pass the .elf';
   }
-  const shown = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
-  return `starts with bytes ${shown}`;
+  const kind = ascii(0, 16) ? 'text' : 'binary data';
+  return `it does not start with the ELF magic 7f 45 4c 46; it looks like ${kind}`;
 }
 
 function describeRange(start: number, end: number): string {

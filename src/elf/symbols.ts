@@ -1,5 +1,5 @@
 // Address → function name lookups for reports and fault messages ("main+0x12").
-import { hex, type Elf, type ElfSymbol, type SymbolBind } from './elf.js';
+import { hex, type Elf, type ElfSymbol, type Section, type SymbolBind } from './elf.js';
 
 export interface FunctionSymbol {
   name: string;
@@ -8,6 +8,11 @@ export interface FunctionSymbol {
   /** st_size; 0 when the symbol has no size (e.g. an assembly label without .size). */
   size: number;
   bind: SymbolBind;
+  /**
+   * First address past the function: start + size, or for a size-0 symbol the next function's start
+   * in the same section, else the end of its section, else start + 1 (it covers its first byte only).
+   */
+  end: number;
 }
 
 export interface SymbolMatch extends FunctionSymbol {
@@ -29,13 +34,31 @@ function rank(s: FunctionSymbol): number {
   return bindRank(s.bind) * 2 + (s.size > 0 ? 0 : 1);
 }
 
+/**
+ * End of a size-0 function symbol (an assembly label without `.size`, or newlib's `_init`/`_fini`):
+ * it can extend to the next function of its section or to the section's end, never beyond.
+ */
+function unsizedEnd(
+  f: { start: number; shndx: number },
+  later: readonly { start: number; shndx: number }[],
+  section: Section | undefined,
+): number {
+  const next = later.find((g) => g.shndx === f.shndx && g.start > f.start);
+  const sectionEnd =
+    section && f.start >= section.addr && f.start < section.addr + section.size
+      ? section.addr + section.size
+      : undefined;
+  if (next && (sectionEnd === undefined || next.start < sectionEnd)) return next.start;
+  return sectionEnd ?? f.start + 1;
+}
+
 export class SymbolTable {
   /** Function symbols sorted by start address, one per start address (the preferred alias). */
   readonly functions: readonly FunctionSymbol[];
   private readonly byName = new Map<string, ElfSymbol>();
 
-  constructor(elf: Pick<Elf, 'symbols'>) {
-    const byStart = new Map<number, FunctionSymbol>();
+  constructor(elf: Pick<Elf, 'symbols'> & { sections?: readonly Section[] }) {
+    const byStart = new Map<number, FunctionSymbol & { shndx: number }>();
     for (const s of elf.symbols as readonly ElfSymbol[]) {
       if (
         s.shndx !== 0 &&
@@ -48,16 +71,23 @@ export class SymbolTable {
         if (!prev || bindRank(s.bind) < bindRank(prev.bind)) this.byName.set(s.name, s);
       }
       if (s.type !== 'func' || s.shndx === 0 || s.name === '' || isMappingSymbol(s.name)) continue;
-      const f: FunctionSymbol = { name: s.name, start: (s.value & ~1) >>> 0, size: s.size, bind: s.bind };
+      const start = (s.value & ~1) >>> 0;
+      const f = { name: s.name, start, size: s.size, bind: s.bind, end: start + s.size, shndx: s.shndx };
       const prev = byStart.get(f.start);
       if (!prev || rank(f) < rank(prev)) byStart.set(f.start, f);
     }
-    this.functions = [...byStart.values()].sort((a, b) => a.start - b.start);
+    const sorted = [...byStart.values()].sort((a, b) => a.start - b.start);
+    this.functions = sorted.map((f, i) => {
+      const { shndx, ...fn } = f;
+      if (fn.size === 0) fn.end = unsizedEnd(f, sorted.slice(i + 1), elf.sections?.[shndx]);
+      return fn;
+    });
   }
 
   /**
    * The function containing `address` (Thumb bit ignored): the nearest function starting at or below
-   * it, when the address is within its size, or when it has no size.
+   * it, when the address is below its end (see FunctionSymbol.end). A PC far past the last function
+   * (say 0xfffffffe) is inside none.
    */
   lookup(address: number): SymbolMatch | undefined {
     const addr = (address & ~1) >>> 0;
@@ -76,7 +106,7 @@ export class SymbolTable {
     }
     if (found < 0) return undefined;
     const f = fns[found]!;
-    if (f.size > 0 && addr >= f.start + f.size) return undefined;
+    if (addr >= f.end) return undefined;
     return { ...f, offset: addr - f.start };
   }
 

@@ -1,8 +1,13 @@
 // Boards are data (boards/*.json): memory map, clock and flash wait states. A new board is a file.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// A board file is untrusted input: every field is checked, and the memory map it describes (with the
+// --ram/--flash overrides) is checked against what m4sim can map before anything is mapped, so a
+// mistake is one line naming the file and field (65) or the option (64), never a Unicorn error.
+import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { INPUT_LIMITS, readInputText } from '../util/input-file.js';
+import { parseJsonText, JsonSyntaxError } from '../util/json-text.js';
 import { projectRoot } from '../util/paths.js';
-import { parseSize, UsageError } from '../util/units.js';
+import { hex, parseSize, UsageError } from '../util/units.js';
 
 export interface MemoryRegion {
   name: string;
@@ -28,10 +33,58 @@ export interface Board {
 }
 
 export interface BoardOverrides {
-  ram?: string;
-  flash?: string;
+  /** Main SRAM size: text like "256K" (an option) or bytes (a scenario's validated `ram:`). */
+  ram?: string | number;
+  flash?: string | number;
   flashWaitStates?: number;
+  /** How to name the overrides in messages (default "--ram", "--flash", "--flash-ws"). */
+  names?: { ram?: string; flash?: string; flashWaitStates?: string };
 }
+
+/**
+ * What m4sim maps for a board, and why. Every RAM byte costs the host about four: Unicorn's copy, the
+ * paint pattern written before reset, and the reads of the SRAM report after the run; flash costs
+ * Unicorn's copy only. Cortex-M4 parts have at most a few MiB of each.
+ */
+export const MEMORY_LIMITS = {
+  /** Largest flash, and largest single RAM region (64 MiB). */
+  regionBytes: 64 * 1024 * 1024,
+  /** All RAM regions together (128 MiB: about 0.5 GB of host memory). */
+  ramBytes: 128 * 1024 * 1024,
+  /** RAM regions and peripheral ranges in one board file. */
+  regions: 16,
+  /** Largest unmodeled peripheral range (1 GiB: ARMv7-M's Peripheral region is 512 MiB, B3.1). */
+  peripheralBytes: 0x40000000,
+  /**
+   * Everything mapped ends below 0xE0000000: the System region (ARMv7-M ARM B3.1, Table B3-1) holds
+   * the PPB, which m4sim maps itself.
+   */
+  top: 0xe0000000,
+  /** Flash wait states: FLASH_ACR.LATENCY of STM32F4 parts is 4 bits. */
+  flashWaitStates: 15,
+  /** Core clock: 1 Hz .. 10 GHz. */
+  clockHz: 10e9,
+} as const;
+
+/** Unicorn maps memory in 4 KiB pages: bases must be page-aligned and sizes are rounded up to pages. */
+const PAGE = 4096;
+
+/** A board file whose content is wrong: one line naming the file and the field (exit status 65). */
+export class BoardError extends Error {
+  override name = 'BoardError';
+}
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const FIELDS = new Set([
+  'name',
+  'description',
+  'cpu',
+  'clockHz',
+  'flash',
+  'ram',
+  'flashWaitStates',
+  'peripherals',
+]);
 
 function boardsDir(): string {
   return join(projectRoot(), 'boards');
@@ -44,62 +97,224 @@ export function boardNames(): string[] {
     .sort();
 }
 
-function address(value: unknown, where: string): number {
-  const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 0xffffffff) {
-    throw new UsageError(
-      `${where}: expected an address (number or "0x…" string), got ${JSON.stringify(value)}`,
-    );
+/** A JSON value described by its type only: messages never quote a board file's content. */
+function kind(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'string') return 'a string';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'an integer' : 'a number';
+  return typeof v === 'object' ? 'an object' : typeof v;
+}
+
+function hasControlCharacter(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
   }
-  return n;
+  return false;
+}
+
+/** Reads the fields of one board file; every error names the file and the field. */
+class BoardFields {
+  constructor(private readonly file: string) {}
+
+  fail(field: string, what: string): never {
+    throw new BoardError(`${this.file}: ${field}: ${what}`);
+  }
+
+  object(v: unknown, field: string): Record<string, unknown> {
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      this.fail(field, `expected an object, got ${kind(v)}`);
+    return v as Record<string, unknown>;
+  }
+
+  /** An integer 0..2^32-1, as a number or a "0x…"/decimal string. */
+  uint32(v: unknown, field: string, expected = 'an address (number or "0x…" string)'): number {
+    const n = typeof v === 'string' && /^\s*(0x[0-9a-f]+|\d+)\s*$/i.test(v) ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 0xffffffff)
+      this.fail(field, `expected ${expected}, got ${kind(v)}${typeof v === 'number' ? ` ${v}` : ''}`);
+    return n as number;
+  }
+
+  text(v: unknown, field: string, max: number): string {
+    if (typeof v !== 'string' || v.length > max || hasControlCharacter(v))
+      this.fail(field, `expected text of at most ${max} characters without control characters`);
+    return v;
+  }
+
+  region(v: unknown, field: string, defaultName: string): MemoryRegion {
+    const r = this.object(v, field);
+    for (const k of Object.keys(r))
+      if (k !== 'name' && k !== 'base' && k !== 'size') this.fail(field, `unknown field "${k.slice(0, 40)}"`);
+    const name = r.name === undefined ? defaultName : this.text(r.name, `${field}.name`, 64);
+    return {
+      name,
+      base: this.uint32(r.base, `${field}.base`),
+      size: this.uint32(r.size, `${field}.size`, 'a size in bytes (number or "0x…" string)'),
+    };
+  }
 }
 
 /** Reads a board by name (boards/NAME.json) or from a path to a JSON file, then applies overrides. */
 export function loadBoard(nameOrPath: string, overrides: BoardOverrides = {}): Board {
-  const file = nameOrPath.endsWith('.json') ? nameOrPath : join(boardsDir(), `${nameOrPath}.json`);
-  if (!existsSync(file)) {
-    throw new UsageError(`unknown board "${nameOrPath}" (known: ${boardNames().join(', ')})`);
+  let file: string;
+  if (nameOrPath.endsWith('.json')) {
+    file = nameOrPath;
+  } else {
+    // A name is a name, not a path: "--board ../x" must not reach outside boards/.
+    const names = boardNames();
+    if (!NAME_RE.test(nameOrPath) || !names.includes(nameOrPath)) {
+      const shown = NAME_RE.test(nameOrPath) ? `"${nameOrPath}"` : '(not a board name)';
+      throw new UsageError(`unknown board ${shown} (known: ${names.join(', ')}; or a board JSON file)`);
+    }
+    file = join(boardsDir(), `${nameOrPath}.json`);
   }
-  let raw: Record<string, unknown>;
+  const text = readInputText(file, 'board file', INPUT_LIMITS.text);
+  let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    raw = parseJsonText(text);
   } catch (e) {
-    throw new UsageError(`${file}: not valid JSON (${(e as Error).message})`);
+    if (e instanceof JsonSyntaxError) throw new BoardError(`${file}: ${e.message}`);
+    throw e;
   }
-  const flash = raw.flash as Record<string, unknown> | undefined;
-  const ram = raw.ram as Record<string, unknown>[] | undefined;
-  if (!flash || !Array.isArray(ram) || ram.length === 0) {
-    throw new UsageError(`${file}: a board needs "flash" {base, size} and a non-empty "ram" list`);
-  }
-  const board: Board = {
-    name: String(raw.name ?? basename(file, '.json')),
-    description: String(raw.description ?? ''),
-    clockHz: Number(raw.clockHz ?? 168e6),
-    flash: {
-      base: address(flash.base, `${file}: flash.base`),
-      size: address(flash.size, `${file}: flash.size`),
-    },
-    ram: ram.map((r, i) => ({
-      name: String(r.name ?? `RAM${i}`),
-      base: address(r.base, `${file}: ram[${i}].base`),
-      size: address(r.size, `${file}: ram[${i}].size`),
-    })),
-    flashWaitStates: Number(raw.flashWaitStates ?? 0),
-    peripherals: ((raw.peripherals ?? []) as Record<string, unknown>[]).map((r, i) => ({
-      name: String(r.name ?? `peripherals${i}`),
-      base: address(r.base, `${file}: peripherals[${i}].base`),
-      size: address(r.size, `${file}: peripherals[${i}].size`),
-    })),
+  const board = parseBoard(raw, file);
+  applyOverrides(board, overrides);
+  checkMemoryMap(board, file, overrides);
+  return board;
+}
+
+function parseBoard(raw: unknown, file: string): Board {
+  const f = new BoardFields(file);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new BoardError(`${file}: expected a JSON object of board fields, got ${kind(raw)}`);
+  const b = raw as Record<string, unknown>;
+  for (const k of Object.keys(b)) if (!FIELDS.has(k)) f.fail(k.slice(0, 40), 'unknown field');
+  if (b.cpu !== undefined && b.cpu !== 'cortex-m4')
+    f.fail('cpu', 'expected "cortex-m4" (the only core m4sim models)');
+  const name = b.name === undefined ? basename(file, '.json') : f.text(b.name, 'name', 64);
+  if (!NAME_RE.test(name))
+    f.fail('name', 'expected a name of letters, digits, ".", "_" and "-" (at most 64 characters)');
+  const clockHz = b.clockHz === undefined ? 168e6 : b.clockHz;
+  if (typeof clockHz !== 'number' || !(clockHz >= 1 && clockHz <= MEMORY_LIMITS.clockHz))
+    f.fail('clockHz', `expected a frequency in Hz from 1 to ${MEMORY_LIMITS.clockHz}, got ${kind(clockHz)}`);
+  const ws = b.flashWaitStates === undefined ? 0 : b.flashWaitStates;
+  if (typeof ws !== 'number' || !Number.isInteger(ws) || ws < 0 || ws > MEMORY_LIMITS.flashWaitStates)
+    f.fail('flashWaitStates', `expected a whole number 0..${MEMORY_LIMITS.flashWaitStates}`);
+  const flash = f.region(f.object(b.flash, 'flash'), 'flash', 'flash');
+  if (!Array.isArray(b.ram) || b.ram.length === 0 || b.ram.length > MEMORY_LIMITS.regions)
+    f.fail('ram', `expected a list of 1 to ${MEMORY_LIMITS.regions} regions {name, base, size}`);
+  const peripherals = b.peripherals === undefined ? [] : b.peripherals;
+  if (!Array.isArray(peripherals) || peripherals.length > MEMORY_LIMITS.regions)
+    f.fail('peripherals', `expected a list of at most ${MEMORY_LIMITS.regions} ranges {name, base, size}`);
+  return {
+    name,
+    description: b.description === undefined ? '' : f.text(b.description, 'description', 1000),
+    clockHz: clockHz as number,
+    flash: { base: flash.base, size: flash.size },
+    ram: (b.ram as unknown[]).map((r, i) => f.region(r, `ram[${i}]`, `RAM${i}`)),
+    flashWaitStates: ws as number,
+    peripherals: (peripherals as unknown[]).map((r, i) =>
+      f.region(r, `peripherals[${i}]`, `peripherals${i}`),
+    ),
   };
-  if (overrides.ram !== undefined) board.ram[0]!.size = parseSize(overrides.ram, '--ram');
-  if (overrides.flash !== undefined) board.flash.size = parseSize(overrides.flash, '--flash');
-  if (overrides.flashWaitStates !== undefined) board.flashWaitStates = overrides.flashWaitStates;
-  for (const r of [board.flash, ...board.ram]) {
-    if (r.size === 0 || r.size % 1024 !== 0) {
-      throw new UsageError(`memory sizes must be a non-zero multiple of 1 KiB (got ${r.size} bytes)`);
+}
+
+function applyOverrides(board: Board, o: BoardOverrides): void {
+  const names = { ram: '--ram', flash: '--flash', flashWaitStates: '--flash-ws', ...o.names };
+  const bytes = (v: string | number, what: string) => (typeof v === 'number' ? v : parseSize(v, what));
+  if (o.ram !== undefined) board.ram[0]!.size = bytes(o.ram, names.ram);
+  if (o.flash !== undefined) board.flash.size = bytes(o.flash, names.flash);
+  if (o.flashWaitStates !== undefined) {
+    if (!(o.flashWaitStates >= 0 && o.flashWaitStates <= MEMORY_LIMITS.flashWaitStates))
+      throw new UsageError(
+        `${names.flashWaitStates}: expected 0..${MEMORY_LIMITS.flashWaitStates} wait states, got ${o.flashWaitStates}`,
+      );
+    board.flashWaitStates = o.flashWaitStates;
+  }
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * Checks sizes, alignment and overlaps of the board's memory map as Unicorn would map it (4 KiB pages),
+ * so uc_mem_map never fails (UC_ERR_MAP, UC_ERR_NOMEM). A problem with an overridden size is the
+ * option's (UsageError, 64); any other is the board file's (BoardError, 65).
+ */
+export function checkMemoryMap(board: Board, file: string, o: BoardOverrides = {}): void {
+  const names = { ram: '--ram', flash: '--flash', ...o.names };
+  interface Area {
+    field: string;
+    option: string | null;
+    base: number;
+    size: number;
+    max: number;
+  }
+  const areas: Area[] = [
+    {
+      field: 'flash',
+      option: o.flash !== undefined ? names.flash : null,
+      ...board.flash,
+      max: MEMORY_LIMITS.regionBytes,
+    },
+    ...board.ram.map((r, i) => ({
+      field: `ram[${i}]`,
+      option: i === 0 && o.ram !== undefined ? names.ram : null,
+      base: r.base,
+      size: r.size,
+      max: MEMORY_LIMITS.regionBytes,
+    })),
+    ...board.peripherals.map((r, i) => ({
+      field: `peripherals[${i}]`,
+      option: null,
+      base: r.base,
+      size: r.size,
+      max: MEMORY_LIMITS.peripheralBytes,
+    })),
+  ];
+  const fail = (a: Area, what: string): never => {
+    if (a.option) throw new UsageError(`${a.option}: ${what}`);
+    throw new BoardError(`${file}: ${a.field}: ${what}`);
+  };
+  for (const a of areas) {
+    const unit = a.field.startsWith('peripherals') ? PAGE : 1024;
+    if (a.size === 0 || a.size % unit !== 0)
+      fail(
+        a,
+        `memory sizes must be a non-zero multiple of ${unit === PAGE ? '4' : '1'} KiB (got ${a.size} bytes)`,
+      );
+    if (a.size > a.max)
+      fail(a, `${a.size} bytes is more than the ${a.max / MiB} MiB m4sim maps for one region`);
+    if (a.base % PAGE !== 0) fail(a, `base ${hex(a.base)} is not a multiple of 4 KiB`);
+    const end = a.base + Math.ceil(a.size / PAGE) * PAGE;
+    if (end > MEMORY_LIMITS.top)
+      fail(
+        a,
+        `${hex(a.base)}+${a.size} does not end below ${hex(MEMORY_LIMITS.top)} (the System region, with the PPB)`,
+      );
+  }
+  const ramTotal = board.ram.reduce((n, r) => n + r.size, 0);
+  if (ramTotal > MEMORY_LIMITS.ramBytes) {
+    fail(
+      areas.find((a) => a.option !== null && a.field !== 'flash') ?? areas[1]!,
+      `RAM regions total ${ramTotal} bytes, more than the ${MEMORY_LIMITS.ramBytes / MiB} MiB m4sim maps`,
+    );
+  }
+  for (let i = 0; i < areas.length; i++) {
+    for (let j = i + 1; j < areas.length; j++) {
+      const a = areas[i]!;
+      const b = areas[j]!;
+      const aEnd = a.base + Math.ceil(a.size / PAGE) * PAGE;
+      const bEnd = b.base + Math.ceil(b.size / PAGE) * PAGE;
+      if (a.base < bEnd && b.base < aEnd) {
+        const blame = a.option ? a : b.option ? b : b;
+        const other = blame === a ? b : a;
+        fail(
+          blame,
+          `${hex(blame.base)}+${blame.size} overlaps ${other.field} at ${hex(other.base)}+${other.size}`,
+        );
+      }
     }
   }
-  return board;
 }
 
 export function regionOf(board: Board, addr: number): MemoryRegion | undefined {

@@ -1,7 +1,7 @@
 // Runs one Cortex-M4 ELF to completion in Unicorn: maps the board, loads PT_LOAD segments at their
 // load addresses, paints RAM, resets from the vector table, services semihosting and the PPB, and
 // turns however the run ended into a one-line diagnosis.
-import { parseElf, staticSizes, type Elf } from '../elf/elf.js';
+import { parseElf, SHF_ALLOC, staticSizes, type Elf } from '../elf/elf.js';
 import { SymbolTable } from '../elf/symbols.js';
 import {
   blockCost,
@@ -11,6 +11,7 @@ import {
 } from '../profile/cycle-model.js';
 import { buildFunctionProfile, type FunctionsProfile } from '../profile/functions.js';
 import { lowestTouchedBelow, paintBuffer, touchedBytes, type TouchedRegion } from '../profile/sram.js';
+import { writeStderr, writeStdout } from '../util/stdio.js';
 import { hex } from '../util/units.js';
 import { regionOf, type Board, type MemoryRegion } from './board.js';
 import { ElfError } from '../elf/elf.js';
@@ -42,6 +43,8 @@ import {
 import { PPB_BASE, PPB_SIZE, PrivatePeripheralBus, type ItmEvent } from './ppb.js';
 import { Semihosting } from './semihosting.js';
 import { readVectorTable } from './vector-table.js';
+import { describeTrap, exclusiveAlignmentTrap, ucRegister, withTrapChecks } from './trap-checks.js';
+import { coveredBy, executeNeverRegion, mappedRegionName } from './regions.js';
 
 /**
  * How a run ended. `code` is the process exit status m4sim returns: the firmware's own status for
@@ -56,6 +59,8 @@ export type ExitReason =
   | 'stack-overflow'
   | 'breakpoint'
   | 'hang'
+  | 'divide-by-zero'
+  | 'unaligned-access'
   | 'stopped';
 
 export const EXIT_STATUS: Record<Exclude<ExitReason, 'exit'>, number> = {
@@ -65,6 +70,8 @@ export const EXIT_STATUS: Record<Exclude<ExitReason, 'exit'>, number> = {
   'invalid-instruction': 132, // 128 + SIGILL
   breakpoint: 133, // 128 + SIGTRAP
   'stack-overflow': 134, // 128 + SIGABRT
+  'unaligned-access': 135, // 128 + SIGBUS: UsageFault UNALIGNED
+  'divide-by-zero': 136, // 128 + SIGFPE: UsageFault DIVBYZERO
   'memory-fault': 139, // 128 + SIGSEGV
   stopped: 70,
 };
@@ -76,7 +83,11 @@ export interface RunOptions {
   cycleModel?: CycleModelParams;
   /** Host folder semihosting may open files in; none → no host file access. */
   sandbox?: string;
-  /** Firmware's stdout/stderr (semihosting and ITM port 0). */
+  /**
+   * Firmware's stdout/stderr (semihosting and ITM port 0); default: synchronous writes to fd 1 and 2.
+   * A throw (e.g. BrokenPipeError when the reader went away) stops the emulation at once and leaves
+   * runFirmware with that error.
+   */
   stdout?: (bytes: Uint8Array) => void;
   stderr?: (bytes: Uint8Array) => void;
   stdin?: () => Uint8Array | null;
@@ -143,11 +154,19 @@ export interface RunResult {
   sram: SramReport;
   flash: { used: number; size: number };
   board: string;
+  /** ITM events in order, the first ITM_EVENT_LIMIT of them (src/emulator/ppb.ts). */
   itm: ItmEvent[];
+  /** Events past that limit, counted per port (not kept); empty when none were dropped. */
+  itmDropped: { port: number; events: number }[];
   semihosting: { refused: string[] };
   ppbUnmodeled: string[];
   /** Registers in the board's unmodeled peripheral ranges the firmware read or wrote. */
   peripherals: { address: number; reads: number; writes: number }[];
+  /**
+   * Accesses to peripheral registers beyond the first PERIPHERAL_REGISTER_LIMIT distinct ones: not
+   * stored (reads return 0) and not listed in `peripherals`, only counted.
+   */
+  peripheralsUntracked: number;
   /** The `collect` ranges as they were when the run ended. */
   collected: Record<string, Uint8Array>;
   /** Translated blocks, for profiles: address, size, executions, taken final branches. */
@@ -173,6 +192,13 @@ const MEM_KIND: Record<number, string> = {
   [UC_MEM_FETCH_PROT]: 'instruction fetch from non-executable address',
 };
 
+/**
+ * Distinct unmodeled peripheral registers (word addresses) tracked per run. Real parts have a few
+ * thousand; a firmware sweeping a 512 MiB peripheral range would otherwise fill host memory (and
+ * a JavaScript Map stops at 2^24 entries).
+ */
+export const PERIPHERAL_REGISTER_LIMIT = 65_536;
+
 function pageAlign(n: number): number {
   return Math.ceil(n / 4096) * 4096;
 }
@@ -188,11 +214,14 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
   const clockHz = options.clockHz ?? board.clockHz;
   const symbols = new SymbolTable(elf);
   const vectors = readVectorTable(elf, board);
-  const stdout = options.stdout ?? ((b: Uint8Array) => process.stdout.write(b));
-  const stderr = options.stderr ?? ((b: Uint8Array) => process.stderr.write(b));
+  // Synchronous writes by default: the event loop does not run during emulation (src/util/stdio.ts).
+  const stdout = options.stdout ?? writeStdout;
+  const stderr = options.stderr ?? writeStderr;
   const stackRegion = regionOf(board, vectors.initialSp - 1);
   if (!stackRegion)
-    throw new ElfError(`initial stack pointer ${hex(vectors.initialSp)} is not in the board's RAM`);
+    throw new ElfError(
+      `${elf.name}: initial stack pointer ${hex(vectors.initialSp)} is not in the board's RAM`,
+    );
 
   const uc: UnicornEngine = new (native().Unicorn)(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS);
   const started = process.hrtime.bigint();
@@ -212,7 +241,7 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       const ram = board.ram.find((r) => start >= r.base && end <= r.base + r.size);
       if (!inFlash && !ram) {
         throw new ElfError(
-          `segment at ${hex(start)} (${seg.filesz} bytes) does not fit the ${board.name} memory map ` +
+          `${elf.name}: segment at ${hex(start)} (${seg.filesz} bytes) does not fit the ${board.name} memory map ` +
             `(flash ${hex(board.flash.base)}+${board.flash.size}, ${board.ram.map((r) => `${r.name} ${hex(r.base)}+${r.size}`).join(', ')})`,
         );
       }
@@ -241,6 +270,10 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       {
         read: (address, length) => uc.mem_read(address, length),
         write: (address, bytes) => uc.mem_write(address, bytes),
+        // uc.mem_write ignores the flash's read-only protection: the host may only write RAM, and
+        // only read flash and RAM (never device memory, whose reads have side effects).
+        readable: (address, length) => coveredBy([board.flash, ...board.ram], address, length),
+        writable: (address, length) => coveredBy(board.ram, address, length),
       },
       {
         sandbox: options.sandbox,
@@ -257,33 +290,42 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
         elapsedSeconds: () => uc.cycles() / clockHz,
       },
     );
-    const peripheralAccesses = new Map<number, { reads: number; writes: number }>();
+    // Each tracked register: its access counts and the value reads return (the last write).
+    const peripheralAccesses = new Map<number, { reads: number; writes: number; value: number }>();
+    let peripheralsUntracked = 0;
     for (const region of board.peripherals) {
-      const values = new Map<number, number>();
+      /** The register's entry, or null when it is new and the limit is reached (then only counted). */
       const note = (offset: number, kind: 'reads' | 'writes') => {
-        const address = region.base + (offset & ~3);
-        const entry = peripheralAccesses.get(address) ?? { reads: 0, writes: 0 };
+        const address = (region.base + (offset & ~3)) >>> 0;
+        let entry = peripheralAccesses.get(address);
+        if (!entry) {
+          if (peripheralAccesses.size >= PERIPHERAL_REGISTER_LIMIT) {
+            peripheralsUntracked++;
+            return null;
+          }
+          entry = { reads: 0, writes: 0, value: 0 };
+          peripheralAccesses.set(address, entry);
+        }
         entry[kind]++;
-        peripheralAccesses.set(address, entry);
+        return entry;
       };
       uc.mmio_map(
         region.base,
         region.size,
         (offset, size) => {
-          note(offset, 'reads');
-          const word = values.get(offset & ~3) ?? 0;
+          const word = note(offset, 'reads')?.value ?? 0;
           const shift = (offset & 3) * 8;
           return size >= 4 ? word : (word >>> shift) & ((1 << (size * 8)) - 1);
         },
         (offset, size, value) => {
-          note(offset, 'writes');
-          const key = offset & ~3;
+          const entry = note(offset, 'writes');
+          if (!entry) return;
           if (size >= 4) {
-            values.set(key, value >>> 0);
+            entry.value = value >>> 0;
           } else {
             const shift = (offset & 3) * 8;
             const mask = ((1 << (size * 8)) - 1) << shift;
-            values.set(key, (((values.get(key) ?? 0) & ~mask) | ((value << shift) & mask)) >>> 0);
+            entry.value = ((entry.value & ~mask) | ((value << shift) & mask)) >>> 0;
           }
         },
       );
@@ -299,6 +341,8 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       },
       options.onItmEvent,
     );
+    // CCR and CPACR arm the trap checks the native profiler evaluates at block entry.
+    ppb.onTrapConfig = (ccr, cpacr) => uc.trap_config(ccr, cpacr);
     uc.mmio_map(
       PPB_BASE,
       PPB_SIZE,
@@ -309,18 +353,20 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
     // ARM exception numbers as Unicorn reports them (QEMU target/arm/cpu.h EXCP_*).
     const EXCP_UDEF = 1;
     const EXCP_SWI = 2;
+    const EXCP_PREFETCH_ABORT = 3;
+    const EXCP_DATA_ABORT = 4;
     const EXCP_BKPT = 7;
+    const EXCP_EXCEPTION_EXIT = 8;
+    const EXCP_UNALIGNED = 22;
     const EXCP_NAMES: Record<number, string> = {
       1: 'undefined instruction (UsageFault)',
       2: 'SVC (no exception model: m4sim does not take SVCall)',
-      3: 'prefetch abort',
       4: 'data abort (BusFault)',
       5: 'IRQ',
-      8: 'exception return',
-      17: 'coprocessor instruction with the coprocessor disabled (NOCP UsageFault)',
+      17: 'UsageFault (CFSR.NOCP): coprocessor instruction with the coprocessor disabled',
       18: 'invalid state (INVSTATE UsageFault: BX to an ARM-state address?)',
       19: 'stack limit (STKOF)',
-      22: 'unaligned access (UNALIGNED UsageFault)',
+      22: 'UsageFault (CFSR.UNALIGNED): unaligned access',
     };
     uc.hook_add(UC_HOOK_INTR, (intno: number) => {
       const pc = uc.reg_read_i32(UC_ARM_REG.PC);
@@ -346,6 +392,17 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
         fault = { reason: 'invalid-instruction', message: 'undefined instruction', pc };
       } else if (intno === EXCP_SWI) {
         fault = { reason: 'breakpoint', message: EXCP_NAMES[intno]!, pc };
+      } else if (intno === EXCP_PREFETCH_ABORT || intno === EXCP_EXCEPTION_EXIT) {
+        fault = fetchFault(board, uc, symbols, pc);
+      } else if (intno === EXCP_DATA_ABORT) {
+        fault = unalignedExclusive(uc, pc) ?? {
+          reason: 'memory-fault',
+          message: EXCP_NAMES[intno]!,
+          pc,
+        };
+      } else if (intno === EXCP_UNALIGNED) {
+        // QEMU raises this itself for the accesses it checks (e.g. LDREX); the rest: trap-checks.ts.
+        fault = { reason: 'unaligned-access', message: EXCP_NAMES[intno]!, pc };
       } else {
         fault = { reason: 'invalid-instruction', message: EXCP_NAMES[intno] ?? `CPU exception ${intno}`, pc };
       }
@@ -360,6 +417,10 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       return false;
     });
     uc.hook_add(UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT, (type: number, address: number, size: number) => {
+      if (type === UC_MEM_FETCH_UNMAPPED || type === UC_MEM_FETCH_PROT) {
+        fault = fetchFault(board, uc, symbols, address);
+        return false;
+      }
       const pc = faultingPc(uc, address);
       fault = { reason: 'memory-fault', message: describeAccess(board, type, address, size), pc };
       return false;
@@ -368,8 +429,10 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
     const inFlash = (a: number) => a >= board.flash.base && a < board.flash.base + board.flash.size;
     if (options.profile !== false)
       uc.profile_enable({
-        onNewBlock: (address, size) =>
-          blockCost(decodeBlock(uc, address, size), model, { inFlash: inFlash(address) }),
+        onNewBlock: (address, size) => {
+          const insns = decodeBlock(uc, address, size);
+          return withTrapChecks(blockCost(insns, model, { inFlash: inFlash(address) }), insns);
+        },
         sbrk: symbols.address('_sbrk') ?? undefined,
         maxInstructions: options.maxInstructions,
         timeoutMs: options.timeoutMs,
@@ -407,6 +470,7 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       uc,
       stackRegion,
       sizes,
+      elf,
     );
 
     // SRAM accounting.
@@ -467,11 +531,13 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       flash: { used: sizes.flashUsed, size: board.flash.size },
       board: board.name,
       itm: ppb.events,
+      itmDropped: ppb.describeItmDropped(),
       semihosting: { refused: semihosting.refused },
       ppbUnmodeled: ppb.describeUnmodeled(),
       peripherals: [...peripheralAccesses]
         .sort((a, b) => a[0] - b[0])
-        .map(([address, n]) => ({ address, ...n })),
+        .map(([address, n]) => ({ address, reads: n.reads, writes: n.writes })),
+      peripheralsUntracked,
       blocks,
       collected,
       symbols,
@@ -481,6 +547,18 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
   } finally {
     uc.close();
   }
+}
+
+/** A data abort at an LDREX/STREX whose address is not aligned: UsageFault UNALIGNED (trap-checks.ts). */
+function unalignedExclusive(uc: UnicornEngine, pc: number): Fault | null {
+  let insn: Insn | undefined;
+  try {
+    insn = disasm(uc.mem_read(pc, 4), pc, 1)[0];
+  } catch {
+    return null;
+  }
+  const trap = insn && exclusiveAlignmentTrap(insn, (r) => uc.reg_read_i32(ucRegister(r)) >>> 0);
+  return trap ? { reason: 'unaligned-access', message: describeTrap(trap).message, pc } : null;
 }
 
 function decodeBlock(uc: UnicornEngine, address: number, size: number): Insn[] {
@@ -569,6 +647,7 @@ function describeExit(
   uc: UnicornEngine,
   stackRegion: MemoryRegion,
   sizes: ReturnType<typeof staticSizes>,
+  elf: Elf,
 ): RunResult['exit'] {
   const at = (pc: number | null) => (pc === null ? null : symbols.format(pc));
   if (exitCode !== null) {
@@ -585,7 +664,7 @@ function describeExit(
     return {
       reason: fault.reason,
       code: EXIT_STATUS[fault.reason as Exclude<ExitReason, 'exit'>],
-      message: `${fault.message} at ${location}${fault.pc !== null ? ` (pc ${hex(fault.pc)})` : ''}`,
+      message: `${fault.message} at ${placeOf(symbols, options.board, fault.pc)}`,
       pc: fault.pc,
       location,
     };
@@ -610,6 +689,30 @@ function describeExit(
       location,
     };
   }
+  if (counters.limitHit === 5) {
+    const decoded = (() => {
+      try {
+        return disasm(uc.mem_read(counters.trapPc, 4), counters.trapPc, 1)[0];
+      } catch {
+        return undefined; // the last halfword of a region: the mnemonic is optional
+      }
+    })();
+    const trap = describeTrap({
+      kind: counters.trapKind,
+      pc: counters.trapPc,
+      value: counters.trapValue,
+      align: counters.trapAlign,
+      mnemonic: decoded?.mnemonic ?? null,
+    });
+    const location = symbols.format(counters.trapPc);
+    return {
+      reason: trap.reason,
+      code: EXIT_STATUS[trap.reason],
+      message: `${trap.message} at ${placeOf(symbols, options.board, counters.trapPc)}`,
+      pc: counters.trapPc,
+      location,
+    };
+  }
   if (counters.limitHit === 2) {
     return {
       reason: 'timeout',
@@ -620,8 +723,7 @@ function describeExit(
     };
   }
   if (counters.limitHit === 3) {
-    const into =
-      counters.heapSeen && counters.overflowSp < counters.heapHigh ? 'the heap' : staticBelow(sizes);
+    const into = overflowInto(elf, counters, stackRegion, sizes.reservedNames);
     const stack = [...uc.profile_call_stack()].map((a) => symbols.functionName(a));
     const where = stack.length > 0 ? stack[stack.length - 1]! : symbols.format(counters.lastBlock);
     return {
@@ -643,6 +745,81 @@ function describeExit(
   };
 }
 
-function staticBelow(sizes: ReturnType<typeof staticSizes>): string {
-  return sizes.bss > 0 ? '.bss' : sizes.data > 0 ? '.data' : 'static data';
+/**
+ * What SP would enter: the heap when it is between the first and the highest break, else the static
+ * section holding the address (.data, .bss, .noinit…), else the nearest static section below it in
+ * the stack's RAM region, else the memory below that region.
+ */
+function overflowInto(
+  elf: Elf,
+  counters: ProfileCounters,
+  stackRegion: MemoryRegion,
+  reservedNames: readonly string[],
+): string {
+  const sp = counters.overflowSp >>> 0;
+  if (counters.heapSeen && sp >= counters.heapStart && sp < counters.heapHigh) return 'the heap';
+  const statics = elf.sections.filter(
+    (s) =>
+      (s.flags & SHF_ALLOC) !== 0 &&
+      s.size > 0 &&
+      s.name !== '' &&
+      !reservedNames.includes(s.name) &&
+      s.addr >= stackRegion.base &&
+      s.addr < stackRegion.base + stackRegion.size,
+  );
+  const holding = statics.find((s) => sp >= s.addr && sp < s.addr + s.size);
+  if (holding) return holding.name;
+  const below = statics
+    .filter((s) => s.addr + s.size <= sp)
+    .sort((a, b) => b.addr + b.size - (a.addr + a.size));
+  if (below[0]) return below[0].name;
+  return `the memory below ${stackRegion.name} (${hex(stackRegion.base)})`;
+}
+
+/**
+ * "main+0x8 (pc 0x08000208)" when a function contains the PC; otherwise the address alone and what
+ * is there: "0x08002390 (in flash, outside any function)", "0x30000000 (unmapped)".
+ */
+function placeOf(symbols: SymbolTable, board: Board, pc: number | null): string {
+  if (pc === null) return 'an unknown PC';
+  if (symbols.lookup(pc)) return `${symbols.format(pc)} (pc ${hex(pc)})`;
+  const region = mappedRegionName(board, pc);
+  const code = region === 'flash' || board.ram.some((r) => r.name === region);
+  return `${hex(pc)} (${region === undefined ? 'unmapped' : `in ${region}${code ? ', outside any function' : ''}`})`;
+}
+
+/**
+ * An instruction fetch the core cannot make, with one message shape however Unicorn reports it: from
+ * unmapped memory (the unmapped-memory hook); from an Execute Never region of the default memory map
+ * (ARMv7-M ARM B3.1, Table B3-1: QEMU raises a prefetch abort, EXCP 3, before any hook); from
+ * 0xFFFFFFF0 and up (QEMU's EXCP_EXCEPTION_EXIT, 8: an EXC_RETURN value, but m4sim runs in Thread mode
+ * with no exception active, where B1.5.8 makes it a plain branch into the XN System region). Silicon
+ * takes a MemManage or BusFault with the fetched address as the stacked PC; so is the PC here.
+ */
+function fetchFault(board: Board, uc: UnicornEngine, symbols: SymbolTable, address: number): Fault {
+  const target = address >>> 0;
+  const notes: string[] = [];
+  const xn = executeNeverRegion(target);
+  if (xn) notes.push(`${xn} region: Execute Never`);
+  if (target >= 0xfffffff0) notes.push('an EXC_RETURN value, but no exception is active');
+  const from = lastInstruction(uc, target);
+  if (from !== null) notes.push(`reached from ${symbols.format(from)}`);
+  const kind = mappedRegionName(board, target) === undefined ? 'unmapped' : 'non-executable';
+  const note = notes.length > 0 ? ` (${notes.join('; ')})` : '';
+  return {
+    reason: 'memory-fault',
+    message: `instruction fetch from ${kind} address ${hex(target)}${note}`,
+    pc: target,
+  };
+}
+
+/** The last instruction of the last block the profiler saw enter, unless that block is the target's. */
+function lastInstruction(uc: UnicornEngine, target: number): number | null {
+  const { lastBlock, lastBlockSize } = uc.profile_counters();
+  if (!lastBlock || (target >= lastBlock && target < lastBlock + lastBlockSize)) return null;
+  try {
+    return decodeBlock(uc, lastBlock, lastBlockSize).at(-1)?.address ?? lastBlock;
+  } catch {
+    return lastBlock;
+  }
 }

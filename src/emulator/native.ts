@@ -74,6 +74,15 @@ export const BLOCK_SP_LOWERS = 8;
 export const BLOCK_INDIRECT = 16;
 /** Cannot progress without an interrupt (`b .`, WFI, WFE): the run stops there (limitHit 4). */
 export const BLOCK_HANG = 32;
+/**
+ * The block carries trap checks (BlockCost.checks) of this kind, evaluated natively at block entry
+ * while the trap is armed: alignment that always faults (LDRD/LDM/LDREX…), alignment under
+ * CCR.UNALIGN_TRP, division by zero under CCR.DIV_0_TRP, FPU use while CPACR denies it.
+ */
+export const BLOCK_CHECK_ALIGN = 64;
+export const BLOCK_CHECK_UNALIGN = 128;
+export const BLOCK_CHECK_DIV0 = 256;
+export const BLOCK_CHECK_FP = 512;
 
 /** A block's static cost, returned once per newly translated block. */
 export interface BlockCost {
@@ -91,6 +100,8 @@ export interface BlockCost {
   spPostMin: number;
   /** SP at block exit minus SP right after the last dynamic SP write. */
   spPostNet: number;
+  /** Trap checks, TRAP_CHECK_FIELDS numbers each (see src/emulator/trap-checks.ts). */
+  checks?: number[];
 }
 
 export interface ProfileOptions {
@@ -112,8 +123,13 @@ export interface ProfileCounters {
   cycles: number;
   minSp: number;
   blocks: number;
-  /** 0: none, 1: instruction limit reached, 2: wall-clock timeout, 3: stack overflow, 4: idle loop. */
+  /** 0: none, 1: instruction limit reached, 2: wall-clock timeout, 3: stack overflow, 4: idle loop, 5: trap. */
   limitHit: number;
+  /** limitHit 5: the TRAP_* kind, the PC of the trapping instruction, the address or divisor it computed, and the alignment it needed. */
+  trapKind: number;
+  trapPc: number;
+  trapValue: number;
+  trapAlign: number;
   heapSeen: boolean;
   heapStart: number;
   heapHigh: number;
@@ -181,6 +197,8 @@ export interface UnicornEngine {
   /** Lowest SP the profiler saw since the previous call (0xffffffff: none); resets the window. */
   profile_window_min_sp(): number;
   cycles(): number;
+  /** The firmware wrote CCR or CPACR: arms or disarms the native trap checks. */
+  trap_config(ccr: number, cpacr: number): void;
 }
 
 /** One Capstone-decoded Thumb instruction (CS_MODE_THUMB | CS_MODE_MCLASS, details on). */

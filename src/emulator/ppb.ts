@@ -24,8 +24,20 @@ const SYST_CALIB = 0xe000e01c;
 // SCB, B3.2.
 const SCB_CPUID = 0xe000ed00;
 const SCB_VTOR = 0xe000ed08;
+const SCB_CCR = 0xe000ed14;
 const SCB_CPACR = 0xe000ed88;
 const COREDEBUG_DEMCR = 0xe000edfc;
+
+/**
+ * CCR (ARMv7-M ARM B3.2.8): reset value 0x00000200 on the Cortex-M4 (STKALIGN set: the CCR row of the
+ * system control register table in the Cortex-M4 TRM, DDI 0439, chapter 4);
+ * writable bits NONBASETHRDENA (0), USERSETMPEND (1), UNALIGN_TRP (3), DIV_0_TRP (4), BFHFNMIGN (8),
+ * STKALIGN (9); the others are reserved (RAZ/WI).
+ */
+export const CCR_RESET = 0x200;
+const CCR_WRITABLE = 0x31b;
+/** CPACR (B3.2.20): only CP10 and CP11 (bits 23:20) exist on the Cortex-M4; reset value 0 (FPU off). */
+const CPACR_WRITABLE = 0x00f00000;
 
 /** CPUID of a Cortex-M4 r0p1: implementer ARM (0x41), variant 0, part 0xC24, revision 1 (M4 TRM 4.3.1). */
 export const CORTEX_M4_R0P1_CPUID = 0x410fc241;
@@ -45,14 +57,25 @@ export interface ItmEvent {
 /** SP now and the lowest SP since the previous sample, read inside the emulator at an ITM write. */
 export type StackSampler = () => { sp: number; minSp: number };
 
+/**
+ * ITM events kept per run: the first 100,000 (about 10 MB of host memory). The detector writes a few
+ * dozen (layer markers and checksums, all early); a firmware flooding a port must not grow the host
+ * without bound, so later events are only counted per port (`itmDropped`).
+ */
+export const ITM_EVENT_LIMIT = 100_000;
+
 export class PrivatePeripheralBus {
   readonly events: ItmEvent[] = [];
+  /** Events past ITM_EVENT_LIMIT, by stimulus port (index 0 unused: port 0 is the character stream). */
+  readonly itmDropped: number[] = new Array<number>(32).fill(0);
   /** PPB registers the firmware touched that m4sim does not model (read as 0, writes kept). */
   readonly unmodeled = new Set<number>();
   private readonly regs = new Map<number, number>();
   private cyccntBase = 0;
   private cyccntAtEnable = 0;
   private cyccntEnabled = false;
+  /** Called with CCR and CPACR after the firmware writes either (arms the native trap checks). */
+  onTrapConfig?: (ccr: number, cpacr: number) => void;
 
   constructor(
     private readonly cycles: () => number,
@@ -63,6 +86,7 @@ export class PrivatePeripheralBus {
     private readonly onEvent?: (e: ItmEvent) => void,
   ) {
     this.regs.set(SCB_VTOR, vectorTable);
+    this.regs.set(SCB_CCR, CCR_RESET);
     this.regs.set(ITM_TER, 0xffffffff);
   }
 
@@ -108,10 +132,13 @@ export class PrivatePeripheralBus {
         const bytes = new Uint8Array(size);
         for (let i = 0; i < size; i++) bytes[i] = (value >>> (8 * i)) & 0xff;
         this.writeChar(bytes);
+      } else if (this.events.length >= ITM_EVENT_LIMIT && !this.onEvent) {
+        this.itmDropped[port]!++; // nobody will see this event: count it, build nothing
       } else {
         const event: ItmEvent = { port, value: value >>> 0, size, cycles: this.cycles() };
         if (this.stackSample) Object.assign(event, this.stackSample());
-        this.events.push(event);
+        if (this.events.length < ITM_EVENT_LIMIT) this.events.push(event);
+        else this.itmDropped[port]!++;
         this.onEvent?.(event);
       }
       return;
@@ -128,8 +155,22 @@ export class PrivatePeripheralBus {
       this.cyccntEnabled = enable;
     }
     const aligned = (address & ~3) >>> 0;
+    if (aligned === SCB_CCR || aligned === SCB_CPACR) {
+      this.writeTrapControl(aligned, address, size, value);
+      return;
+    }
     if (!this.known(aligned)) this.unmodeled.add(aligned);
     this.regs.set(aligned, value >>> 0);
+  }
+
+  /** CCR or CPACR: byte and halfword writes merge into the word; reserved bits stay as they were. */
+  private writeTrapControl(register: number, address: number, size: number, value: number): void {
+    const shift = (address & 3) * 8;
+    const lane = (size >= 4 ? 0xffffffff : ((1 << (size * 8)) - 1) << shift) >>> 0;
+    const writable = (lane & (register === SCB_CCR ? CCR_WRITABLE : CPACR_WRITABLE)) >>> 0;
+    const old = this.regs.get(register) ?? 0;
+    this.regs.set(register, ((old & ~writable) | ((value << shift) & writable)) >>> 0);
+    this.onTrapConfig?.(this.regs.get(SCB_CCR) ?? CCR_RESET, this.regs.get(SCB_CPACR) ?? 0);
   }
 
   private systickValue(): number {
@@ -162,6 +203,11 @@ export class PrivatePeripheralBus {
   /** VTOR as the firmware last set it (where it would take exceptions from). */
   get vtor(): number {
     return this.regs.get(SCB_VTOR) ?? this.vectorTable;
+  }
+
+  /** Dropped ITM events per port, ports with none left out. */
+  describeItmDropped(): { port: number; events: number }[] {
+    return this.itmDropped.flatMap((events, port) => (events > 0 ? [{ port, events }] : []));
   }
 
   describeUnmodeled(): string[] {

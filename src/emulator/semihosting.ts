@@ -2,8 +2,10 @@
 // The machine traps `BKPT 0xAB` and calls handle(r0, r1); the returned value goes back to r0.
 //
 // The guest is untrusted: it gets the console, a virtual ":semihosting-features" file and, only when
-// a sandbox directory is given, files inside that directory. SYS_SYSTEM is never run. Every refusal is
-// recorded in `refused`. Guest memory reads are bounded so hostile firmware cannot hang the host.
+// a sandbox directory is given, regular files inside that directory. SYS_SYSTEM is never run. Every
+// refusal, bad pointers included, is recorded in `refused`. Guest memory reads are bounded so hostile
+// firmware cannot hang the host, and the host writes only guest RAM: a buffer in flash is refused like
+// a store to flash would fault.
 import {
   closeSync,
   constants as fsConstants,
@@ -14,6 +16,7 @@ import {
   realpathSync,
   renameSync,
   statSync,
+  type Stats,
   unlinkSync,
   writeSync,
 } from 'node:fs';
@@ -22,6 +25,13 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 export interface GuestMemory {
   read(address: number, length: number): Uint8Array;
   write(address: number, bytes: Uint8Array): void;
+  /** False when the host must not read [address, address + length) (default: read() decides). */
+  readable?(address: number, length: number): boolean;
+  /**
+   * False when the host must not write [address, address + length), e.g. flash (default: write()
+   * decides). Checked before any side effect of the call (reading a file, consuming stdin).
+   */
+  writable?(address: number, length: number): boolean;
 }
 
 export interface SemihostingOptions {
@@ -72,6 +82,9 @@ export const SYS = {
   TICKFREQ: 0x31,
 } as const;
 
+/** SYS_* names by operation number, for refusal records. */
+const OP_NAMES = new Map<number, string>(Object.entries(SYS).map(([name, op]) => [op, `SYS_${name}`]));
+
 /** ADP_Stopped_* reason codes (SYS_EXIT / SYS_EXIT_EXTENDED). */
 export const ADP_STOPPED_APPLICATION_EXIT = 0x20026;
 export const ADP_STOPPED_RUNTIME_ERROR_UNKNOWN = 0x20023;
@@ -115,8 +128,8 @@ export const SEMIHOSTING_LIMITS = {
   commandBytes: 1024,
   /** Open handles at once. */
   openHandles: 64,
-  /** Total bytes the guest may write to host files in the sandbox. */
-  fileWriteBytes: 256 * 1024 * 1024,
+  /** Total bytes the guest may write to host files in the sandbox per run. */
+  fileWriteBytes: 64 * 1024 * 1024,
   /** Refusals recorded one by one; later ones are counted in a final entry. */
   refusals: 100,
 } as const;
@@ -219,6 +232,8 @@ function quote(text: string): string {
 export class Semihosting {
   /** Human-readable record of every refused request, e.g. `SYS_SYSTEM "rm -rf /"`. */
   readonly refused: string[] = [];
+  /** Name of the call being served, for refusal records. */
+  private op = '';
 
   private readonly mem: GuestMemory;
   private readonly opts: SemihostingOptions;
@@ -252,6 +267,7 @@ export class Semihosting {
   handle(op: number, param: number): SemihostingOutcome {
     op >>>= 0;
     param >>>= 0;
+    this.op = OP_NAMES.get(op) ?? `operation ${hex(op)}`;
     try {
       const result = this.dispatch(op, param);
       if (typeof result === 'number') return { kind: 'return', value: result | 0 };
@@ -286,7 +302,7 @@ export class Semihosting {
       case SYS.CLOSE:
         return this.closeHandle(this.word(p));
       case SYS.WRITEC:
-        this.opts.stdout(this.read(p, 1));
+        this.opts.stdout(this.read(p, 1, 'character'));
         return 0;
       case SYS.WRITE0:
         this.opts.stdout(this.cString(p, SEMIHOSTING_LIMITS.write0Bytes));
@@ -321,7 +337,7 @@ export class Semihosting {
         return (this.opts.timeBase ?? 0) + Math.floor(this.elapsed());
       case SYS.SYSTEM: {
         const length = this.word(p + 4);
-        const shown = this.text(this.word(p), Math.min(length, SEMIHOSTING_LIMITS.commandBytes));
+        const shown = this.text(this.word(p), Math.min(length, SEMIHOSTING_LIMITS.commandBytes), 'command');
         const cut = length > SEMIHOSTING_LIMITS.commandBytes ? ` (${length} bytes, cut)` : '';
         return this.refuse(`SYS_SYSTEM ${quote(shown)}${cut}`, E.EPERM);
       }
@@ -334,7 +350,7 @@ export class Semihosting {
         const block = new Uint8Array(16);
         const view = new DataView(block.buffer);
         [heapBase, heapLimit, stackBase, stackLimit].forEach((v, i) => view.setUint32(i * 4, v >>> 0, true));
-        this.writeMem(this.word(p), block);
+        this.writeMem(this.word(p), block, 'block');
         return 0;
       }
       case SYS.EXIT:
@@ -346,7 +362,7 @@ export class Semihosting {
         const ticks = BigInt(Math.floor(this.elapsed() * SEMIHOSTING_TICK_HZ));
         const block = new Uint8Array(8);
         new DataView(block.buffer).setBigUint64(0, ticks, true);
-        this.writeMem(p, block);
+        this.writeMem(p, block, 'block');
         return 0;
       }
       case SYS.TICKFREQ:
@@ -358,22 +374,32 @@ export class Semihosting {
 
   // ---- guest memory -------------------------------------------------------------------------
 
-  private read(address: number, length: number): Uint8Array {
+  private read(address: number, length: number, what = 'parameter block'): Uint8Array {
     if (length === 0) return new Uint8Array(0);
     if (length > SEMIHOSTING_LIMITS.transferBytes) throw new GuestError(E.EFBIG);
+    const bad = () =>
+      this.refuse(`${this.op} ${what} at ${hex(address)} (${length} bytes) is not in flash or RAM`, E.EFAULT);
+    if (this.mem.readable && !this.mem.readable(address >>> 0, length)) return bad();
     try {
       return this.mem.read(address >>> 0, length);
     } catch {
-      throw new GuestError(E.EFAULT);
+      return bad();
     }
   }
 
-  private writeMem(address: number, bytes: Uint8Array): void {
+  /** Refuses (EFAULT, recorded) a buffer the host may not write, before anything else happens. */
+  private checkWritable(address: number, length: number, what: string): void {
+    if (length === 0 || !this.mem.writable || this.mem.writable(address >>> 0, length)) return;
+    this.refuse(`${this.op} ${what} at ${hex(address)} (${length} bytes) is not in RAM`, E.EFAULT);
+  }
+
+  private writeMem(address: number, bytes: Uint8Array, what = 'buffer'): void {
     if (bytes.length === 0) return;
+    this.checkWritable(address, bytes.length, what);
     try {
       this.mem.write(address >>> 0, bytes);
     } catch {
-      throw new GuestError(E.EFAULT);
+      this.refuse(`${this.op} ${what} at ${hex(address)} (${bytes.length} bytes) is not in RAM`, E.EFAULT);
     }
   }
 
@@ -389,7 +415,7 @@ export class Semihosting {
     let at = address >>> 0;
     while (total < max) {
       const chunkLen = Math.min(256 - (at % 256), max - total);
-      const chunk = this.read(at, chunkLen);
+      const chunk = this.read(at, chunkLen, 'string');
       const nul = chunk.indexOf(0);
       if (nul >= 0) {
         parts.push(chunk.subarray(0, nul));
@@ -409,8 +435,8 @@ export class Semihosting {
     return out;
   }
 
-  private text(address: number, length: number): string {
-    return Buffer.from(this.read(address, length)).toString('utf8');
+  private text(address: number, length: number, what = 'string'): string {
+    return Buffer.from(this.read(address, length, what)).toString('utf8');
   }
 
   // ---- records ------------------------------------------------------------------------------
@@ -477,7 +503,7 @@ export class Semihosting {
         E.ENAMETOOLONG,
       );
     }
-    const name = this.text(nameAddr, length);
+    const name = this.text(nameAddr, length, 'file name');
     if (mode >= FOPEN_MODES.length) throw new GuestError(E.EINVAL);
 
     if (name === ':tt') {
@@ -490,20 +516,56 @@ export class Semihosting {
     }
 
     const target = this.sandboxPath('SYS_OPEN', name);
+    // Regular files only: opening a FIFO waits for its other end (forever, --timeout or not), and a
+    // device can do anything. Checked before opening, and again on the descriptor; O_NONBLOCK makes
+    // the open of a FIFO that appeared in between return at once.
+    const before = this.nonRegular(() => lstatSync(target));
+    if (before)
+      return this.refuse(`SYS_OPEN ${quote(name)} (${before.what}, not a regular file)`, before.errno);
     const { flags, readable, writable, append } = openFlags(mode);
     let fd: number;
     try {
-      fd = openSync(target, flags, 0o644);
+      fd = openSync(target, flags | fsConstants.O_NONBLOCK, 0o644);
     } catch (e) {
       throw new GuestError(hostErrno(e));
     }
+    let after: { what: string; errno: number } | null;
     try {
-      if (!fstatSync(fd).isFile()) throw new GuestError(E.EISDIR);
+      after = this.nonRegular(() => fstatSync(fd));
     } catch (e) {
       closeSync(fd);
-      throw e instanceof GuestError ? e : new GuestError(hostErrno(e));
+      throw e;
+    }
+    if (after) {
+      closeSync(fd);
+      return this.refuse(`SYS_OPEN ${quote(name)} (${after.what}, not a regular file)`, after.errno);
     }
     return this.add({ kind: 'file', fd, pos: 0, readable, writable, append });
+  }
+
+  /** What `path` is when it exists and is not a regular file; null for a regular file or none at all. */
+  private nonRegular(stat: () => Stats): { what: string; errno: number } | null {
+    let st: Stats;
+    try {
+      st = stat();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new GuestError(hostErrno(e));
+    }
+    if (st.isFile()) return null;
+    if (st.isDirectory()) return { what: 'a directory', errno: E.EISDIR };
+    const what = st.isFIFO()
+      ? 'a FIFO'
+      : st.isCharacterDevice()
+        ? 'a character device'
+        : st.isBlockDevice()
+          ? 'a block device'
+          : st.isSocket()
+            ? 'a socket'
+            : st.isSymbolicLink()
+              ? 'a symbolic link'
+              : 'a special file';
+    return { what, errno: E.EACCES };
   }
 
   private write(handle: number, address: number, length: number): number {
@@ -511,7 +573,7 @@ export class Semihosting {
     if (length > SEMIHOSTING_LIMITS.transferBytes) {
       return this.refuse(`SYS_WRITE of ${length} bytes (over the 16 MiB limit)`, E.EFBIG);
     }
-    const bytes = this.read(address, length);
+    const bytes = this.read(address, length, 'buffer');
     switch (h.kind) {
       case 'stdout':
         this.opts.stdout(bytes);
@@ -556,6 +618,8 @@ export class Semihosting {
     if (length > SEMIHOSTING_LIMITS.transferBytes) {
       return this.refuse(`SYS_READ of ${length} bytes (over the 16 MiB limit)`, E.EFBIG);
     }
+    // Before reading: a refused buffer must not consume input or allocate its length.
+    this.checkWritable(address, length, 'buffer');
     let data: Uint8Array;
     switch (h.kind) {
       case 'stdin':
@@ -643,11 +707,10 @@ export class Semihosting {
     }
     const a = this.resolveInSandbox(from);
     const b = this.resolveInSandbox(to);
-    if (a === undefined || b === undefined) {
-      return this.refuse(`SYS_RENAME ${what} (outside the sandbox)`, E.EACCES);
-    }
+    const refusal = 'why' in a ? a : 'why' in b ? b : null;
+    if (refusal) return this.refuse(`SYS_RENAME ${what} (${refusal.why})`, refusal.errno);
     try {
-      renameSync(a, b);
+      renameSync((a as { path: string }).path, (b as { path: string }).path);
     } catch (e) {
       throw new GuestError(hostErrno(e));
     }
@@ -661,7 +724,7 @@ export class Semihosting {
         E.ENAMETOOLONG,
       );
     }
-    return this.text(address, length);
+    return this.text(address, length, 'file name');
   }
 
   /** The host path for a guest file name, or a refusal when there is no sandbox or it escapes. */
@@ -669,40 +732,53 @@ export class Semihosting {
     if (this.sandbox === undefined) {
       return this.refuse(`${op} ${quote(name)} (no sandbox: host files are disabled)`, E.EACCES);
     }
-    const target = this.resolveInSandbox(name);
-    if (target === undefined) return this.refuse(`${op} ${quote(name)} (outside the sandbox)`, E.EACCES);
-    return target;
+    const r = this.resolveInSandbox(name);
+    if ('why' in r) return this.refuse(`${op} ${quote(name)} (${r.why})`, r.errno);
+    return r.path;
   }
 
   /**
-   * Resolves `name` relative to the sandbox; undefined when it leaves it, through `..`, an absolute
-   * path or a symlink (in a parent directory or as the last component).
+   * Resolves `name` relative to the sandbox: the host path, or why it is refused: it leaves the
+   * sandbox (through `..`, an absolute path or a symlink in a parent directory or as the last
+   * component), it is a symlink to nothing, or a symlink loop. A missing parent directory is not
+   * refused, just absent (ENOENT): the guest cannot create directories.
    */
-  private resolveInSandbox(name: string): string | undefined {
+  private resolveInSandbox(name: string): { path: string } | { why: string; errno: number } {
     const root = this.sandbox!;
-    if (name.length === 0 || name.includes('\0')) return undefined;
+    const outside = { why: 'outside the sandbox', errno: E.EACCES };
+    const why = (e: unknown) => {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') return { why: 'a symbolic-link loop', errno: E.ELOOP };
+      if (code === 'ENOENT') return { why: 'a symbolic link to nothing', errno: E.ENOENT };
+      return { why: `cannot be checked (${code ?? 'unknown error'})`, errno: hostErrno(e) };
+    };
+    if (name.length === 0 || name.includes('\0')) return outside;
     const lexical = resolve(root, name);
-    if (!inside(root, lexical)) return undefined;
+    if (!inside(root, lexical)) return outside;
     let parent: string;
     try {
       parent = realpathSync(dirname(lexical));
-    } catch {
-      // A missing parent directory (the guest cannot create directories): not an escape, just absent.
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ELOOP') return why(e);
       throw new GuestError(E.ENOENT);
     }
-    if (!inside(root, parent) && parent !== root) return undefined;
+    if (!inside(root, parent)) return outside;
     const target = join(parent, basename(lexical));
-    if (!inside(root, target)) return undefined;
+    if (!inside(root, target)) return outside;
     try {
-      if (lstatSync(target).isSymbolicLink()) {
-        // Follow it once to decide; the open itself uses O_NOFOLLOW on the resolved path.
-        const real = realpathSync(target);
-        return inside(root, real) ? real : undefined;
-      }
+      if (!lstatSync(target).isSymbolicLink()) return { path: target };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { path: target };
+      return why(e);
     }
-    return target;
+    // Follow the link once to decide; the open itself uses O_NOFOLLOW on the resolved path.
+    let real: string;
+    try {
+      real = realpathSync(target);
+    } catch (e) {
+      return why(e);
+    }
+    return inside(root, real) ? { path: real } : outside;
   }
 
   // ---- misc ---------------------------------------------------------------------------------
@@ -712,12 +788,15 @@ export class Semihosting {
     const size = this.word(p + 4);
     const bytes = Buffer.from(this.opts.cmdline, 'utf8');
     if (bytes.length + 1 > size) throw new GuestError(E.EINVAL);
+    // Both writes are checked first, so a refused call changes nothing.
+    this.checkWritable(buffer, bytes.length + 1, 'buffer');
+    this.checkWritable(p + 4, 4, 'parameter block');
     const out = new Uint8Array(bytes.length + 1);
     out.set(bytes);
     this.writeMem(buffer, out);
     const len = new Uint8Array(4);
     new DataView(len.buffer).setUint32(0, bytes.length, true);
-    this.writeMem(p + 4, len);
+    this.writeMem(p + 4, len, 'parameter block');
     return 0;
   }
 

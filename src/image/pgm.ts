@@ -49,17 +49,11 @@ export function decodePnm(bytes: Uint8Array, name: string): RgbaImage {
     if (pos >= bytes.length) throw new ImageError(`${name}: truncated ${kind}: missing ${what}`);
     const start = pos;
     while (pos < bytes.length && isDigit(bytes[pos]!)) pos++;
-    if (pos === start) {
-      throw new ImageError(
-        `${name}: bad ${kind} ${what}: unexpected character ${JSON.stringify(String.fromCharCode(bytes[pos]!))}`,
-      );
-    }
+    // The offset, not the byte: an error never shows what a file contains.
+    if (pos === start) throw new ImageError(`${name}: bad ${kind} ${what}: not a number at byte ${pos}`);
     if (pos - start > 10) throw new ImageError(`${name}: bad ${kind} ${what}: number too large`);
-    if (pos < bytes.length && !isSpace(bytes[pos]!) && bytes[pos] !== 0x23) {
-      throw new ImageError(
-        `${name}: bad ${kind} ${what}: unexpected character ${JSON.stringify(String.fromCharCode(bytes[pos]!))}`,
-      );
-    }
+    if (pos < bytes.length && !isSpace(bytes[pos]!) && bytes[pos] !== 0x23)
+      throw new ImageError(`${name}: bad ${kind} ${what}: unexpected character at byte ${pos}`);
     let v = 0;
     for (let i = start; i < pos; i++) v = v * 10 + (bytes[i]! - 0x30);
     return v;

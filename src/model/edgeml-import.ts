@@ -21,6 +21,15 @@ import {
   type StructField,
   type StructSpec,
 } from './format.js';
+import {
+  HEADER_NAME,
+  identifierProblem,
+  MODEL_NAME,
+  pathTo,
+  printableFileName,
+  quoted,
+  SHAPE_EXPR,
+} from './names.js';
 
 /** Old (SeeDot header) → current EdgeML names of Q15_FastGRNN_Scales fields. */
 export const FASTGRNN_SCALE_RENAMES: Readonly<Record<string, string>> = {
@@ -58,15 +67,48 @@ export function detectArchitecture(headers: string[], name = 'model'): Architect
   );
 }
 
-/** Converts one EdgeML model object (the shared JSON format) to an m4sim model, validated. */
+/**
+ * The model name an import gets: EdgeML's `model` string when it is a valid name (it is refused when it
+ * is not), else the file name with what the name grammar does not allow replaced by `_`.
+ */
+function importedName(
+  json: Record<string, unknown>,
+  file: string,
+  fail: (w: string, m: string) => never,
+): string {
+  if (json.model !== undefined) {
+    if (typeof json.model !== 'string' || !MODEL_NAME.test(json.model)) {
+      return fail(
+        'model',
+        `expected a name of 1 to 64 letters, digits, spaces and ._+-, got ${quoted(json.model)}`,
+      );
+    }
+    return json.model;
+  }
+  const cleaned = file
+    .replace(/\.json$/i, '')
+    .replace(/[^A-Za-z0-9 ._+-]/g, '_')
+    .replace(/^[^A-Za-z0-9]+/, '');
+  return cleaned.slice(0, 64) || 'model';
+}
+
+/**
+ * Converts one EdgeML model object (the shared JSON format) to an m4sim model, validated by parseModel
+ * like any model file. Names are checked before they appear in a message or a key.
+ */
 export function importEdgeML(json: unknown, name: string): Model {
+  const file = printableFileName(name);
   const fail = (where: string, msg: string): never => {
-    throw new ModelError(`${name}: ${where}: ${msg}`);
+    throw new ModelError(`${file}: ${where}: ${msg}`);
   };
   if (!isObject(json)) return fail('(top level)', 'not a JSON object');
   if (!isObject(json.files)) return fail('files', 'missing files object');
   const src = json.files;
-  const arch = detectArchitecture(Object.keys(src), name);
+  for (const header of Object.keys(src)) {
+    if (!HEADER_NAME.test(header)) fail(pathTo('files', header), 'expected a header name like mbconv1.h');
+  }
+  const arch = detectArchitecture(Object.keys(src), file);
+  const modelName = importedName(json, name, fail);
 
   const defines = new Map<string, number>();
   const files: Record<string, HeaderSpec> = {};
@@ -75,8 +117,22 @@ export function importEdgeML(json: unknown, name: string): Model {
     const at = (f: string): string => `${header}: ${f}`;
     if (!isObject(raw)) return fail(header, 'not an object');
     const out: HeaderSpec = { defines: {}, arrays: {}, scalars: {}, structs: {}, buffers: {} };
+    const div = isObject(raw.variants) ? raw.variants.DIV : undefined;
+    if (!isObject(div)) return fail(at('variants.DIV'), 'missing (the DIV scales are required)');
+    const sections: [string, unknown][] = [
+      ...['defines', 'arrays', 'scalars', 'structs', 'buffers'].map((k): [string, unknown] => [k, raw[k]]),
+      ['variants.DIV.scalars', div.scalars],
+      ['variants.DIV.structs', div.structs],
+    ];
+    for (const [section, v] of sections) {
+      if (v !== undefined && !isObject(v)) fail(at(section), 'not an object');
+      for (const n of Object.keys(v ?? {})) {
+        const problem = identifierProblem(n);
+        if (problem) fail(at(pathTo(section, n)), problem);
+      }
+    }
     for (const [d, v] of Object.entries((raw.defines as Json | undefined) ?? {})) {
-      if (typeof v !== 'number') fail(at(`defines.${d}`), `not a number: ${JSON.stringify(v)}`);
+      if (typeof v !== 'number') fail(at(`defines.${d}`), `not a number: ${quoted(v)}`);
       out.defines[d] = v as number;
       defines.set(d, v as number);
     }
@@ -90,13 +146,20 @@ export function importEdgeML(json: unknown, name: string): Model {
       }
       let shape = [values.length];
       let shapeExpr: string | undefined;
-      if (typeof spec.shape_expr === 'string') {
+      if (spec.shape_expr !== undefined) {
+        if (typeof spec.shape_expr !== 'string' || !SHAPE_EXPR.test(spec.shape_expr)) {
+          return fail(
+            f,
+            `shape_expr: expected integers and define names joined by *, got ${quoted(spec.shape_expr)}`,
+          );
+        }
         shapeExpr = spec.shape_expr;
         const factors = shapeExpr.split('*').map((t) => t.trim());
         shape = factors.map((t) => (/^\d+$/.test(t) ? Number(t) : (defines.get(t) ?? NaN)));
         const n = evalShapeExpr(shapeExpr, (d) => defines.get(d));
-        if (typeof n === 'string') fail(f, `shape_expr "${shapeExpr}": ${n}`);
-        if (n !== values.length) fail(f, `shape_expr "${shapeExpr}" = ${n}, ${values.length} values given`);
+        if (typeof n === 'string') fail(f, `shape_expr ${quoted(shapeExpr)}: ${n}`);
+        if (n !== values.length)
+          fail(f, `shape_expr ${quoted(shapeExpr)} = ${n}, ${values.length} values given`);
       }
       const arr: ArraySpec = { ctype: spec.ctype as ArrayCType, shape, values: [...values] };
       if (shapeExpr !== undefined) arr.shapeExpr = shapeExpr;
@@ -114,16 +177,13 @@ export function importEdgeML(json: unknown, name: string): Model {
     }
 
     // The DIV build's scales.
-    const variants = raw.variants;
-    const div = isObject(variants) ? variants.DIV : undefined;
-    if (!isObject(div)) return fail(at('variants.DIV'), 'missing (the DIV scales are required)');
     for (const [s, spec] of Object.entries((div.scalars as Json | undefined) ?? {})) {
-      if (s in out.scalars) fail(at(`variants.DIV.scalars.${s}`), 'also declared in scalars');
+      if (Object.hasOwn(out.scalars, s)) fail(at(`variants.DIV.scalars.${s}`), 'also declared in scalars');
       out.scalars[s] = scalarOf(spec, at(`variants.DIV.scalars.${s}`), fail);
     }
     for (const [s, spec] of Object.entries((div.structs as Json | undefined) ?? {})) {
       const f = at(`variants.DIV.structs.${s}`);
-      if (s in out.structs) fail(f, 'also declared in structs');
+      if (Object.hasOwn(out.structs, s)) fail(f, 'also declared in structs');
       const st = structOf(spec, f, fail);
       if (st.ctype === 'Q15_FastGRNN_Scales') {
         const fields: Record<string, StructField> = {};
@@ -145,7 +205,7 @@ export function importEdgeML(json: unknown, name: string): Model {
   const model: Model = {
     format: MODEL_FORMAT,
     version: MODEL_VERSION,
-    name: typeof json.model === 'string' ? json.model : name,
+    name: modelName,
     architecture: arch,
     semantics: 'DIV',
     input: { width: 320, height: 240, channels: 1 },
@@ -153,7 +213,7 @@ export function importEdgeML(json: unknown, name: string): Model {
     outputs,
     provenance: {
       source: 'microsoft/EdgeML SeeDot-generated C headers (JSON form), DIV build',
-      importedFrom: name,
+      importedFrom: file,
       edgemlModel: json.model ?? null,
       scaleFieldRenames: FASTGRNN_SCALE_RENAMES,
       droppedScaleFields: FASTGRNN_SCALE_DROPPED,
@@ -180,9 +240,10 @@ function structOf(spec: unknown, where: string, fail: (w: string, m: string) => 
   }
   const fields: Record<string, StructField> = {};
   for (const [k, v] of Object.entries(spec.fields)) {
+    if (identifierProblem(k)) fail(pathTo(where, k), 'expected a field name');
     if (v === null || typeof v === 'number') fields[k] = v;
     else if (isObject(v) && typeof v.ref === 'string') fields[k] = { ref: v.ref };
-    else fail(`${where}.${k}`, `unsupported field value ${JSON.stringify(v)}`);
+    else fail(pathTo(where, k), `unsupported field value ${quoted(v)}`);
   }
   return { ctype: spec.ctype as StructCType, fields };
 }

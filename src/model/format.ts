@@ -2,8 +2,20 @@
 // its #defines, weight arrays, scalars, FastGRNN structs and scratch buffers) plus a small manifest
 // (architecture, input, detection heads, output layout). Only the DIV build's scales are kept (C `/`,
 // truncating toward zero), merged into each header's `scalars` / `structs`.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { readInputText } from '../util/input-file.js';
+import { JsonSyntaxError, parseJsonText } from '../util/json-text.js';
+import {
+  HEADER_NAME,
+  identifierProblem,
+  MAX_SHAPE_EXPR_LENGTH,
+  MODEL_NAME,
+  pathTo,
+  printableFileName,
+  quoted,
+  SHAPE_EXPR,
+} from './names.js';
 
 export const MODEL_FORMAT = 'm4sim-model';
 export const MODEL_VERSION = 1;
@@ -441,11 +453,62 @@ export function outputLayout(heads: HeadSpec[]): { count: number; order: OutputS
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Validation.
+// Validation. A model file is data: every name it holds must be one the architecture's pipeline reads
+// (or, for scratch buffers, a plain C identifier a struct points to), every number an integer in its
+// range, so that nothing in it can become a path, a preprocessor line or code in the generated headers.
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+/** Bounds on what a model may declare, so that building and running it stays bounded in memory. */
+export const MODEL_LIMITS = {
+  /** Largest #define value: dimensions, paddings and strides (the shipped models' largest is 320). */
+  defineMax: 65535,
+  /** Values of one weight array (the shipped models' largest has 32,768). */
+  arrayValues: 1 << 20,
+  /** Dimensions of an array's shape (EdgeML's filters have 5). */
+  shapeRank: 8,
+  /** Elements of one scratch buffer (the shipped models' have 16). */
+  bufferLength: 1 << 16,
+  /** Elements of one layer's input or output tensor, H x W x C (the largest shipped is 153,600). */
+  tensorElements: 1 << 22,
+  /** Raw outputs of all heads together (the shipped models have 18,000 or 5,400). */
+  outputs: 1 << 20,
+  /** A head's step or anchor, in input pixels. */
+  headPixels: 4096,
+  /** Nesting depth of the free-form provenance object. */
+  provenanceDepth: 16,
+} as const;
+
+/** The frame the firmware ABI carries (firmware/app/m4sim_abi.h: 76,800 int8 values at m4sim_input). */
+export const MODEL_INPUT = { width: 320, height: 240, channels: 1 } as const;
+
+const TOP_KEYS = [
+  'format',
+  'version',
+  'name',
+  'architecture',
+  'semantics',
+  'input',
+  'heads',
+  'outputs',
+  'provenance',
+  'files',
+];
+const HEADER_SECTIONS = ['defines', 'arrays', 'scalars', 'structs', 'buffers'] as const;
+const HEAD_KEYS = [
+  'name',
+  'rows',
+  'cols',
+  'step',
+  'anchor',
+  'confScale',
+  'locScale',
+  'confShift',
+  'locShift',
+];
 
 /** `D1_ScaleIn`/`D1_ScaleOut` are L2-norm exponents, not divisors; every other SCALE_T scalar divides. */
 export function isDivScale(name: string, spec: ScalarSpec): boolean {
@@ -462,159 +525,273 @@ export function evalShapeExpr(expr: string, lookup: (name: string) => number | u
     if (/^\d+$/.test(t)) product *= Number(t);
     else {
       const v = lookup(t);
-      if (v === undefined) return `unknown define ${t}`;
+      if (v === undefined) return `unknown define ${quoted(t)}`;
       product *= v;
     }
   }
   return product;
 }
 
+/** The model header names an architecture knows (those its pipeline includes), in include order. */
+export function architectureHeaders(arch: Architecture): string[] {
+  return architectureRequirements(arch).map((r) => r.header);
+}
+
+type Fail = (where: string, msg: string) => never;
+
+/** Whether every object and list inside v is nested at most `max` deep (iterative: no recursion). */
+function nestedAtMost(v: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[v, 0]];
+  while (stack.length > 0) {
+    const [x, depth] = stack.pop()!;
+    if (typeof x !== 'object' || x === null) continue;
+    if (depth > max) return false;
+    for (const y of Object.values(x)) stack.push([y, depth + 1]);
+  }
+  return true;
+}
+
+function checkKeys(obj: Json, allowed: readonly string[], where: string, fail: Fail): void {
+  for (const k of Object.keys(obj)) if (!allowed.includes(k)) fail(pathTo(where, k), 'unknown field');
+}
+
+function checkIntRange(v: unknown, lo: number, hi: number, where: string, what: string, fail: Fail): void {
+  if (!isInt(v) || v < lo || v > hi) fail(where, `${quoted(v)} out of ${what} range ${lo}..${hi}`);
+}
+
 /** Validates a parsed model file; throws a one-line ModelError naming file, header and field. */
 export function parseModel(json: unknown, name: string): Model {
-  const fail = (where: string, msg: string): never => {
-    throw new ModelError(`${name}: ${where}: ${msg}`);
+  const file = printableFileName(name);
+  const fail: Fail = (where, msg) => {
+    throw new ModelError(`${file}: ${where}: ${msg}`);
   };
   if (!isObject(json)) return fail('(top level)', 'not a JSON object');
-  if (json.format !== MODEL_FORMAT)
-    fail('format', `expected "${MODEL_FORMAT}", got ${JSON.stringify(json.format)}`);
-  if (json.version !== MODEL_VERSION) fail('version', `unsupported version ${JSON.stringify(json.version)}`);
-  if (typeof json.name !== 'string' || json.name === '') fail('name', 'missing model name');
+  checkKeys(json, TOP_KEYS, '', fail);
+  if (json.format !== MODEL_FORMAT) fail('format', `expected "${MODEL_FORMAT}", got ${quoted(json.format)}`);
+  if (json.version !== MODEL_VERSION) fail('version', `unsupported version ${quoted(json.version)}`);
+  if (typeof json.name !== 'string' || !MODEL_NAME.test(json.name)) {
+    fail(
+      'name',
+      `expected 1 to 64 letters, digits, spaces and ._+- (a letter or digit first), got ${quoted(json.name)}`,
+    );
+  }
   if (!ARCHITECTURES.includes(json.architecture as Architecture)) {
-    fail('architecture', `unknown architecture ${JSON.stringify(json.architecture)}`);
+    fail('architecture', `unknown architecture ${quoted(json.architecture)}`);
   }
   const arch = json.architecture as Architecture;
-  if (json.semantics !== 'DIV')
-    fail('semantics', `only "DIV" is supported, got ${JSON.stringify(json.semantics)}`);
+  if (json.semantics !== 'DIV') fail('semantics', `only "DIV" is supported, got ${quoted(json.semantics)}`);
   const input = json.input;
-  if (!isObject(input) || !isInt(input.width) || !isInt(input.height) || !isInt(input.channels)) {
-    fail('input', 'needs integer width, height and channels');
+  if (!isObject(input)) return fail('input', 'missing object');
+  checkKeys(input, Object.keys(MODEL_INPUT), 'input', fail);
+  for (const [k, want] of Object.entries(MODEL_INPUT)) {
+    if (input[k] !== want)
+      fail(`input.${k}`, `must be ${want} (the firmware's frame is 320x240x1), got ${quoted(input[k])}`);
   }
   if (!isObject(json.provenance)) fail('provenance', 'missing provenance object');
+  if (!nestedAtMost(json.provenance, MODEL_LIMITS.provenanceDepth)) {
+    fail('provenance', `nested more than ${MODEL_LIMITS.provenanceDepth} deep`);
+  }
   if (!isObject(json.files)) return fail('files', 'missing files object');
   const files = json.files;
 
-  // Headers.
+  const known = architectureRequirements(arch);
+  for (const header of Object.keys(files)) {
+    if (!HEADER_NAME.test(header) || !known.some((r) => r.header === header)) {
+      fail(
+        pathTo('files', header),
+        `not a header of ${arch} (expected one of ${known.map((r) => r.header).join(', ')})`,
+      );
+    }
+  }
+  // In the file's order, which is model.h's include order: a shapeExpr sees the defines before it.
+  const names = new Map<string, string>();
   const globalDefines = new Map<string, number>();
   for (const [header, h] of Object.entries(files)) {
-    const at = (field: string): string => `${header}: ${field}`;
-    if (!isObject(h)) fail(header, 'not an object');
-    const hs = h as Json;
-    for (const key of ['defines', 'arrays', 'scalars', 'structs', 'buffers']) {
-      if (!isObject(hs[key])) fail(at(key), 'missing object');
-    }
-    for (const [d, v] of Object.entries(hs.defines as Json)) {
-      if (!isInt(v)) fail(at(`defines.${d}`), `not an integer: ${JSON.stringify(v)}`);
-      globalDefines.set(d, v as number);
-    }
-    for (const [a, spec] of Object.entries(hs.arrays as Json)) {
-      const f = `arrays.${a}`;
-      if (!isObject(spec)) return fail(at(f), 'not an object');
-      if (spec.ctype !== 'Q7_T' && spec.ctype !== 'Q15_T')
-        fail(at(f), `unknown ctype ${JSON.stringify(spec.ctype)}`);
-      const range = CTYPE_RANGES[spec.ctype as ArrayCType];
-      if (!Array.isArray(spec.shape) || !spec.shape.every((d) => isInt(d) && d > 0)) {
-        fail(at(f), 'shape must be a list of positive integers');
-      }
-      const shape = spec.shape as number[];
-      const want = shape.reduce((p, d) => p * d, 1);
-      if (!Array.isArray(spec.values)) return fail(at(f), 'missing values');
-      const values = spec.values as unknown[];
-      if (values.length !== want) {
-        fail(at(f), `${values.length} values, shape [${shape.join(', ')}] needs ${want}`);
-      }
-      for (let i = 0; i < values.length; i++) {
-        const v = values[i];
-        if (!isInt(v) || v < range[0] || v > range[1]) {
-          fail(
-            at(`${f}[${i}]`),
-            `value ${JSON.stringify(v)} out of ${spec.ctype} range ${range[0]}..${range[1]}`,
-          );
-        }
-      }
-      if (spec.shapeExpr !== undefined) {
-        if (typeof spec.shapeExpr !== 'string') fail(at(`${f}.shapeExpr`), 'not a string');
-        const n = evalShapeExpr(spec.shapeExpr as string, (d) => globalDefines.get(d));
-        if (typeof n === 'string') fail(at(`${f}.shapeExpr`), n);
-        if (n !== want) fail(at(`${f}.shapeExpr`), `"${spec.shapeExpr}" = ${n}, shape product is ${want}`);
-      }
-    }
-    for (const [s, spec] of Object.entries(hs.scalars as Json)) {
-      const f = `scalars.${s}`;
-      if (!isObject(spec)) return fail(at(f), 'not an object');
-      if (!(typeof spec.ctype === 'string' && spec.ctype in CTYPE_RANGES)) {
-        fail(at(f), `unknown ctype ${JSON.stringify(spec.ctype)}`);
-      }
-      const range = CTYPE_RANGES[spec.ctype as ScalarCType];
-      if (!isInt(spec.value) || spec.value < range[0] || spec.value > range[1]) {
-        fail(
-          at(f),
-          `value ${JSON.stringify(spec.value)} out of ${spec.ctype} range ${range[0]}..${range[1]}`,
-        );
-      }
-      if (isDivScale(s, spec as unknown as ScalarSpec) && !isPow2(spec.value as number)) {
-        fail(at(f), `DIV scale ${spec.value} is not a positive power of two`);
-      }
-    }
-    for (const [b, spec] of Object.entries(hs.buffers as Json)) {
-      const f = `buffers.${b}`;
-      if (!isObject(spec)) return fail(at(f), 'not an object');
-      if (spec.ctype !== 'Q7_T' && spec.ctype !== 'Q15_T')
-        fail(at(f), `unknown ctype ${JSON.stringify(spec.ctype)}`);
-      if (!isInt(spec.length) || spec.length <= 0) fail(at(f), 'length must be a positive integer');
-    }
-    const arrays = hs.arrays as Record<string, ArraySpec>;
-    const buffers = hs.buffers as Record<string, BufferSpec>;
-    for (const [s, spec] of Object.entries(hs.structs as Json)) {
-      const f = `structs.${s}`;
-      if (!isObject(spec)) return fail(at(f), 'not an object');
-      const ctype = spec.ctype as StructCType;
-      const fieldTypes = STRUCT_TYPES[ctype];
-      if (!fieldTypes) fail(at(f), `unknown struct ctype ${JSON.stringify(spec.ctype)}`);
-      if (!isObject(spec.fields)) return fail(at(`${f}.fields`), 'missing object');
-      const fields = spec.fields;
-      for (const k of Object.keys(fields)) {
-        if (!(k in fieldTypes)) fail(at(`${f}.${k}`), `${ctype} has no field ${k}`);
-      }
-      for (const [k, t] of Object.entries(fieldTypes)) {
-        const v = fields[k];
-        const ff = at(`${f}.${k}`);
-        if (v === undefined) fail(ff, ctype.endsWith('_Scales') ? 'missing scale' : 'missing field');
-        if (t.kind === 'int') {
-          const range = CTYPE_RANGES[t.ctype];
-          if (!isInt(v) || v < range[0] || v > range[1]) {
-            fail(ff, `value ${JSON.stringify(v)} out of ${t.ctype} range ${range[0]}..${range[1]}`);
-          }
-        } else if (v === null) {
-          if (!t.nullable) fail(ff, 'may not be NULL');
-        } else {
-          if (!isObject(v) || typeof v.ref !== 'string') return fail(ff, 'expected {"ref": NAME} or null');
-          const target = t.target === 'array' ? arrays[v.ref] : buffers[v.ref];
-          if (!target) fail(ff, `refers to missing ${t.target} ${v.ref}`);
-          else if (target.ctype !== t.ctype) fail(ff, `${v.ref} is ${target.ctype}, field needs ${t.ctype}*`);
-        }
-      }
-    }
+    const req = known.find((r) => r.header === header)!;
+    checkHeader(req, h, { arch, names, globalDefines, fail });
   }
-
-  // What the architecture's pipeline needs.
-  for (const req of architectureRequirements(arch)) {
-    const h = files[req.header] as Json | undefined;
-    if (!h) fail(req.header, `missing header (needed by ${arch})`);
-    const hs = h as Json;
-    for (const d of req.defines)
-      if (!(d in (hs.defines as Json))) fail(`${req.header}: defines.${d}`, 'missing define');
-    for (const a of req.arrays)
-      if (!(a in (hs.arrays as Json))) fail(`${req.header}: arrays.${a}`, 'missing array');
-    for (const s of req.scalars) {
-      if (!(s in (hs.scalars as Json))) fail(`${req.header}: scalars.${s}`, 'missing scale');
-    }
-    for (const s of req.structs) {
-      if (!(s in (hs.structs as Json))) fail(`${req.header}: structs.${s}`, 'missing struct');
-    }
+  for (const req of known) {
+    if (!has(files, req.header)) fail(req.header, `missing header (needed by ${arch})`);
   }
   checkLayerShapes(arch, files as unknown as Record<string, HeaderSpec>, fail);
+  checkHeadsAndOutputs(json, arch, globalDefines, fail);
+  return json as unknown as Model;
+}
 
-  // Heads and outputs.
+interface HeaderContext {
+  arch: Architecture;
+  /** Every name declared so far → its header (one C namespace: a define would rewrite any use). */
+  names: Map<string, string>;
+  globalDefines: Map<string, number>;
+  fail: Fail;
+}
+
+/** A name of `section` in `header`: a C identifier, not reserved, unique, and one the pipeline reads. */
+function checkName(
+  header: string,
+  section: string,
+  name: string,
+  wanted: readonly string[] | null,
+  ctx: HeaderContext,
+): void {
+  const where = `${header}: ${pathTo(section, name)}`;
+  const problem = identifierProblem(name);
+  if (problem) ctx.fail(where, problem);
+  if (wanted && !wanted.includes(name)) ctx.fail(where, `not a name ${ctx.arch} reads from ${header}`);
+  const other = ctx.names.get(name);
+  if (other !== undefined) ctx.fail(where, `${name} is already declared in ${other}`);
+  ctx.names.set(name, header);
+}
+
+function checkHeader(req: HeaderRequirement, h: unknown, ctx: HeaderContext): void {
+  const { fail } = ctx;
+  const header = req.header;
+  const at = (field: string): string => `${header}: ${field}`;
+  if (!isObject(h)) return fail(header, 'not an object');
+  checkKeys(h, HEADER_SECTIONS, header, fail);
+  for (const key of HEADER_SECTIONS) if (!isObject(h[key])) fail(at(key), 'missing object');
+  const sections = h as Record<(typeof HEADER_SECTIONS)[number], Json>;
+
+  for (const [d, v] of Object.entries(sections.defines)) {
+    checkName(header, 'defines', d, req.defines, ctx);
+    checkIntRange(v, 0, MODEL_LIMITS.defineMax, at(`defines.${d}`), 'define', fail);
+    ctx.globalDefines.set(d, v as number);
+  }
+  for (const [a, spec] of Object.entries(sections.arrays)) {
+    checkName(header, 'arrays', a, req.arrays, ctx);
+    checkArray(at(`arrays.${a}`), spec, ctx);
+  }
+  for (const [s, spec] of Object.entries(sections.scalars)) {
+    checkName(header, 'scalars', s, req.scalars, ctx);
+    const f = at(`scalars.${s}`);
+    if (!isObject(spec)) return fail(f, 'not an object');
+    checkKeys(spec, ['ctype', 'value'], f, fail);
+    if (!(typeof spec.ctype === 'string' && has(CTYPE_RANGES, spec.ctype))) {
+      fail(f, `unknown ctype ${quoted(spec.ctype)}`);
+    }
+    const range = CTYPE_RANGES[spec.ctype as ScalarCType];
+    checkIntRange(spec.value, range[0], range[1], f, spec.ctype as string, fail);
+    if (isDivScale(s, spec as unknown as ScalarSpec) && !isPow2(spec.value as number)) {
+      fail(f, `DIV scale ${spec.value} is not a positive power of two`);
+    }
+  }
+  for (const [b, spec] of Object.entries(sections.buffers)) {
+    checkName(header, 'buffers', b, null, ctx);
+    const f = at(`buffers.${b}`);
+    if (!isObject(spec)) return fail(f, 'not an object');
+    checkKeys(spec, ['ctype', 'length'], f, fail);
+    if (spec.ctype !== 'Q7_T' && spec.ctype !== 'Q15_T') fail(f, `unknown ctype ${quoted(spec.ctype)}`);
+    checkIntRange(spec.length, 1, MODEL_LIMITS.bufferLength, `${f}.length`, 'buffer length', fail);
+  }
+  const referenced = new Set<string>();
+  for (const [s, spec] of Object.entries(sections.structs)) {
+    checkName(header, 'structs', s, req.structs, ctx);
+    checkStruct(at(`structs.${s}`), spec, sections, referenced, fail);
+  }
+  for (const b of Object.keys(sections.buffers)) {
+    if (!referenced.has(b)) fail(at(`buffers.${b}`), 'no struct of the header points to it');
+  }
+  // What the architecture's pipeline needs.
+  const needs = [
+    ['defines', req.defines, 'missing define'],
+    ['arrays', req.arrays, 'missing array'],
+    ['scalars', req.scalars, 'missing scale'],
+    ['structs', req.structs, 'missing struct'],
+  ] as const;
+  for (const [section, list, missing] of needs) {
+    for (const n of list) if (!has(sections[section], n)) fail(at(`${section}.${n}`), missing);
+  }
+}
+
+function checkArray(f: string, spec: unknown, ctx: HeaderContext): void {
+  const { fail } = ctx;
+  if (!isObject(spec)) return fail(f, 'not an object');
+  checkKeys(spec, ['ctype', 'shape', 'shapeExpr', 'values'], f, fail);
+  if (spec.ctype !== 'Q7_T' && spec.ctype !== 'Q15_T') fail(f, `unknown ctype ${quoted(spec.ctype)}`);
+  const range = CTYPE_RANGES[spec.ctype as ArrayCType];
+  const shape = spec.shape;
+  if (
+    !Array.isArray(shape) ||
+    shape.length === 0 ||
+    shape.length > MODEL_LIMITS.shapeRank ||
+    !shape.every((d) => isInt(d) && d > 0 && d <= MODEL_LIMITS.arrayValues)
+  ) {
+    return fail(f, `shape must be a list of 1 to ${MODEL_LIMITS.shapeRank} positive integers`);
+  }
+  const want = (shape as number[]).reduce((p, d) => p * d, 1);
+  if (want > MODEL_LIMITS.arrayValues)
+    fail(f, `shape gives ${want} values, more than ${MODEL_LIMITS.arrayValues}`);
+  if (!Array.isArray(spec.values)) return fail(f, 'missing values');
+  const values = spec.values as unknown[];
+  if (values.length !== want) fail(f, `${values.length} values, shape [${shape.join(', ')}] needs ${want}`);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!isInt(v) || v < range[0] || v > range[1]) {
+      fail(`${f}[${i}]`, `value ${quoted(v)} out of ${spec.ctype} range ${range[0]}..${range[1]}`);
+    }
+  }
+  if (spec.shapeExpr !== undefined) {
+    const e = spec.shapeExpr;
+    const fe = `${f}.shapeExpr`;
+    if (typeof e !== 'string' || e.length > MAX_SHAPE_EXPR_LENGTH || !SHAPE_EXPR.test(e)) {
+      fail(fe, `expected integers and define names joined by *, got ${quoted(e)}`);
+    }
+    const n = evalShapeExpr(e as string, (d) => ctx.globalDefines.get(d));
+    if (typeof n === 'string') fail(fe, n);
+    if (n !== want) fail(fe, `${quoted(e)} = ${n}, shape product is ${want}`);
+  }
+}
+
+function checkStruct(
+  f: string,
+  spec: unknown,
+  sections: Record<'arrays' | 'buffers', Json>,
+  referenced: Set<string>,
+  fail: Fail,
+): void {
+  if (!isObject(spec)) return fail(f, 'not an object');
+  checkKeys(spec, ['ctype', 'fields'], f, fail);
+  const ctype = spec.ctype;
+  if (typeof ctype !== 'string' || !has(STRUCT_TYPES, ctype)) {
+    return fail(f, `unknown struct ctype ${quoted(ctype)}`);
+  }
+  const fieldTypes = STRUCT_TYPES[ctype as StructCType];
+  if (!isObject(spec.fields)) return fail(`${f}.fields`, 'missing object');
+  const fields = spec.fields;
+  for (const k of Object.keys(fields)) {
+    if (!has(fieldTypes, k)) fail(pathTo(f, k), `${ctype} has no field ${quoted(k)}`);
+  }
+  for (const [k, t] of Object.entries(fieldTypes)) {
+    const v = fields[k];
+    const ff = `${f}.${k}`;
+    if (v === undefined) fail(ff, ctype.endsWith('_Scales') ? 'missing scale' : 'missing field');
+    if (t.kind === 'int') {
+      const range = CTYPE_RANGES[t.ctype];
+      if (!isInt(v) || v < range[0] || v > range[1]) {
+        fail(ff, `value ${quoted(v)} out of ${t.ctype} range ${range[0]}..${range[1]}`);
+      }
+    } else if (v === null) {
+      if (!t.nullable) fail(ff, 'may not be NULL');
+    } else {
+      if (!isObject(v) || typeof v.ref !== 'string' || Object.keys(v).length !== 1) {
+        return fail(ff, 'expected {"ref": NAME} or null');
+      }
+      if (identifierProblem(v.ref)) return fail(ff, `refers to ${quoted(v.ref)}, not a name`);
+      const pool = t.target === 'array' ? sections.arrays : sections.buffers;
+      const target = has(pool, v.ref) ? (pool[v.ref] as { ctype: string }) : undefined;
+      if (!target) return fail(ff, `refers to missing ${t.target} ${v.ref}`);
+      if (target.ctype !== t.ctype) fail(ff, `${v.ref} is ${target.ctype}, field needs ${t.ctype}*`);
+      referenced.add(v.ref);
+    }
+  }
+}
+
+function checkHeadsAndOutputs(
+  json: Json,
+  arch: Architecture,
+  globalDefines: Map<string, number>,
+  fail: Fail,
+): void {
   if (!Array.isArray(json.heads) || json.heads.length === 0) return fail('heads', 'missing list of heads');
   const expected = architectureHeads(arch, (d) => globalDefines.get(d));
   if (json.heads.length !== expected.heads.length) {
@@ -622,14 +799,22 @@ export function parseModel(json: unknown, name: string): Model {
   }
   json.heads.forEach((hd: unknown, i: number) => {
     const f = `heads[${i}]`;
-    if (!isObject(hd) || typeof hd.name !== 'string') return fail(f, 'needs a name');
-    for (const k of ['rows', 'cols', 'step', 'anchor']) {
-      if (!isInt(hd[k]) || (hd[k] as number) <= 0) fail(`${f}.${k}`, 'must be a positive integer');
+    if (!isObject(hd)) return fail(f, 'not an object');
+    checkKeys(hd, HEAD_KEYS, f, fail);
+    if (hd.name !== `H${i + 1}`) fail(`${f}.name`, `must be "H${i + 1}", got ${quoted(hd.name)}`);
+    for (const k of ['rows', 'cols']) {
+      checkIntRange(hd[k], 1, MODEL_LIMITS.defineMax, `${f}.${k}`, 'head size', fail);
+    }
+    for (const k of ['step', 'anchor']) {
+      checkIntRange(hd[k], 1, MODEL_LIMITS.headPixels, `${f}.${k}`, 'pixel', fail);
     }
     for (const k of ['confScale', 'locScale']) {
-      if (hd[k] !== undefined && !(isInt(hd[k]) && isPow2(hd[k] as number))) {
-        fail(`${f}.${k}`, 'must be a positive power of two');
+      if (hd[k] !== undefined && !(isInt(hd[k]) && isPow2(hd[k] as number) && (hd[k] as number) <= 32768)) {
+        fail(`${f}.${k}`, 'must be a power of two from 1 to 32768');
       }
+    }
+    for (const k of ['confShift', 'locShift']) {
+      if (hd[k] !== undefined) checkIntRange(hd[k], 0, 30, `${f}.${k}`, 'shift', fail);
     }
     const e = expected.heads[i];
     if (hd.rows !== e.rows || hd.cols !== e.cols) {
@@ -640,31 +825,52 @@ export function parseModel(json: unknown, name: string): Model {
   if (!isObject(outputs) || !isInt(outputs.count) || !Array.isArray(outputs.order)) {
     return fail('outputs', 'needs count and order');
   }
+  checkKeys(outputs, ['count', 'order'], 'outputs', fail);
   const layout = outputLayout(json.heads as HeadSpec[]);
+  if (layout.count > MODEL_LIMITS.outputs) {
+    fail('outputs.count', `the heads give ${layout.count} outputs, more than ${MODEL_LIMITS.outputs}`);
+  }
   if (outputs.count !== layout.count)
     fail('outputs.count', `${outputs.count}, the heads give ${layout.count}`);
-  if (JSON.stringify(outputs.order) !== JSON.stringify(layout.order)) {
+  const order = outputs.order as unknown[];
+  const same = (x: unknown, y: OutputSegment): boolean =>
+    isObject(x) &&
+    Object.keys(x).length === 4 &&
+    x.head === y.head &&
+    x.kind === y.kind &&
+    x.offset === y.offset &&
+    x.length === y.length;
+  if (order.length !== layout.order.length || !layout.order.every((seg, i) => same(order[i], seg))) {
     fail('outputs.order', 'must be conf of every head, then loc of every head, contiguous');
   }
-  return json as unknown as Model;
 }
 
-/** Per-layer consistency of array lengths with the layer's defines (all architectures). */
-function checkLayerShapes(
-  arch: Architecture,
-  files: Record<string, HeaderSpec>,
-  fail: (where: string, msg: string) => never,
-): void {
+/** Per-layer consistency of array lengths with the layer's defines, and bounded tensors. */
+function checkLayerShapes(arch: Architecture, files: Record<string, HeaderSpec>, fail: Fail): void {
   const info = ARCHITECTURE_INFO[arch];
   const len = (header: string, a: string): number => files[header].arrays[a].values.length;
   const expect = (header: string, a: string, want: number, why: string): void => {
     const got = len(header, a);
     if (got !== want) fail(`${header}: arrays.${a}`, `${got} values, ${why} needs ${want}`);
   };
+  const bounded = (header: string, what: string, ...dims: number[]): void => {
+    const n = dims.reduce((p, d) => p * d, 1);
+    if (n > MODEL_LIMITS.tensorElements) {
+      fail(
+        `${header}: defines`,
+        `${what} is ${dims.join('x')} = ${n} elements, more than ${MODEL_LIMITS.tensorElements}`,
+      );
+    }
+  };
+  const c = (s: string): number => files['conv2D.h'].defines[s];
+  bounded('conv2D.h', 'the input', c('CBR1F_H'), c('CBR1F_W'), c('CBR1F_CIN'));
+  bounded('conv2D.h', 'the output', c('CONV2D_HOUT'), c('CONV2D_WOUT'), c('CONV2D_COUT'), c('CBR1F_G'));
   for (let n = 1; n <= info.mbconvs; n++) {
     const header = `mbconv${n}.h`;
     const d = (s: string): number => files[header].defines[`L${n}_${s}`];
     const [cin, ct, cout, k] = [d('CIN'), d('CTEMP'), d('COUT'), d('HF') * d('WF')];
+    bounded(header, 'the input', d('H'), d('W'), Math.max(cin, ct));
+    bounded(header, 'the output', d('HOUT'), d('WOUT'), Math.max(ct, cout));
     expect(header, `L${n}_F1`, cin * ct, `CIN*CTEMP = ${cin}*${ct}`);
     expect(header, `L${n}_F2`, ct * k, `CTEMP*HF*WF = ${ct}*${k}`);
     expect(header, `L${n}_F3`, ct * cout, `CTEMP*COUT = ${ct}*${cout}`);
@@ -693,21 +899,25 @@ function checkLayerShapes(
 // ---------------------------------------------------------------------------------------------------------
 // Files.
 
-/** Reads and validates a `*.model.json` file. */
+/**
+ * Reads and validates a `*.model.json` file. A missing, unreadable, special or oversized file is an
+ * InputFileError (status 66 / 65); invalid content a ModelError (65). Neither echoes the file's text.
+ */
 export function loadModel(path: string): Model {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new ModelError(`${path}: cannot read: ${(e as Error).message}`);
-  }
+  const text = readInputText(path, 'model file');
+  return parseModelText(text, basename(path));
+}
+
+/** Parses and validates the JSON text of a model; `name` (a file name) prefixes every error. */
+export function parseModelText(text: string, name: string): Model {
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJsonText(text);
   } catch (e) {
-    throw new ModelError(`${basename(path)}: not JSON: ${(e as Error).message}`);
+    if (e instanceof JsonSyntaxError) throw new ModelError(`${printableFileName(name)}: ${e.message}`);
+    throw e;
   }
-  return parseModel(json, basename(path));
+  return parseModel(json, name);
 }
 
 /** JSON text of a model: 2-space indentation, each array's values on one line. */

@@ -235,7 +235,7 @@ function memOp(insn: Insn) {
 }
 
 /** 32-bit words a register list moves: S and core registers 1, D registers 2. */
-function listWords(regs: string[]): number {
+export function listWords(regs: string[]): number {
   let n = 0;
   for (const r of regs) n += /^d\d+$/.test(r) ? 2 : 1;
   return n;
@@ -252,7 +252,7 @@ function baseOfMultiple(insn: Insn, root: string): string {
   return regOps(insn)[0] ?? 'sp';
 }
 
-function writtenCoreRegs(insn: Insn): string[] {
+export function writtenCoreRegs(insn: Insn): string[] {
   const out = new Set<string>();
   for (const o of insn.operands) {
     if (o.type === 'reg' && o.reg && CORE_REGS.has(o.reg) && (o.access & 2) !== 0) out.add(o.reg);

@@ -1,5 +1,6 @@
 // The `--json` document: stable field names CI scripts rely on (documented in README.md).
 import type { RunResult } from '../emulator/machine.js';
+import { ITM_EVENT_LIMIT } from '../emulator/ppb.js';
 
 /** Version of the JSON layout; bumped when a field changes meaning or goes away. */
 export const JSON_SCHEMA_VERSION = 1;
@@ -17,16 +18,25 @@ export interface RunJson {
   cycleModel: RunResult['cycleModel'];
   sram: RunResult['sram'];
   flash: RunResult['flash'];
-  itm: { events: RunResult['itm'] };
+  /**
+   * `events`: the first `limit` events; `dropped`: how many came after them (not kept), and
+   * `droppedByPort` per stimulus port.
+   */
+  itm: { events: RunResult['itm']; limit: number; dropped: number; droppedByPort: RunResult['itmDropped'] };
   semihosting: RunResult['semihosting'];
   ppbUnmodeled: string[];
   peripherals: RunResult['peripherals'];
-  /** What the firmware wrote to stdout (semihosting and ITM port 0), decoded as UTF-8. */
+  /** Accesses to peripheral registers past the tracked limit (not stored, not in `peripherals`). */
+  peripheralsUntracked: number;
+  /** What the firmware wrote to stdout (semihosting and ITM port 0), decoded as UTF-8: the first 1 MiB. */
   output: string;
+  /** Bytes of firmware output after that first 1 MiB (passed through, not kept in `output`). */
+  outputDropped: number;
   host: { wallSeconds: number; mips: number };
 }
 
-export function toJson(r: RunResult, firmware: string, output: string): RunJson {
+export function toJson(r: RunResult, firmware: string, output: string, outputDropped = 0): RunJson {
+  const dropped = r.itmDropped.reduce((n, d) => n + d.events, 0);
   return {
     schema: JSON_SCHEMA_VERSION,
     firmware,
@@ -40,11 +50,13 @@ export function toJson(r: RunResult, firmware: string, output: string): RunJson 
     cycleModel: r.cycleModel,
     sram: r.sram,
     flash: r.flash,
-    itm: { events: r.itm.slice(0, 100_000) },
+    itm: { events: r.itm, limit: ITM_EVENT_LIMIT, dropped, droppedByPort: r.itmDropped },
     semihosting: r.semihosting,
     ppbUnmodeled: r.ppbUnmodeled,
     peripherals: r.peripherals,
+    peripheralsUntracked: r.peripheralsUntracked,
     output,
+    outputDropped,
     host: { wallSeconds: r.wallSeconds, mips: r.instructions / Math.max(r.wallSeconds, 1e-9) / 1e6 },
   };
 }

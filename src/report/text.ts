@@ -65,6 +65,19 @@ export function formatSummary(r: RunResult, firmware: string): string {
         .join(', ')}${r.peripherals.length > 6 ? ', …' : ''}`,
     );
   }
+  if (r.peripheralsUntracked > 0) {
+    lines.push(
+      `                ${n(r.peripheralsUntracked)} more accesses to registers past the first ${n(r.peripherals.length)} were not tracked (reads returned 0)`,
+    );
+  }
+  const itmDropped = r.itmDropped.reduce((k, d) => k + d.events, 0);
+  if (itmDropped > 0) {
+    lines.push(
+      `  ITM events    ${n(r.itm.length)} kept, ${n(itmDropped)} later ones dropped (ports ${r.itmDropped
+        .map((d) => `${d.port}: ${n(d.events)}`)
+        .join(', ')})`,
+    );
+  }
   if (r.ppbUnmodeled.length > 0) lines.push(`  unmodeled PPB ${r.ppbUnmodeled.join(', ')} (read as 0)`);
   lines.push(
     `  host          ${r.wallSeconds.toFixed(3)} s, ${(r.instructions / Math.max(r.wallSeconds, 1e-9) / 1e6).toFixed(0)} M instructions/s`,

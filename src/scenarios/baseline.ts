@@ -1,5 +1,7 @@
 // Stored results (baseline.json): cycles and bytes per scenario, compared with a run to catch regressions.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { INPUT_LIMITS, readInputText } from '../util/input-file.js';
+import { JsonSyntaxError, parseJsonText } from '../util/json-text.js';
 import type { Measured, ScenarioResult } from './run.js';
 import { thousands } from './budgets.js';
 
@@ -58,24 +60,39 @@ export function entryOf(m: Measured): BaselineEntry {
 }
 
 export function readBaseline(file: string): Baseline {
+  const text = readInputText(file, 'baseline file', INPUT_LIMITS.text);
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
+    data = parseJsonText(text);
   } catch (e) {
-    if ((e as { code?: string }).code) throw e;
-    throw new BaselineError(`${file}: not valid JSON (${(e as Error).message})`);
+    if (e instanceof JsonSyntaxError) throw new BaselineError(`${file}: ${e.message}`);
+    throw e;
   }
   const b = data as Partial<Baseline>;
   if (b?.schema !== BASELINE_SCHEMA || typeof b.scenarios !== 'object' || b.scenarios === null) {
     throw new BaselineError(`${file}: expected {"schema": ${BASELINE_SCHEMA}, "scenarios": {…}}`);
   }
   for (const [name, entry] of Object.entries(b.scenarios)) {
+    // Scenario names are letters, digits, ".", "_" and "-" (schema.ts): anything else is not ours to show.
+    const shown = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)
+      ? name
+      : '(a key that is not a scenario name)';
     for (const metric of METRICS) {
       const v = (entry as unknown as Record<string, unknown>)?.[metric];
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-        throw new BaselineError(
-          `${file}: scenarios.${name}.${metric}: expected a number, got ${JSON.stringify(v)}`,
-        );
+        const got =
+          typeof v === 'number'
+            ? String(v)
+            : v === undefined
+              ? 'nothing'
+              : v === null
+                ? 'null'
+                : Array.isArray(v)
+                  ? 'a list'
+                  : typeof v === 'object'
+                    ? 'an object'
+                    : `a ${typeof v}`;
+        throw new BaselineError(`${file}: scenarios.${shown}.${metric}: expected a number >= 0, got ${got}`);
       }
     }
   }

@@ -13,6 +13,7 @@ import { loadModel, type Model } from '../model/index.js';
 import type { Box } from '../reference/postprocess.js';
 import { compileFirmware } from '../toolchain/toolchain.js';
 import { projectRoot } from '../util/paths.js';
+import { INPUT_LIMITS, readInputFile } from '../util/input-file.js';
 import { hex } from '../util/units.js';
 import type { Scenario } from './schema.js';
 
@@ -62,10 +63,16 @@ export interface ScenarioResult {
 
 /** The scenario's board with its `ram`/`flash` overrides. */
 export function scenarioBoard(s: Scenario): Board {
-  const board = loadBoard(s.board);
-  if (s.ram !== undefined) board.ram[0]!.size = s.ram;
-  if (s.flashSize !== undefined) board.flash.size = s.flashSize;
-  return board;
+  // Through loadBoard, so the resized memory map is checked before anything is mapped.
+  return loadBoard(s.board, {
+    ram: s.ram,
+    flash: s.flashSize,
+    names: { ram: `${s.displayFile}: ram`, flash: `${s.displayFile}: flash` },
+  });
+}
+
+function readElf(path: string) {
+  return loadElf(readInputFile(path, 'firmware', INPUT_LIMITS.firmware), path);
 }
 
 const OUTPUT_LIMIT = 64 * 1024;
@@ -170,7 +177,7 @@ function measure(runs: RunResult[], match: boolean | null, output: string): Meas
  * peak can be measured; the sram budget (by default the board's size) then says whether it fits.
  */
 function detectorBoard(elfPath: string, board: Board, notes: string[]): Board {
-  const elf = loadElf(readFileSync(elfPath), elfPath);
+  const elf = readElf(elfPath);
   const top = elf.symbol('_estack')?.value;
   const ram = board.ram[0]!;
   if (top === undefined || top <= ram.base + ram.size || top > ram.base + 64 * 1024 * 1024) return board;
@@ -304,13 +311,14 @@ export function runScenario(s: Scenario, prepared?: string): ScenarioResult {
       }
       measured = measure(runs, match, '');
     } else {
-      const elf = loadElf(readFileSync(elfPath), elfPath);
+      const elf = readElf(elfPath);
       const chunks: Buffer[] = [];
       let bytes = 0;
       const capture = (b: Uint8Array) => {
-        if (bytes < OUTPUT_LIMIT) {
-          chunks.push(Buffer.from(b));
-          bytes += b.length;
+        const room = Math.min(b.length, OUTPUT_LIMIT - bytes);
+        if (room > 0) {
+          chunks.push(Buffer.from(b.subarray(0, room)));
+          bytes += room;
         }
       };
       const r = runFirmware(elf, {

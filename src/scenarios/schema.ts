@@ -1,9 +1,10 @@
 // Scenario files (scenarios/*.yaml): a firmware, a board, images and budgets that `m4sim check` enforces.
 // Validated with zod; every error names the file, the field and what was expected.
-import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, relative, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { MEMORY_LIMITS } from '../emulator/board.js';
+import { INPUT_LIMITS, readInputText } from '../util/input-file.js';
 
 /** The budgets a scenario may set, in the order `check` prints them. */
 export const BUDGET_NAMES = ['sram', 'static', 'stack', 'heap', 'flash', 'cycles', 'match'] as const;
@@ -77,8 +78,18 @@ export class ScenarioError extends Error {
 
 const SIZE_RE = /^\s*(\d+(?:\.\d+)?)\s*(k|kb|kib|m|mb|mib|b|)\s*$/i;
 
+/**
+ * A wrong value as messages show it: short scalars as they are (`got "lots"`), anything longer or
+ * structured by its kind only, so a file that is not a scenario at all is not echoed into a log.
+ */
 function show(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'nothing' : JSON.stringify(v);
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'string')
+    return v.length <= 40 && /^[\x20-\x7e]*$/.test(v)
+      ? JSON.stringify(v)
+      : `a string of ${v.length} characters`;
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return JSON.stringify(v);
+  return Array.isArray(v) ? 'a list' : 'a mapping';
 }
 
 /** "256K", "188KB", "1M", 262144 → bytes (K = 1024). */
@@ -129,6 +140,10 @@ function parsed<T>(parse: (v: unknown) => T | null, expected: string) {
 }
 
 const size = parsed(parseSizeValue, 'a size like 256K or a number of bytes');
+/** A memory size the simulator maps (src/emulator/board.ts MEMORY_LIMITS). */
+const memorySize = size.refine((n) => n <= MEMORY_LIMITS.regionBytes, {
+  message: `expected a size of at most ${MEMORY_LIMITS.regionBytes / (1024 * 1024)}M (what m4sim maps for one region)`,
+});
 const count = parsed(parseCountValue, 'a cycle count like 1.76G, 1760M or 1760000000');
 const frequency = parsed(parseFrequencyValue, 'a frequency like 168MHz');
 const path = z.string({ invalid_type_error: 'expected a file path' }).min(1, 'expected a file path');
@@ -211,8 +226,8 @@ const scenarioSchema = z
     description: z.string().optional(),
     firmware: firmwareSchema,
     board: z.string({ invalid_type_error: 'expected a board name or a board JSON file' }).default('m4-256k'),
-    ram: size.optional(),
-    flash: size.optional(),
+    ram: memorySize.optional(),
+    flash: memorySize.optional(),
     clock: frequency.optional(),
     images: z.array(path, { invalid_type_error: 'expected a list of image paths' }).min(1).optional(),
     exit: z.number({ invalid_type_error: 'expected an exit status 0..255' }).int().min(0).max(255).default(0),
@@ -321,16 +336,39 @@ export function parseScenario(data: unknown, file: string): Scenario {
   };
 }
 
+/** YAML error codes (yaml's ErrorCode) in words; the library's own messages may quote the file. */
+const YAML_PROBLEMS: Record<string, string> = {
+  BAD_INDENT: 'bad indentation',
+  TAB_AS_INDENT: 'a tab used as indentation',
+  DUPLICATE_KEY: 'a field given twice',
+  MISSING_CHAR: 'a missing closing quote or bracket',
+  BLOCK_AS_IMPLICIT_KEY: 'a nested mapping or list where a key was expected',
+  MULTILINE_IMPLICIT_KEY: 'a key spanning lines',
+  MULTIPLE_DOCS: 'more than one YAML document',
+  BAD_DQ_ESCAPE: 'a bad escape in a double-quoted string',
+  UNEXPECTED_TOKEN: 'an unexpected character',
+};
+
+/** What is wrong with a YAML text and where, in words of our own: never a line of the file. */
+function yamlProblem(e: unknown): string {
+  if (e instanceof YAMLParseError) {
+    const what = YAML_PROBLEMS[e.code] ?? e.code.toLowerCase().replace(/_/g, ' ');
+    const at = e.linePos?.[0];
+    return at ? `${what} at line ${at.line}, column ${at.col}` : what;
+  }
+  // yaml throws a ReferenceError for an alias without an anchor or too many aliases (a "YAML bomb").
+  return 'an alias that cannot be resolved, or too many aliases';
+}
+
 /** Reads and validates a scenario file. Throws ScenarioError (file: field: what was expected). */
 export function loadScenario(file: string): Scenario {
   const displayFile = displayPath(file);
-  const text = readFileSync(file, 'utf8');
+  const text = readInputText(file, 'scenario file', INPUT_LIMITS.text);
   let data: unknown;
   try {
     data = parseYaml(text, { prettyErrors: true });
   } catch (e) {
-    const msg = (e as Error).message.split('\n')[0];
-    throw new ScenarioError(`${displayFile}: not valid YAML: ${msg}`);
+    throw new ScenarioError(`${displayFile}: not valid YAML: ${yamlProblem(e)}`);
   }
   return parseScenario(data, file);
 }

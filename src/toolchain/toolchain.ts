@@ -302,6 +302,16 @@ export function compileFirmware(opts: CompileOptions): CompileResult {
   const linkerScript = opts.linkerScript ? abs(opts.linkerScript) : undefined;
   const includeDirs = (opts.includeDirs ?? []).map(abs);
 
+  // Each -D is one argv element starting with -D, so no define can become another flag; a name must
+  // still be a C identifier and a value one line (GCC truncates a definition at a newline).
+  for (const [k, v] of Object.entries(opts.defines ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+      throw new CompileError(`-D${JSON.stringify(k).slice(0, 40)}: not a C identifier`, '', []);
+    }
+    if (typeof v === 'string' && /[\0\r\n]/.test(v)) {
+      throw new CompileError(`-D${k}: the value must be one line`, '', []);
+    }
+  }
   const defines = Object.entries(opts.defines ?? {})
     .filter(([, v]) => v !== false)
     .map(([k, v]) => (v === true ? `-D${k}` : `-D${k}=${v}`));
@@ -345,6 +355,12 @@ export function compileFirmware(opts: CompileOptions): CompileResult {
     let message =
       firstErrorLine(diagnostics) ??
       (r.error ? `${GCC_NAME} failed: ${r.error.message}` : `${GCC_NAME} exited with status ${r.status}`);
+    // The linker names itself by its full path and the output by its temporary name: say `ld` and
+    // the ELF being built, so that the line is short and the same on every run.
+    message = message
+      .replace(/^\S*\bld(\.bfd)?: /, 'ld: ')
+      .split(tmpElf)
+      .join(elf);
     if (/spec file '(rdimon|nosys|nano)\.specs'/.test(message))
       message += ` (install newlib: ${INSTALL_HINT})`;
     throw new CompileError(message, diagnostics.join('\n'), [tc.gcc, ...command]);

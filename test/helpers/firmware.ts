@@ -33,10 +33,23 @@ export const TEST_FIRMWARES = [
   'peripherals',
   'kernel-echo',
   'echo-stdin',
+  'itm-flood',
+  'output-flood',
+  'peripheral-flood',
+  'diagnose',
+  'semihost-flash',
+  'semihost-open',
+  'traps',
+  'zero-sled',
 ] as const;
 
 /** Firmwares that bring their own vector table and link without newlib or our start-up (so does every NAME.S). */
 const BARE = new Set<string>(['no-newlib', 'idle']);
+
+/** True when test/firmware/NAME links bare: its own vector table, no newlib, no start-up of ours. */
+export function isBareFirmware(name: string): boolean {
+  return BARE.has(name) || existsSync(join(FIRMWARE_DIR, `${name}.S`));
+}
 
 /** True when arm-none-eabi-gcc was found: use with `describe.skipIf(!haveToolchain)`. */
 export const haveToolchain = findToolchain() !== null;
@@ -92,7 +105,7 @@ export function buildTestFirmwareDetailed(name: string, opts: TestFirmwareOption
     includeDirs: [KERNELS_DIR, ...(opts.includeDirs ?? [])],
   };
   const extra = (opts.sources ?? []).map((f) => (isAbsolute(f) ? f : join(projectRoot(), f)));
-  if (BARE.has(name) || source === assembly) {
+  if (isBareFirmware(name)) {
     return compileFirmware({
       ...common,
       sources: [source, ...extra],
