@@ -41,6 +41,13 @@ constexpr uint32_t BLOCK_CHECK_ALIGN = 64;
 constexpr uint32_t BLOCK_CHECK_UNALIGN = 128;
 constexpr uint32_t BLOCK_CHECK_DIV0 = 256;
 constexpr uint32_t BLOCK_CHECK_FP = 512;
+// Writes PRIMASK/BASEPRI/FAULTMASK (MSR, CPS): when an exception is pending but masked (maskWatch_),
+// the next block boundary stops so the run loop can take it (src/emulator/exceptions.ts).
+constexpr uint32_t BLOCK_MASK_WRITE = 1024;
+// Translated in ARM state (EPSR.T = 0 after a BX to an even address): ARMv7-M executes no ARM code;
+// the block stops before it runs as trap TRAP_INVSTATE (an INVSTATE UsageFault, B3.2.15).
+constexpr uint32_t BLOCK_INVSTATE = 2048;
+constexpr uint32_t TRAP_INVSTATE = 5;
 constexpr uint32_t BLOCK_CHECKS = BLOCK_CHECK_ALIGN | BLOCK_CHECK_UNALIGN | BLOCK_CHECK_DIV0 | BLOCK_CHECK_FP;
 // Native only: some check of the block is armed now. Kept up to date in every block when CCR or
 // CPACR change (rare), so OnBlock tests it with the other rare flags in one immediate test.
@@ -150,6 +157,14 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
             InstanceMethod("profile_window_min_sp", &Unicorn::ProfileWindowMinSp),
             InstanceMethod("cycles", &Unicorn::Cycles),
             InstanceMethod("trap_config", &Unicorn::TrapConfig),
+            InstanceMethod("exc_stop_at", &Unicorn::ExcStopAt),
+            InstanceMethod("exc_boundary", &Unicorn::ExcBoundary),
+            InstanceMethod("exc_state", &Unicorn::ExcState),
+            InstanceMethod("exc_note_sp", &Unicorn::ExcNoteSp),
+            InstanceMethod("exc_min_sp", &Unicorn::ExcMinSp),
+            InstanceMethod("exc_regs", &Unicorn::ExcRegs),
+            InstanceMethod("exc_psp_window", &Unicorn::ExcPspWindow),
+            InstanceMethod("now", &Unicorn::Now),
         });
   }
 
@@ -218,17 +233,36 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
           depth_++;
         }
       }
-      if (p->flags & (BLOCK_SP_DYNAMIC | BLOCK_INDIRECT)) AfterRareBlock(*p, address);
+      if (p->flags & (BLOCK_SP_DYNAMIC | BLOCK_INDIRECT | BLOCK_MASK_WRITE)) AfterRareBlock(*p, address);
     } else {
       index = Find(address, size);
       if (index < 0) return;
+    }
+    // An asynchronous exception is due (SysTick expiry, or 0: software pended one or unmasked):
+    // stop before this block executes; the run loop takes the exception at this boundary.
+    if (cyclesNow_ >= stopAt_) {
+      ExceptionStop();
+      return;
     }
 
     BlockInfo& b = blocks_[index];
     b.execs += 1;
     cyclesNow_ += b.cycles;
     instructions_ += b.instructions;
-    if (b.flags & (BLOCK_SP_LOWERS | BLOCK_HANG | BLOCK_TRAP_ARMED)) {
+    if (b.flags & (BLOCK_SP_LOWERS | BLOCK_HANG | BLOCK_TRAP_ARMED | BLOCK_INVSTATE)) {
+      if ((b.flags & BLOCK_INVSTATE) && !limitHit_) {
+        b.execs -= 1;
+        cyclesNow_ -= b.cycles;
+        instructions_ -= b.instructions;
+        limitHit_ = 5;
+        trapKind_ = TRAP_INVSTATE;
+        trapPc_ = address;
+        trapValue_ = address;
+        trapAlign_ = 0;
+        prev_ = index;
+        uc_emu_stop(uc_);
+        return;
+      }
       if ((b.flags & BLOCK_TRAP_ARMED) && !limitHit_ && Trapped(index)) {
         prev_ = index;
         return;
@@ -246,6 +280,11 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
 
   // After a block that wrote SP dynamically or left through an indirect branch (a return).
   void AfterRareBlock(const BlockInfo& p, uint32_t address) {
+    if (p.flags & BLOCK_MASK_WRITE) {
+      if (maskWatch_) stopAt_ = 0;
+      // MSR CONTROL in Thread mode may have switched to the process stack (ARMv7-M ARM B1.4.4).
+      onPsp_ = (ReadReg(UC_ARM_REG_CONTROL) & 2) != 0 && (ReadReg(UC_ARM_REG_IPSR) & 0x1ff) == 0;
+    }
     if (p.flags & BLOCK_SP_DYNAMIC) {
       // The block moved SP by a run-time amount, then by spPostNet; undo the latter to find
       // the SP its post-dynamic part started from.
@@ -286,6 +325,12 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     }
   }
 
+  __attribute__((noinline)) void ExceptionStop() {
+    excStop_ = true;
+    stopAt_ = UINT64_MAX;
+    uc_emu_stop(uc_);
+  }
+
   // Totals are sums over blocks (execs × static cost + taken × refill), computed when asked for:
   // keeping running totals would cost two more read-modify-writes on every block.
   uint64_t Instructions() const {
@@ -296,7 +341,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   uint64_t TotalCycles() const {
     uint64_t n = 0;
     for (const BlockInfo& b : blocks_) n += b.execs * b.cycles + b.taken * b.takenCycles;
-    return n;
+    return n + extraCycles_;
   }
 
   // The wall-clock limit is not checked here: the watchdog thread of EmuStart stops the run.
@@ -435,6 +480,14 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
 
   void NoteSp(uint32_t sp) {
     if (sp < windowMinSp_) windowMinSp_ = sp;
+    if (onPsp_) {
+      // Thread mode on the process stack (an RTOS task): its own low-water mark; task stacks live in
+      // static data, so the MSP overflow limit does not apply.
+      if (sp < minPsp_) minPsp_ = sp;
+      if (sp < pspWindow_) pspWindow_ = sp;
+      return;
+    }
+    if (sp < excMinSp_) excMinSp_ = sp;
     if ((sp < spLimit_ || (heapSeen_ && sp < heapHigh_)) && !limitHit_) {
       // The stack is about to run into static data or the heap: stop before the block writes there.
       limitHit_ = 3;
@@ -847,6 +900,87 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     return info.Env().Undefined();
   }
 
+  // exc_stop_at(cycle, maskWatch): stop at the first block boundary at or after `cycle` (0: the next
+  // one; Infinity/-1: never); maskWatch: also stop after a block that wrote PRIMASK/BASEPRI/FAULTMASK.
+  Napi::Value ExcStopAt(const Napi::CallbackInfo& info) {
+    const double c = info[0].As<Napi::Number>().DoubleValue();
+    stopAt_ = (c < 0 || c >= 1.8e19) ? UINT64_MAX : static_cast<uint64_t>(c);
+    maskWatch_ = info.Length() > 1 && info[1].ToBoolean().Value();
+    return info.Env().Undefined();
+  }
+
+  // exc_boundary(extraCycles, resumeIdle): before emu_start resumes at a handler or a return
+  // address: charge exception entry/return/sleep cycles, forget the predecessor edge (the next block
+  // is not entered by a branch of the last one), and, when the run stopped at an idle block (limitHit
+  // 4) that an interrupt now wakes, take that block's counts back and clear the stop.
+  Napi::Value ExcBoundary(const Napi::CallbackInfo& info) {
+    const uint64_t extra = static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue());
+    const bool resumeIdle = info.Length() > 1 && info[1].ToBoolean().Value();
+    if (resumeIdle && limitHit_ == 4 && prev_ >= 0) {
+      BlockInfo& b = blocks_[prev_];
+      b.execs -= 1;
+      cyclesNow_ -= b.cycles;
+      instructions_ -= b.instructions;
+      limitHit_ = 0;
+    }
+    if (resumeIdle && limitHit_ == 5) limitHit_ = 0;  // a trap the firmware's fault handler takes
+    if (info.Length() > 2) onPsp_ = info[2].ToBoolean().Value();
+    cyclesNow_ += extra;
+    extraCycles_ += extra;
+    // The stacking overflowed (limitHit 3): the run ends; keep the last block for the diagnosis.
+    if (limitHit_ != 3) prev_ = -1;
+    excStop_ = false;
+    return info.Env().Undefined();
+  }
+
+  // { stopped: the last emu_start ended at an exception stop }.
+  Napi::Value ExcState(const Napi::CallbackInfo& info) {
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("stopped", Napi::Boolean::New(info.Env(), excStop_));
+    o.Set("limitHit", Napi::Number::New(info.Env(), limitHit_ != 0 ? limitHit_ : timedOut_.load() ? 2 : 0));
+    o.Set("minPsp", Napi::Number::New(info.Env(), minPsp_));
+    return o;
+  }
+
+  // exc_psp_window(): the lowest process-stack SP since the previous call (0xffffffff: none); resets it.
+  Napi::Value ExcPspWindow(const Napi::CallbackInfo& info) {
+    const uint32_t v = pspWindow_;
+    pspWindow_ = 0xffffffffu;
+    return Napi::Number::New(info.Env(), v);
+  }
+
+  // exc_regs(): R0-R3, R12, LR, xPSR, SP, CONTROL, PRIMASK, FAULTMASK, BASEPRI in one call (the
+  // exception entry reads them all; one N-API crossing instead of twelve).
+  Napi::Value ExcRegs(const Napi::CallbackInfo& info) {
+    static const int ids[12] = {UC_ARM_REG_R0,   UC_ARM_REG_R1,      UC_ARM_REG_R2,        UC_ARM_REG_R3,
+                                UC_ARM_REG_R12,  UC_ARM_REG_LR,      UC_ARM_REG_XPSR,      UC_ARM_REG_SP,
+                                UC_ARM_REG_CONTROL, UC_ARM_REG_PRIMASK, UC_ARM_REG_FAULTMASK, UC_ARM_REG_BASEPRI};
+    Napi::Uint32Array out = Napi::Uint32Array::New(info.Env(), 12);
+    for (int i = 0; i < 12; ++i) out[i] = ReadReg(ids[i]);
+    return out;
+  }
+
+  // exc_min_sp(): the lowest main-stack SP seen since the previous call (0xffffffff: none); resets it.
+  Napi::Value ExcMinSp(const Napi::CallbackInfo& info) {
+    const uint32_t v = excMinSp_;
+    excMinSp_ = 0xffffffffu;
+    return Napi::Number::New(info.Env(), v);
+  }
+
+  // exc_note_sp(sp, psp): the SP an exception frame was stacked down to, on the process stack or not.
+  Napi::Value ExcNoteSp(const Napi::CallbackInfo& info) {
+    const bool saved = onPsp_;
+    onPsp_ = info[1].ToBoolean().Value();
+    NoteSp(info[0].As<Napi::Number>().Uint32Value());
+    onPsp_ = saved;
+    return info.Env().Undefined();
+  }
+
+  // Modeled cycles at the start of the current block (the running total; cycles() sums the blocks).
+  Napi::Value Now(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(cyclesNow_));
+  }
+
   Napi::Value Cycles(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(TotalCycles()));
   }
@@ -889,6 +1023,16 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   // Running totals at the entry of the current block (TotalCycles() and Instructions() sum the
   // blocks instead, and agree with these), for the calling-context tree.
   uint64_t cyclesNow_ = 0;
+  // Exception model (src/emulator/exceptions.ts): stop threshold, stopped-for-exception flag, and the
+  // entry/return/sleep cycles charged outside any block.
+  uint64_t stopAt_ = UINT64_MAX;
+  bool maskWatch_ = false;
+  bool excStop_ = false;
+  bool onPsp_ = false;
+  uint32_t minPsp_ = 0xffffffffu;
+  uint32_t excMinSp_ = 0xffffffffu;
+  uint32_t pspWindow_ = 0xffffffffu;  // process-stack low-water since the last exception entry  // main-stack low-water since the last exception entry/return
+  uint64_t extraCycles_ = 0;
   uint64_t chargedCycles_ = 0;
   uint64_t chargedInstructions_ = 0;
   std::vector<CallNode> nodes_;

@@ -1,7 +1,10 @@
 // Boards are data: memory maps from boards/*.json, sizes overridable from the command line.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { boardNames, loadBoard } from '../src/emulator/board.js';
+import { projectRoot } from '../src/util/paths.js';
 import { BOARD_DIR, buildTestFirmware, haveToolchain } from './helpers/firmware.js';
 import { cli, simulate } from './helpers/run.js';
 
@@ -24,6 +27,30 @@ describe('board files', () => {
     ]);
     expect(b.flash.size).toBe(2 << 20);
     expect(b.peripherals[0]).toMatchObject({ base: 0x40000000, size: 0x20000000 });
+  });
+
+  it('the NVIC shape is board data: STM32F439 has 91 interrupt lines and 4 priority bits (RM0090)', () => {
+    expect(loadBoard('stm32f439').nvic).toEqual({ interrupts: 91, priorityBits: 4 });
+    expect(loadBoard('m4-256k').nvic).toEqual({ interrupts: 240, priorityBits: 4 });
+    const dir = mkdtempSync(join(tmpdir(), 'm4sim-nvic-'));
+    try {
+      const base = JSON.parse(readFileSync(join(projectRoot(), 'boards', 'm4-256k.json'), 'utf8'));
+      const write = (nvic: unknown) => {
+        const file = join(dir, 'b.json');
+        writeFileSync(file, JSON.stringify({ ...base, nvic }));
+        return file;
+      };
+      expect(loadBoard(write({ interrupts: 32 })).nvic).toEqual({ interrupts: 32, priorityBits: 4 });
+      expect(() => loadBoard(write({ priorityBits: 9 }))).toThrow(
+        /b\.json: nvic\.priorityBits: expected a whole number 3\.\.8, got an integer 9$/,
+      );
+      expect(() => loadBoard(write({ interrupts: 241 }))).toThrow(
+        /nvic\.interrupts: expected a whole number 1\.\.240, got an integer 241$/,
+      );
+      expect(() => loadBoard(write({ lines: 8 }))).toThrow(/nvic: unknown field "lines"$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('--ram, --flash and flash wait states override the file', () => {

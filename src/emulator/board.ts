@@ -30,7 +30,15 @@ export interface Board {
    * reads back the last value written (0 before), and the report lists what was accessed.
    */
   peripherals: MemoryRegion[];
+  /**
+   * The part's NVIC (ARMv7-M ARM B3.4; the Cortex-M4 implements 1–240 external interrupt lines and
+   * 3–8 priority bits, chosen by the silicon vendor): default 240 lines, 4 bits.
+   */
+  nvic: { interrupts: number; priorityBits: number };
 }
+
+/** NVIC shape of a board file without an `nvic` field. */
+export const DEFAULT_NVIC = { interrupts: 240, priorityBits: 4 } as const;
 
 export interface BoardOverrides {
   /** Main SRAM size: text like "256K" (an option) or bytes (a scenario's validated `ram:`). */
@@ -84,6 +92,7 @@ const FIELDS = new Set([
   'ram',
   'flashWaitStates',
   'peripherals',
+  'nvic',
 ]);
 
 function boardsDir(): string {
@@ -140,6 +149,33 @@ class BoardFields {
     if (typeof v !== 'string' || v.length > max || hasControlCharacter(v))
       this.fail(field, `expected text of at most ${max} characters without control characters`);
     return v;
+  }
+
+  /** A whole number in [min, max]. */
+  count(v: unknown, field: string, min: number, max: number): number {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+      this.fail(
+        field,
+        `expected a whole number ${min}..${max}, got ${kind(v)}${typeof v === 'number' ? ` ${v}` : ''}`,
+      );
+    return v;
+  }
+
+  nvic(v: unknown): Board['nvic'] {
+    if (v === undefined) return { ...DEFAULT_NVIC };
+    const o = this.object(v, 'nvic');
+    for (const k of Object.keys(o))
+      if (k !== 'interrupts' && k !== 'priorityBits') this.fail('nvic', `unknown field "${k.slice(0, 40)}"`);
+    return {
+      interrupts:
+        o.interrupts === undefined
+          ? DEFAULT_NVIC.interrupts
+          : this.count(o.interrupts, 'nvic.interrupts', 1, 240),
+      priorityBits:
+        o.priorityBits === undefined
+          ? DEFAULT_NVIC.priorityBits
+          : this.count(o.priorityBits, 'nvic.priorityBits', 3, 8),
+    };
   }
 
   region(v: unknown, field: string, defaultName: string): MemoryRegion {
@@ -216,6 +252,7 @@ function parseBoard(raw: unknown, file: string): Board {
     peripherals: (peripherals as unknown[]).map((r, i) =>
       f.region(r, `peripherals[${i}]`, `peripherals${i}`),
     ),
+    nvic: f.nvic(b.nvic),
   };
 }
 

@@ -1,7 +1,7 @@
 // Runs one Cortex-M4 ELF to completion in Unicorn: maps the board, loads PT_LOAD segments at their
 // load addresses, paints RAM, resets from the vector table, services semihosting and the PPB, and
 // turns however the run ended into a one-line diagnosis.
-import { parseElf, SHF_ALLOC, staticSizes, type Elf } from '../elf/elf.js';
+import { parseElf, staticSizes, type Elf } from '../elf/elf.js';
 import { SymbolTable } from '../elf/symbols.js';
 import {
   blockCost,
@@ -13,11 +13,11 @@ import { buildFunctionProfile, type FunctionsProfile } from '../profile/function
 import { lowestTouchedBelow, paintBuffer, touchedBytes, type TouchedRegion } from '../profile/sram.js';
 import { writeStderr, writeStdout } from '../util/stdio.js';
 import { hex } from '../util/units.js';
-import { regionOf, type Board, type MemoryRegion } from './board.js';
+import { regionOf, type Board } from './board.js';
 import { ElfError } from '../elf/elf.js';
 import {
-  disasm,
   native,
+  BLOCK_INVSTATE,
   UC_ARCH_ARM,
   UC_ARM_REG,
   UC_CPU_ARM_CORTEX_M4,
@@ -27,54 +27,33 @@ import {
   UC_HOOK_MEM_UNMAPPED,
   UC_MEM_FETCH_PROT,
   UC_MEM_FETCH_UNMAPPED,
-  UC_MEM_READ_PROT,
-  UC_MEM_READ_UNMAPPED,
-  UC_MEM_WRITE_PROT,
-  UC_MEM_WRITE_UNMAPPED,
   UC_MODE_MCLASS,
   UC_MODE_THUMB,
   UC_PROT_ALL,
   UC_PROT_EXEC,
   UC_PROT_READ,
-  type Insn,
-  type ProfileCounters,
   type UnicornEngine,
 } from './native.js';
 import { PPB_BASE, PPB_SIZE, PrivatePeripheralBus, type ItmEvent } from './ppb.js';
 import { Semihosting } from './semihosting.js';
 import { readVectorTable } from './vector-table.js';
-import { describeTrap, exclusiveAlignmentTrap, ucRegister, withTrapChecks } from './trap-checks.js';
-import { coveredBy, executeNeverRegion, mappedRegionName } from './regions.js';
+import { withTrapChecks } from './trap-checks.js';
+import { coveredBy } from './regions.js';
+import { ExceptionCore, type ExceptionStats, type PspStack } from './exception-core.js';
+import { EXC, isExcReturnAddress } from './exceptions.js';
+import { CFSR } from './peripherals/scb.js';
+import { exceptionStep, type Fault, type SyncEvent } from './run-loop.js';
+import {
+  decodeBlock,
+  describeAccess,
+  describeExit,
+  faultingPc,
+  fetchFault,
+  unalignedExclusive,
+} from './faults.js';
 
-/**
- * How a run ended. `code` is the process exit status m4sim returns: the firmware's own status for
- * `exit`, otherwise one of EXIT_STATUS (128 + the signal a hosted program would have died of).
- */
-export type ExitReason =
-  | 'exit'
-  | 'timeout'
-  | 'instruction-limit'
-  | 'invalid-instruction'
-  | 'memory-fault'
-  | 'stack-overflow'
-  | 'breakpoint'
-  | 'hang'
-  | 'divide-by-zero'
-  | 'unaligned-access'
-  | 'stopped';
-
-export const EXIT_STATUS: Record<Exclude<ExitReason, 'exit'>, number> = {
-  timeout: 124,
-  'instruction-limit': 125,
-  hang: 126,
-  'invalid-instruction': 132, // 128 + SIGILL
-  breakpoint: 133, // 128 + SIGTRAP
-  'stack-overflow': 134, // 128 + SIGABRT
-  'unaligned-access': 135, // 128 + SIGBUS: UsageFault UNALIGNED
-  'divide-by-zero': 136, // 128 + SIGFPE: UsageFault DIVBYZERO
-  'memory-fault': 139, // 128 + SIGSEGV
-  stopped: 70,
-};
+import { type ExitReason } from './faults.js';
+export { EXIT_STATUS, type ExitReason } from './faults.js';
 
 export interface RunOptions {
   board: Board;
@@ -141,6 +120,13 @@ export interface SramReport {
   regions: TouchedRegion[];
   /** Present in exact mode: the per-instruction SP minimum and the lowest stack write. */
   exact?: { stack: number; lowestWrite: number | null };
+  /** Main stack high-water: initial SP minus the lowest MSP (Thread on MSP and every handler, frames included). */
+  msp: number;
+  /**
+   * Process stack (CONTROL.SPSEL = 1 in Thread mode, e.g. RTOS tasks): the lowest PSP seen, and per
+   * data object holding a process stack (each task's stack array) its high-water; null when never used.
+   */
+  psp: { lowest: number; stacks: PspStack[] } | null;
 }
 
 export interface RunResult {
@@ -174,23 +160,17 @@ export interface RunResult {
   symbols: SymbolTable;
   /** Per-function and per-call-path cycles, instructions and calls from the native shadow stack. */
   functions: FunctionsProfile;
+  exceptions: ExceptionReport;
   wallSeconds: number;
 }
 
-interface Fault {
-  reason: ExitReason;
-  message: string;
-  pc: number | null;
+/** What the firmware's exceptions did (JSON `exceptions`, `sleepCycles`, `sram.msp`/`sram.psp`). */
+export interface ExceptionReport {
+  /** Per exception number taken: count, modeled cycles in the handler (self), lowest frame SP. */
+  taken: ExceptionStats[];
+  /** Cycles skipped in WFI/WFE until the interrupt that woke the core (included in `cycles`). */
+  sleepCycles: number;
 }
-
-const MEM_KIND: Record<number, string> = {
-  [UC_MEM_READ_UNMAPPED]: 'read from unmapped address',
-  [UC_MEM_WRITE_UNMAPPED]: 'write to unmapped address',
-  [UC_MEM_FETCH_UNMAPPED]: 'instruction fetch from unmapped address',
-  [UC_MEM_READ_PROT]: 'read from protected address',
-  [UC_MEM_WRITE_PROT]: 'write to read-only address',
-  [UC_MEM_FETCH_PROT]: 'instruction fetch from non-executable address',
-};
 
 /**
  * Distinct unmodeled peripheral registers (word addresses) tracked per run. Real parts have a few
@@ -343,6 +323,29 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
     );
     // CCR and CPACR arm the trap checks the native profiler evaluates at block entry.
     ppb.onTrapConfig = (ccr, cpacr) => uc.trap_config(ccr, cpacr);
+    const executable = (a: number) => coveredBy([board.flash, ...board.ram], a, 2);
+    const core = new ExceptionCore(
+      uc,
+      { irqLines: board.nvic.interrupts, priorityBits: board.nvic.priorityBits },
+      () => ppb.vtor,
+      () => ppb.ccr,
+      executable,
+    );
+    ppb.attach(core.peripherals, (v) => core.nvic.softwareTrigger(v));
+    const objects = elf.symbols
+      .filter(
+        (o) =>
+          o.type === 'object' &&
+          o.size > 0 &&
+          board.ram.some((r) => o.value >= r.base && o.value < r.base + r.size),
+      )
+      .sort((a, b) => a.value - b.value);
+    core.objectAt = (address) => {
+      const o = objects.find((x) => address >= x.value && address < x.value + x.size);
+      return o ? { name: o.name, base: o.value, size: o.size } : null;
+    };
+    /** A synchronous event the run loop handles after emu_start returns: SVC or an exception return. */
+    let sync: SyncEvent | null = null;
     uc.mmio_map(
       PPB_BASE,
       PPB_SIZE,
@@ -360,7 +363,6 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
     const EXCP_UNALIGNED = 22;
     const EXCP_NAMES: Record<number, string> = {
       1: 'undefined instruction (UsageFault)',
-      2: 'SVC (no exception model: m4sim does not take SVCall)',
       4: 'data abort (BusFault)',
       5: 'IRQ',
       17: 'UsageFault (CFSR.NOCP): coprocessor instruction with the coprocessor disabled',
@@ -389,9 +391,21 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
         }
         fault = { reason: 'breakpoint', message: `breakpoint bkpt #${imm}`, pc };
       } else if (intno === EXCP_UDEF) {
-        fault = { reason: 'invalid-instruction', message: 'undefined instruction', pc };
+        fault = {
+          reason: 'invalid-instruction',
+          message: 'undefined instruction',
+          pc,
+          exception: { number: EXC.UsageFault, cfsr: CFSR.UNDEFINSTR },
+        };
       } else if (intno === EXCP_SWI) {
-        fault = { reason: 'breakpoint', message: EXCP_NAMES[intno]!, pc };
+        // PC is past the SVC: the return address the architecture stacks (B1.5.6).
+        sync = { kind: 'svc' };
+      } else if (
+        (intno === EXCP_PREFETCH_ABORT || intno === EXCP_EXCEPTION_EXIT) &&
+        core.inHandler &&
+        isExcReturnAddress(pc | 1)
+      ) {
+        sync = { kind: 'return', value: (pc | 1) >>> 0 };
       } else if (intno === EXCP_PREFETCH_ABORT || intno === EXCP_EXCEPTION_EXIT) {
         fault = fetchFault(board, uc, symbols, pc);
       } else if (intno === EXCP_DATA_ABORT) {
@@ -404,7 +418,14 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
         // QEMU raises this itself for the accesses it checks (e.g. LDREX); the rest: trap-checks.ts.
         fault = { reason: 'unaligned-access', message: EXCP_NAMES[intno]!, pc };
       } else {
-        fault = { reason: 'invalid-instruction', message: EXCP_NAMES[intno] ?? `CPU exception ${intno}`, pc };
+        // QEMU's EXCP_NOCP (17) and EXCP_INVSTATE (18) are the UsageFaults of B3.2.15.
+        const cfsr = intno === 17 ? CFSR.NOCP : intno === 18 ? CFSR.INVSTATE : 0;
+        fault = {
+          reason: 'invalid-instruction',
+          message: EXCP_NAMES[intno] ?? `CPU exception ${intno}`,
+          pc,
+          ...(cfsr ? { exception: { number: EXC.UsageFault, cfsr } } : {}),
+        };
       }
       uc.emu_stop();
     });
@@ -413,16 +434,31 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
         reason: 'invalid-instruction',
         message: 'undefined instruction',
         pc: uc.reg_read_i32(UC_ARM_REG.PC),
+        exception: { number: EXC.UsageFault, cfsr: CFSR.UNDEFINSTR },
       };
       return false;
     });
     uc.hook_add(UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT, (type: number, address: number, size: number) => {
       if (type === UC_MEM_FETCH_UNMAPPED || type === UC_MEM_FETCH_PROT) {
-        fault = fetchFault(board, uc, symbols, address);
+        if (core.inHandler && isExcReturnAddress(address)) {
+          sync = { kind: 'return', value: (address | 1) >>> 0 };
+          uc.emu_stop();
+          return false;
+        }
+        fault = {
+          ...fetchFault(board, uc, symbols, address),
+          exception: { number: EXC.BusFault, cfsr: CFSR.IBUSERR },
+        };
         return false;
       }
       const pc = faultingPc(uc, address);
-      fault = { reason: 'memory-fault', message: describeAccess(board, type, address, size), pc };
+      // A precise data bus error with the address in BFAR (B3.2.15, B3.2.18).
+      fault = {
+        reason: 'memory-fault',
+        message: describeAccess(board, type, address, size),
+        pc,
+        exception: { number: EXC.BusFault, cfsr: CFSR.PRECISERR | CFSR.BFARVALID, bfar: address >>> 0 },
+      };
       return false;
     });
 
@@ -430,6 +466,18 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
     if (options.profile !== false)
       uc.profile_enable({
         onNewBlock: (address, size) => {
+          // EPSR.T = 0: a BX/BLX/POP to an even address left Thumb state; the core takes an INVSTATE
+          // UsageFault instead of running this block (B1.4.2), which Unicorn would run as ARM code.
+          if (((uc.reg_read_i32(UC_ARM_REG.XPSR) >>> 24) & 1) === 0)
+            return {
+              instructions: 0,
+              cycles: 0,
+              takenCycles: 0,
+              flags: BLOCK_INVSTATE,
+              spPreMin: 0,
+              spPostMin: 0,
+              spPostNet: 0,
+            };
           const insns = decodeBlock(uc, address, size);
           return withTrapChecks(blockCost(insns, model, { inFlash: inFlash(address) }), insns);
         },
@@ -444,11 +492,32 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
 
     uc.reg_write_i32(UC_ARM_REG.SP, vectors.initialSp);
     let hostError: Error | null = null;
-    try {
-      const timeoutUs = options.profile === false && options.timeoutMs ? options.timeoutMs * 1000 : 0;
-      uc.emu_start(vectors.reset | 1, 0xffffffff, timeoutUs, 0);
-    } catch (e) {
-      if (!fault) hostError = e as Error;
+    // The run loop: emu_start runs until the firmware exits, faults, hits a limit, or stops for an
+    // exception (a SysTick expiry or software pend at a block boundary, SVC, an exception return, a
+    // fault with a firmware handler, WFI woken by SysTick); the exception is then taken here and
+    // emulation resumes at the handler (src/emulator/exception-core.ts).
+    const timeoutUs = options.profile === false && options.timeoutMs ? options.timeoutMs * 1000 : 0;
+    let pc = vectors.reset | 1;
+    const loop = { until: 0xffffffff };
+    for (;;) {
+      sync = null;
+      try {
+        uc.emu_start(pc, loop.until, timeoutUs, 0);
+      } catch (e) {
+        if (!fault && !sync) hostError = e as Error;
+      }
+      if (hostError || exitCode !== null || options.profile === false) break;
+      const next = exceptionStep(uc, core, sync, fault, loop);
+      if (next === null) break;
+      if (typeof next === 'number') {
+        fault = null;
+        pc = next;
+        // Stacking the frame may have taken SP into static data (stack overflow, limitHit 3).
+        if (uc.exc_state().limitHit !== 0) break;
+        continue;
+      }
+      fault = next;
+      break;
     }
     if (hostError) {
       const pc = uc.reg_read_i32(UC_ARM_REG.PC);
@@ -474,6 +543,7 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
     );
 
     // SRAM accounting.
+    const excState = uc.exc_state();
     const regions = board.ram.map((r) => touchedBytes(r, uc.mem_read(r.base, r.size)));
     const stackBytes = uc.mem_read(stackRegion.base, stackRegion.size);
     const heapHigh = counters.heapSeen ? counters.heapHigh : 0;
@@ -499,6 +569,9 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       stackPeakCycles: counters.deepestCycles,
       stackPainted: vectors.initialSp - paintedLow,
       regions,
+      msp: stack,
+      psp:
+        excState.minPsp === 0xffffffff ? null : { lowest: excState.minPsp, stacks: core.describePspStacks() },
     };
     if (options.exact) {
       const exactMin = Math.min(counters.exactMinSp, vectors.initialSp);
@@ -542,284 +615,10 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       collected,
       symbols,
       functions: buildFunctionProfile(uc.profile_calls(), vectors.reset & ~1, symbols),
+      exceptions: { taken: core.describeStats(), sleepCycles: core.sleepCycles },
       wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,
     };
   } finally {
     uc.close();
-  }
-}
-
-/** A data abort at an LDREX/STREX whose address is not aligned: UsageFault UNALIGNED (trap-checks.ts). */
-function unalignedExclusive(uc: UnicornEngine, pc: number): Fault | null {
-  let insn: Insn | undefined;
-  try {
-    insn = disasm(uc.mem_read(pc, 4), pc, 1)[0];
-  } catch {
-    return null;
-  }
-  const trap = insn && exclusiveAlignmentTrap(insn, (r) => uc.reg_read_i32(ucRegister(r)) >>> 0);
-  return trap ? { reason: 'unaligned-access', message: describeTrap(trap).message, pc } : null;
-}
-
-function decodeBlock(uc: UnicornEngine, address: number, size: number): Insn[] {
-  return disasm(uc.mem_read(address, size), address);
-}
-
-/**
- * Unicorn 2.0 reports the PC of the block's start inside memory hooks, so find the instruction in
- * the current block whose effective address (with the registers as they are at the fault) covers
- * the faulting address. Falls back to the block start.
- */
-function faultingPc(uc: UnicornEngine, address: number): number {
-  const counters = uc.profile_counters();
-  const start = counters.lastBlock || uc.reg_read_i32(UC_ARM_REG.PC);
-  const size = counters.lastBlock ? counters.lastBlockSize : 64;
-  let insns: Insn[];
-  try {
-    insns = decodeBlock(uc, start, size);
-  } catch {
-    return start;
-  }
-  const reg = (name: string): number | null => {
-    const table: Record<string, number> = { sp: UC_ARM_REG.SP, lr: UC_ARM_REG.LR, pc: UC_ARM_REG.PC };
-    const m = /^r(\d+)$/.exec(name);
-    if (m) return uc.reg_read_i32(UC_ARM_REG.R0 + Number(m[1]));
-    if (name === 'sb') return uc.reg_read_i32(UC_ARM_REG.R9);
-    if (name === 'sl') return uc.reg_read_i32(UC_ARM_REG.R10);
-    if (name === 'fp') return uc.reg_read_i32(UC_ARM_REG.R11);
-    if (name === 'ip') return uc.reg_read_i32(UC_ARM_REG.R12);
-    return table[name] !== undefined ? uc.reg_read_i32(table[name]!) : null;
-  };
-  for (const insn of insns) {
-    const m = insn.mnemonic.replace(/\.w$/, '');
-    const lists = insn.operands.filter((o) => o.type === 'reg').length;
-    if (m === 'push' || m.startsWith('stmdb') || m === 'vpush') {
-      const sp = reg(m === 'push' || m === 'vpush' ? 'sp' : (insn.operands[0]?.reg ?? 'sp'));
-      if (sp !== null && address < sp && address >= sp - 8 * lists) return insn.address;
-      continue;
-    }
-    for (const op of insn.operands) {
-      if (op.type !== 'mem' || !op.base) continue;
-      const base = op.base === 'pc' ? (insn.address + 4) & ~3 : reg(op.base);
-      if (base === null) continue;
-      const index = op.index ? (reg(op.index) ?? 0) : 0;
-      const ea = (base + (op.disp ?? 0) + (op.index ? index << op.shiftValue : 0)) >>> 0;
-      if (address >= ea && address < ea + 64) return insn.address;
-    }
-    if (/^(ldm|stm|pop)/.test(m)) {
-      const base = m === 'pop' ? reg('sp') : reg(insn.operands[0]?.reg ?? '');
-      if (base !== null && address >= base && address < base + 4 * lists) return insn.address;
-    }
-  }
-  return start;
-}
-
-function describeAccess(board: Board, type: number, address: number, size: number): string {
-  const kind = MEM_KIND[type] ?? 'invalid memory access';
-  let where = '';
-  const after = [...board.ram].sort((a, b) => b.base + b.size - (a.base + a.size));
-  for (const r of after) {
-    const end = r.base + r.size;
-    if (address >= end && address < end + 0x100000) {
-      where = ` (${address - end} bytes past the end of ${r.name} at ${hex(end)})`;
-      break;
-    }
-  }
-  if (!where && address >= board.flash.base && address < board.flash.base + board.flash.size)
-    where = ' (flash)';
-  if (
-    !where &&
-    address >= board.flash.base + board.flash.size &&
-    address < board.flash.base + 2 * board.flash.size
-  ) {
-    where = ` (${address - board.flash.base - board.flash.size} bytes past the end of flash)`;
-  }
-  return `${kind} ${hex(address)}, ${size} byte${size === 1 ? '' : 's'}${where}`;
-}
-
-function describeExit(
-  counters: ProfileCounters,
-  fault: Fault | null,
-  exitCode: number | null,
-  exitMessage: string,
-  symbols: SymbolTable,
-  options: RunOptions,
-  uc: UnicornEngine,
-  stackRegion: MemoryRegion,
-  sizes: ReturnType<typeof staticSizes>,
-  elf: Elf,
-): RunResult['exit'] {
-  const at = (pc: number | null) => (pc === null ? null : symbols.format(pc));
-  if (exitCode !== null) {
-    return {
-      reason: 'exit',
-      code: exitCode & 0xff,
-      message: exitMessage || `exit(${exitCode})`,
-      pc: null,
-      location: null,
-    };
-  }
-  if (fault) {
-    const location = at(fault.pc);
-    return {
-      reason: fault.reason,
-      code: EXIT_STATUS[fault.reason as Exclude<ExitReason, 'exit'>],
-      message: `${fault.message} at ${placeOf(symbols, options.board, fault.pc)}`,
-      pc: fault.pc,
-      location,
-    };
-  }
-  const pc = uc.reg_read_i32(UC_ARM_REG.PC);
-  if (counters.limitHit === 1) {
-    return {
-      reason: 'instruction-limit',
-      code: EXIT_STATUS['instruction-limit'],
-      message: `stopped after ${counters.instructions} instructions (--max-instructions ${options.maxInstructions}) in ${symbols.format(pc)}`,
-      pc,
-      location: symbols.format(pc),
-    };
-  }
-  if (counters.limitHit === 4) {
-    const location = symbols.format(counters.lastBlock);
-    return {
-      reason: 'hang',
-      code: EXIT_STATUS.hang,
-      message: `firmware is idling forever (a branch to itself or WFI/WFE; m4sim takes no interrupts) at ${location} (pc ${hex(counters.lastBlock)}); did main return without exit()?`,
-      pc: counters.lastBlock,
-      location,
-    };
-  }
-  if (counters.limitHit === 5) {
-    const decoded = (() => {
-      try {
-        return disasm(uc.mem_read(counters.trapPc, 4), counters.trapPc, 1)[0];
-      } catch {
-        return undefined; // the last halfword of a region: the mnemonic is optional
-      }
-    })();
-    const trap = describeTrap({
-      kind: counters.trapKind,
-      pc: counters.trapPc,
-      value: counters.trapValue,
-      align: counters.trapAlign,
-      mnemonic: decoded?.mnemonic ?? null,
-    });
-    const location = symbols.format(counters.trapPc);
-    return {
-      reason: trap.reason,
-      code: EXIT_STATUS[trap.reason],
-      message: `${trap.message} at ${placeOf(symbols, options.board, counters.trapPc)}`,
-      pc: counters.trapPc,
-      location,
-    };
-  }
-  if (counters.limitHit === 2) {
-    return {
-      reason: 'timeout',
-      code: EXIT_STATUS.timeout,
-      message: `stopped after ${options.timeoutMs} ms of wall-clock time (--timeout) in ${symbols.format(pc)}`,
-      pc,
-      location: symbols.format(pc),
-    };
-  }
-  if (counters.limitHit === 3) {
-    const into = overflowInto(elf, counters, stackRegion, sizes.reservedNames);
-    const stack = [...uc.profile_call_stack()].map((a) => symbols.functionName(a));
-    const where = stack.length > 0 ? stack[stack.length - 1]! : symbols.format(counters.lastBlock);
-    return {
-      reason: 'stack-overflow',
-      code: EXIT_STATUS['stack-overflow'],
-      message:
-        `stack overflow into ${into}: SP would reach ${hex(counters.overflowSp)} in ${where} ` +
-        `(${stackRegion.name} ${hex(stackRegion.base)}..${hex(stackRegion.base + stackRegion.size)}, call depth ${counters.depth})`,
-      pc: counters.lastBlock,
-      location: where,
-    };
-  }
-  return {
-    reason: 'stopped',
-    code: EXIT_STATUS.stopped,
-    message: `emulation stopped without an exit call at ${symbols.format(pc)}`,
-    pc,
-    location: symbols.format(pc),
-  };
-}
-
-/**
- * What SP would enter: the heap when it is between the first and the highest break, else the static
- * section holding the address (.data, .bss, .noinit…), else the nearest static section below it in
- * the stack's RAM region, else the memory below that region.
- */
-function overflowInto(
-  elf: Elf,
-  counters: ProfileCounters,
-  stackRegion: MemoryRegion,
-  reservedNames: readonly string[],
-): string {
-  const sp = counters.overflowSp >>> 0;
-  if (counters.heapSeen && sp >= counters.heapStart && sp < counters.heapHigh) return 'the heap';
-  const statics = elf.sections.filter(
-    (s) =>
-      (s.flags & SHF_ALLOC) !== 0 &&
-      s.size > 0 &&
-      s.name !== '' &&
-      !reservedNames.includes(s.name) &&
-      s.addr >= stackRegion.base &&
-      s.addr < stackRegion.base + stackRegion.size,
-  );
-  const holding = statics.find((s) => sp >= s.addr && sp < s.addr + s.size);
-  if (holding) return holding.name;
-  const below = statics
-    .filter((s) => s.addr + s.size <= sp)
-    .sort((a, b) => b.addr + b.size - (a.addr + a.size));
-  if (below[0]) return below[0].name;
-  return `the memory below ${stackRegion.name} (${hex(stackRegion.base)})`;
-}
-
-/**
- * "main+0x8 (pc 0x08000208)" when a function contains the PC; otherwise the address alone and what
- * is there: "0x08002390 (in flash, outside any function)", "0x30000000 (unmapped)".
- */
-function placeOf(symbols: SymbolTable, board: Board, pc: number | null): string {
-  if (pc === null) return 'an unknown PC';
-  if (symbols.lookup(pc)) return `${symbols.format(pc)} (pc ${hex(pc)})`;
-  const region = mappedRegionName(board, pc);
-  const code = region === 'flash' || board.ram.some((r) => r.name === region);
-  return `${hex(pc)} (${region === undefined ? 'unmapped' : `in ${region}${code ? ', outside any function' : ''}`})`;
-}
-
-/**
- * An instruction fetch the core cannot make, with one message shape however Unicorn reports it: from
- * unmapped memory (the unmapped-memory hook); from an Execute Never region of the default memory map
- * (ARMv7-M ARM B3.1, Table B3-1: QEMU raises a prefetch abort, EXCP 3, before any hook); from
- * 0xFFFFFFF0 and up (QEMU's EXCP_EXCEPTION_EXIT, 8: an EXC_RETURN value, but m4sim runs in Thread mode
- * with no exception active, where B1.5.8 makes it a plain branch into the XN System region). Silicon
- * takes a MemManage or BusFault with the fetched address as the stacked PC; so is the PC here.
- */
-function fetchFault(board: Board, uc: UnicornEngine, symbols: SymbolTable, address: number): Fault {
-  const target = address >>> 0;
-  const notes: string[] = [];
-  const xn = executeNeverRegion(target);
-  if (xn) notes.push(`${xn} region: Execute Never`);
-  if (target >= 0xfffffff0) notes.push('an EXC_RETURN value, but no exception is active');
-  const from = lastInstruction(uc, target);
-  if (from !== null) notes.push(`reached from ${symbols.format(from)}`);
-  const kind = mappedRegionName(board, target) === undefined ? 'unmapped' : 'non-executable';
-  const note = notes.length > 0 ? ` (${notes.join('; ')})` : '';
-  return {
-    reason: 'memory-fault',
-    message: `instruction fetch from ${kind} address ${hex(target)}${note}`,
-    pc: target,
-  };
-}
-
-/** The last instruction of the last block the profiler saw enter, unless that block is the target's. */
-function lastInstruction(uc: UnicornEngine, target: number): number | null {
-  const { lastBlock, lastBlockSize } = uc.profile_counters();
-  if (!lastBlock || (target >= lastBlock && target < lastBlock + lastBlockSize)) return null;
-  try {
-    return decodeBlock(uc, lastBlock, lastBlockSize).at(-1)?.address ?? lastBlock;
-  } catch {
-    return lastBlock;
   }
 }

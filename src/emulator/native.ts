@@ -48,8 +48,14 @@ export const UC_ARM_REG = {
   PC: 11,
   SP: 12,
   XPSR: 120,
+  IPSR: 114,
   MSP: 115,
+  PSP: 116,
   CONTROL: 117,
+  PRIMASK: 123,
+  BASEPRI: 124,
+  FAULTMASK: 126,
+  FPSCR: 6,
   R0: 66,
   R1: 67,
   R2: 68,
@@ -83,6 +89,11 @@ export const BLOCK_CHECK_ALIGN = 64;
 export const BLOCK_CHECK_UNALIGN = 128;
 export const BLOCK_CHECK_DIV0 = 256;
 export const BLOCK_CHECK_FP = 512;
+/** Contains CPS or MSR: with a masked exception pending, the native profiler stops after the block. */
+export const BLOCK_MASK_WRITE = 1024;
+/** Translated in ARM state (EPSR.T = 0): stops before it runs as trap kind TRAP_INVSTATE (5). */
+export const BLOCK_INVSTATE = 2048;
+export const TRAP_INVSTATE = 5;
 
 /** A block's static cost, returned once per newly translated block. */
 export interface BlockCost {
@@ -197,6 +208,25 @@ export interface UnicornEngine {
   /** Lowest SP the profiler saw since the previous call (0xffffffff: none); resets the window. */
   profile_window_min_sp(): number;
   cycles(): number;
+  /**
+   * Stop before the first block that starts at or after modeled cycle `cycle` (0: the next block;
+   * -1: never); maskWatch: also stop after a block holding CPS/MSR (BLOCK_MASK_WRITE).
+   */
+  exc_stop_at(cycle: number, maskWatch: boolean): void;
+  /** Before resuming at a handler or return address: charge cycles, forget the predecessor edge; resumeIdle: wake from an idle stop. */
+  exc_boundary(extraCycles: number, resume: boolean, onPsp?: boolean): void;
+  /** stopped: the last emu_start ended at an exception stop; limitHit as in ProfileCounters; minPsp: process-stack low-water. */
+  exc_state(): { stopped: boolean; limitHit: number; minPsp: number };
+  /** Records the SP an exception frame was stacked down to (on the process stack when psp). */
+  exc_note_sp(sp: number, psp: boolean): void;
+  /** Lowest main-stack SP since the previous call (0xffffffff: none); resets the window. */
+  exc_min_sp(): number;
+  /** R0, R1, R2, R3, R12, LR, xPSR, SP, CONTROL, PRIMASK, FAULTMASK, BASEPRI (one call). */
+  exc_regs(): Uint32Array;
+  /** Lowest process-stack SP since the previous call (0xffffffff: none); resets the window. */
+  exc_psp_window(): number;
+  /** Modeled cycles now (running total at the current block's entry, incl. exception cycles). */
+  now(): number;
   /** The firmware wrote CCR or CPACR: arms or disarms the native trap checks. */
   trap_config(ccr: number, cpacr: number): void;
 }

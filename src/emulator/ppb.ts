@@ -1,8 +1,11 @@
 // The Private Peripheral Bus (0xE0000000–0xE00FFFFF) as firmware sees it on a Cortex-M4:
-// ITM stimulus ports, DWT cycle counter, SCB identification and configuration, CoreDebug DEMCR,
-// SysTick and NVIC registers as storage. Register addresses from the ARMv7-M Architecture
-// Reference Manual (DDI 0403), chapters C1 (debug: ITM C1.7, DWT C1.8) and B3 (system address map).
+// ITM stimulus ports, DWT cycle counter, SCB identification and configuration (CPUID, VTOR, CCR,
+// CPACR), CoreDebug DEMCR; the exception model's SysTick, NVIC and SCB exception registers are
+// peripherals of their own (src/emulator/peripherals/) routed from here. Register addresses from the
+// ARMv7-M Architecture Reference Manual (DDI 0403), chapters C1 (debug: ITM C1.7, DWT C1.8) and B3
+// (system address map).
 import { hex } from '../util/units.js';
+import type { Peripheral } from './peripherals/peripheral.js';
 
 export const PPB_BASE = 0xe0000000;
 export const PPB_SIZE = 0x100000;
@@ -16,11 +19,8 @@ const ITM_LAR = 0xe0000fb0;
 // DWT, C1.8.
 const DWT_CTRL = 0xe0001000;
 const DWT_CYCCNT = 0xe0001004;
-// SysTick, B3.3.
-const SYST_CSR = 0xe000e010;
-const SYST_RVR = 0xe000e014;
-const SYST_CVR = 0xe000e018;
-const SYST_CALIB = 0xe000e01c;
+// STIR, B3.4.7.
+const NVIC_STIR = 0xe000ef00;
 // SCB, B3.2.
 const SCB_CPUID = 0xe000ed00;
 const SCB_VTOR = 0xe000ed08;
@@ -76,6 +76,23 @@ export class PrivatePeripheralBus {
   private cyccntEnabled = false;
   /** Called with CCR and CPACR after the firmware writes either (arms the native trap checks). */
   onTrapConfig?: (ccr: number, cpacr: number) => void;
+  /**
+   * The exception model's blocks (SysTick, NVIC, SCB exception registers: src/emulator/peripherals/),
+   * routed by address before the registers kept here; empty without an exception model.
+   */
+  private devices: Peripheral[] = [];
+  private stir?: (value: number) => void;
+
+  attach(devices: Peripheral[], stir?: (value: number) => void): void {
+    this.devices = devices;
+    this.stir = stir;
+  }
+
+  private device(aligned: number): Peripheral | undefined {
+    if (aligned === SCB_VTOR || aligned === SCB_CCR) return undefined; // kept here, inside the SCB block's range
+    for (const d of this.devices) if (aligned >= d.base && aligned < d.base + d.size) return d;
+    return undefined;
+  }
 
   constructor(
     private readonly cycles: () => number,
@@ -98,7 +115,8 @@ export class PrivatePeripheralBus {
   read(offset: number, size: number): number {
     const address = PPB_BASE + offset;
     const aligned = (address & ~3) >>> 0;
-    const word = this.readWord(aligned);
+    const dev = this.device(aligned);
+    const word = dev ? dev.readWord(aligned) : this.readWord(aligned);
     const shift = (address & 3) * 8;
     const mask = size >= 4 ? 0xffffffff : (1 << (size * 8)) - 1;
     return ((word >>> shift) & mask) >>> 0;
@@ -114,10 +132,6 @@ export class PrivatePeripheralBus {
         return this.cyccnt();
       case SCB_CPUID:
         return CORTEX_M4_R0P1_CPUID;
-      case SYST_CVR:
-        return this.systickValue();
-      case SYST_CALIB:
-        return 0x80000000; // NOREF: no reference clock, no calibration value
       default:
         if (!this.known(address)) this.unmodeled.add(address);
         return this.regs.get(address) ?? 0;
@@ -141,6 +155,18 @@ export class PrivatePeripheralBus {
         else this.itmDropped[port]!++;
         this.onEvent?.(event);
       }
+      return;
+    }
+    const aligned0 = (address & ~3) >>> 0;
+    const dev = this.device(aligned0);
+    if (dev) {
+      const shift = (address & 3) * 8;
+      const lane = (size >= 4 ? 0xffffffff : ((1 << (size * 8)) - 1) << shift) >>> 0;
+      dev.writeWord(aligned0, (value << shift) >>> 0, lane);
+      return;
+    }
+    if (aligned0 === NVIC_STIR && this.stir) {
+      this.stir(value >>> 0);
       return;
     }
     if (address === DWT_CYCCNT) {
@@ -173,14 +199,6 @@ export class PrivatePeripheralBus {
     this.onTrapConfig?.(this.regs.get(SCB_CCR) ?? CCR_RESET, this.regs.get(SCB_CPACR) ?? 0);
   }
 
-  private systickValue(): number {
-    // SysTick counts down from RVR at the core clock when CSR.ENABLE and CLKSOURCE are set; no interrupt is taken.
-    const csr = this.regs.get(SYST_CSR) ?? 0;
-    const reload = (this.regs.get(SYST_RVR) ?? 0) & 0xffffff;
-    if ((csr & 1) === 0 || reload === 0) return this.regs.get(SYST_CVR) ?? 0;
-    return reload - (this.cycles() % (reload + 1));
-  }
-
   private known(address: number): boolean {
     return (
       address === ITM_TER ||
@@ -191,13 +209,17 @@ export class PrivatePeripheralBus {
       address === SCB_VTOR ||
       address === SCB_CPACR ||
       address === COREDEBUG_DEMCR ||
-      address === SYST_CSR ||
-      address === SYST_RVR ||
-      address === SYST_CVR ||
+      (address >= 0xe000e010 && address < 0xe000e020) || // SysTick
+      address === NVIC_STIR ||
       (address >= 0xe000e100 && address < 0xe000e500) || // NVIC enable/pending/active/priority
       (address >= 0xe000ed00 && address < 0xe000ed90) || // SCB
       (address >= 0xe000ef30 && address < 0xe000ef40) // FPCCR, FPCAR, FPDSCR
     );
+  }
+
+  /** CCR as the firmware last set it (STKALIGN, trap enables). */
+  get ccr(): number {
+    return this.regs.get(SCB_CCR) ?? CCR_RESET;
   }
 
   /** VTOR as the firmware last set it (where it would take exceptions from). */

@@ -16,6 +16,7 @@ import {
   BLOCK_SP_LOWERS,
   BLOCK_INDIRECT,
   BLOCK_HANG,
+  BLOCK_MASK_WRITE,
   type BlockCost,
   type Insn,
 } from '../emulator/native.js';
@@ -492,6 +493,7 @@ export function blockCost(insns: Insn[], p: CycleModelParams, opts: { inFlash: b
   }
 
   if (isIdleLoop(insns)) flags |= BLOCK_HANG;
+  if (insns.some(writesExceptionMask)) flags |= BLOCK_MASK_WRITE;
 
   const { spPreMin, spPostMin, spPostNet, dynamic, lowers } = blockSp(insns, timings);
   if (dynamic) flags |= BLOCK_SP_DYNAMIC;
@@ -591,6 +593,14 @@ function trackRegisters(
       known.set(rd, { kind: 'sp', offset: sp + (root.startsWith('add') ? imm.imm : -imm.imm) });
     }
   }
+}
+
+/**
+ * CPSIE/CPSID or an MSR (to PRIMASK, BASEPRI, BASEPRI_MAX, FAULTMASK or anything else): the
+ * execution priority may have dropped, so a pending exception may now be taken (ARMv7-M ARM B1.5.4).
+ */
+export function writesExceptionMask(i: Insn): boolean {
+  return i.mnemonic.startsWith('cps') || i.mnemonic === 'msr';
 }
 
 /**

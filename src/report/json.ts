@@ -28,6 +28,11 @@ export interface RunJson {
   peripherals: RunResult['peripherals'];
   /** Accesses to peripheral registers past the tracked limit (not stored, not in `peripherals`). */
   peripheralsUntracked: number;
+  /**
+   * Exceptions taken (`taken`: per exception number: name, count, selfCycles, maxStack) and the
+   * cycles slept in WFI/WFE (`sleepCycles`, included in `cycles`).
+   */
+  exceptions: RunResult['exceptions'];
   /** What the firmware wrote to stdout (semihosting and ITM port 0), decoded as UTF-8: the first 1 MiB. */
   output: string;
   /** Bytes of firmware output after that first 1 MiB (passed through, not kept in `output`). */
@@ -55,6 +60,7 @@ export function toJson(r: RunResult, firmware: string, output: string, outputDro
     ppbUnmodeled: r.ppbUnmodeled,
     peripherals: r.peripherals,
     peripheralsUntracked: r.peripheralsUntracked,
+    exceptions: r.exceptions,
     output,
     outputDropped,
     host: { wallSeconds: r.wallSeconds, mips: r.instructions / Math.max(r.wallSeconds, 1e-9) / 1e6 },

@@ -52,10 +52,22 @@ export function formatSummary(r: RunResult, firmware: string): string {
     `    stack       ${n(s.stack)} (high-water${s.stackPath.length ? `: ${compressPath(s.stackPath)}` : ''})`,
   );
   if (s.exact) lines.push(`    exact mode  stack ${n(s.exact.stack)}`);
+  if (s.psp) {
+    const stacks = s.psp.stacks.map((t) => `${t.symbol ?? hex(t.base)} ${n(t.highWater)}`).join(', ');
+    lines.push(`    PSP         lowest ${hex(s.psp.lowest)}${stacks ? ` (high-water: ${stacks})` : ''}`);
+  }
   lines.push(`    touched     ${n(s.touched)} bytes written during the run (painting)`);
   lines.push(
     `  flash         ${n(r.flash.used)} of ${n(r.flash.size)} bytes (${pct(r.flash.used, r.flash.size)})`,
   );
+  if (r.exceptions.taken.length > 0) {
+    const taken = r.exceptions.taken
+      .map((e) => `${e.name} ${n(e.count)}× ${n(e.selfCycles)} cycles`)
+      .join(', ');
+    lines.push(`  exceptions    ${taken}`);
+  }
+  if (r.exceptions.sleepCycles > 0)
+    lines.push(`  sleep         ${n(r.exceptions.sleepCycles)} cycles in WFI/WFE (included in cycles)`);
   if (r.semihosting.refused.length > 0) lines.push(`  refused       ${r.semihosting.refused.join('; ')}`);
   if (r.peripherals.length > 0) {
     lines.push(

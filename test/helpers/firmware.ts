@@ -41,6 +41,19 @@ export const TEST_FIRMWARES = [
   'semihost-open',
   'traps',
   'zero-sled',
+  'em-svc',
+  'em-wfi',
+  'em-fault',
+  'em-chain',
+  'exc-svc',
+  'exc-systick',
+  'exc-pendsv',
+  'exc-priorities',
+  'exc-threads',
+  'exc-hardfault',
+  'exc-wfi',
+  'exc-faults',
+  'exc-psp',
 ] as const;
 
 /** Firmwares that bring their own vector table and link without newlib or our start-up (so does every NAME.S). */
