@@ -48,7 +48,11 @@ constexpr uint32_t BLOCK_MASK_WRITE = 1024;
 // the block stops before it runs as trap TRAP_INVSTATE (an INVSTATE UsageFault, B3.2.15).
 constexpr uint32_t BLOCK_INVSTATE = 2048;
 constexpr uint32_t TRAP_INVSTATE = 5;
-constexpr uint32_t BLOCK_CHECKS = BLOCK_CHECK_ALIGN | BLOCK_CHECK_UNALIGN | BLOCK_CHECK_DIV0 | BLOCK_CHECK_FP;
+// The block's first FPU instruction, checked while a lazy FP state preservation is pending
+// (FPCCR.LSPACT, ARMv7-M ARM B1.5.7): the run stops before it so m4sim performs PreserveFPState.
+constexpr uint32_t BLOCK_CHECK_LAZYFP = 4096;
+constexpr uint32_t BLOCK_CHECKS =
+    BLOCK_CHECK_ALIGN | BLOCK_CHECK_UNALIGN | BLOCK_CHECK_DIV0 | BLOCK_CHECK_FP | BLOCK_CHECK_LAZYFP;
 // Native only: some check of the block is armed now. Kept up to date in every block when CCR or
 // CPACR change (rare), so OnBlock tests it with the other rare flags in one immediate test.
 constexpr uint32_t BLOCK_TRAP_ARMED = 1u << 31;
@@ -58,6 +62,7 @@ constexpr uint32_t TRAP_ALIGN = 1;    // LDRD/STRD/LDM/STM/LDREX/STREX/VLDR… n
 constexpr uint32_t TRAP_UNALIGN = 2;  // LDR/STR/LDRH/STRH… not aligned with CCR.UNALIGN_TRP: UNALIGNED
 constexpr uint32_t TRAP_DIV0 = 3;     // SDIV/UDIV by zero with CCR.DIV_0_TRP: DIVBYZERO
 constexpr uint32_t TRAP_FP = 4;       // FPU instruction with CPACR CP10/CP11 denied: NOCP
+constexpr uint32_t TRAP_LAZYFP = 6;   // first FPU instruction while FPCCR.LSPACT: deferred FP save (no fault)
 
 // One static check of one instruction of a block. The value tested is
 // offset + R[base] ± (R[index] << shift) with the registers as they are at block entry
@@ -369,7 +374,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
         const uint32_t v = ReadReg(c.index) << c.shift;
         value = c.subtract ? value - v : value + v;
       }
-      const bool fires = c.kind == TRAP_FP ? true : c.kind == TRAP_DIV0 ? value == 0 : (value & c.alignMask) != 0;
+      const bool fires = c.kind == TRAP_FP || c.kind == TRAP_LAZYFP ? true : c.kind == TRAP_DIV0 ? value == 0 : (value & c.alignMask) != 0;
       if (!fires) continue;
       BlockInfo& b = blocks_[index];
       b.execs -= 1;
@@ -392,6 +397,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
       case TRAP_UNALIGN: return BLOCK_CHECK_UNALIGN;
       case TRAP_DIV0: return BLOCK_CHECK_DIV0;
       case TRAP_FP: return BLOCK_CHECK_FP;
+      case TRAP_LAZYFP: return BLOCK_CHECK_LAZYFP;
       default: return 0;
     }
   }
@@ -420,7 +426,8 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   }
 
   // CCR (ARMv7-M ARM B3.2.8) and CPACR (B3.2.20) as the firmware last wrote them: which traps are armed.
-  void SetTrapConfig(uint32_t ccr, uint32_t cpacr) {
+  // lazyFp: a lazy FP state preservation is pending (FPCCR.LSPACT): arm the first-FPU-instruction checks.
+  void SetTrapConfig(uint32_t ccr, uint32_t cpacr, bool lazyFp = false) {
     uint32_t mask = BLOCK_CHECK_ALIGN;
     if (ccr & (1u << 3)) mask |= BLOCK_CHECK_UNALIGN;  // UNALIGN_TRP
     if (ccr & (1u << 4)) mask |= BLOCK_CHECK_DIV0;     // DIV_0_TRP
@@ -429,6 +436,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     const uint32_t cp10 = (cpacr >> 20) & 3, cp11 = (cpacr >> 22) & 3;
     const auto allowed = [](uint32_t f) { return f == 1 || f == 3; };
     if (!allowed(cp10) || !allowed(cp11)) mask |= BLOCK_CHECK_FP;
+    if (lazyFp) mask |= BLOCK_CHECK_LAZYFP;
     if (mask == armedChecks_) return;
     armedChecks_ = mask;
     for (BlockInfo& b : blocks_) Arm(b);
@@ -894,9 +902,11 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     return out;
   }
 
-  // trap_config(ccr, cpacr): the PPB model calls this when the firmware writes CCR or CPACR.
+  // trap_config(ccr, cpacr, lazyFp): the PPB model calls this when the firmware writes CCR or CPACR,
+  // the exception model when FPCCR.LSPACT changes.
   Napi::Value TrapConfig(const Napi::CallbackInfo& info) {
-    SetTrapConfig(info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Uint32Value());
+    SetTrapConfig(info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Uint32Value(),
+                  info.Length() > 2 && info[2].ToBoolean().Value());
     return info.Env().Undefined();
   }
 

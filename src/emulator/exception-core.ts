@@ -23,19 +23,28 @@ import {
 import { Nvic } from './peripherals/nvic.js';
 import { Scb } from './peripherals/scb.js';
 import { SysTick } from './peripherals/systick.js';
+import { Fpu } from './peripherals/fpu.js';
 import type { Peripheral } from './peripherals/peripheral.js';
 
 /**
  * Modeled cycles of exception entry (stacking and vector fetch), return (unstacking) and
  * tail-chaining on the Cortex-M4 with zero-wait-state memory: 12, 10 and 6 (Cortex-M4 TRM DDI 0439,
  * "Exception handling"/interrupt latency: 12-cycle latency, 6-cycle tail-chain; return as in the
- * Cortex-M3/M4 documentation, 10). The FP frame is written at entry without lazy stacking (not charged).
+ * Cortex-M3/M4 documentation, 10). The FP part of the extended frame (S0-S15 and FPSCR: 17 words)
+ * costs `fpWords` more where it is transferred, as Arm documents for the Cortex-M4 with FPU ("12
+ * cycles, plus a possible 17 cycles more" on entry, "ten cycles, plus a possible 17 cycles more" on
+ * exit: Arm knowledge article KA16366 / 103489845, after the Cortex-M4 TRM): at entry with
+ * FPCCR.LSPEN = 0, at the deferred save (PreserveFPState) with lazy stacking, and at a return that
+ * restores S0-S15 (none when the handler never used the FPU: LSPACT still set).
  */
-export const EXCEPTION_CYCLES = { entry: 12, return: 10, tailChain: 6 } as const;
+export const EXCEPTION_CYCLES = { entry: 12, return: 10, tailChain: 6, fpWords: 17 } as const;
 
 const CONTROL_SPSEL = 2;
 const CONTROL_FPCA = 4;
-/** QEMU sets bit 3 (v8-M SFPA) with FPCA on FP use; ARMv7-M has no such bit, and QEMU clears it at entry. */
+/**
+ * QEMU sets bit 3 (v8-M SFPA) with FPCA on FP use; ARMv7-M has no such bit. Cleared at entry with
+ * FPCA, set again with FPCA by a return to an FP context (QEMU needs both to keep FPSCR).
+ */
 const CONTROL_SFPA = 8;
 const UC_ARM_REG_S0 = 79;
 
@@ -91,6 +100,11 @@ export class ExceptionCore {
   readonly systick: SysTick;
   readonly nvic: Nvic;
   readonly scb: Scb;
+  /** FPCCR, FPCAR, FPDSCR and the pending lazy FP save (B1.5.7). */
+  readonly fpu = new Fpu();
+  /** Lazy FP saves performed (PreserveFPState) and entries that only reserved the FP area. */
+  lazyFpSaves = 0;
+  lazyFpReserved = 0;
   readonly stats = new Map<number, ExceptionStats>();
   sleepCycles = 0;
   private readonly running: Running[] = [];
@@ -119,7 +133,7 @@ export class ExceptionCore {
   }
 
   get peripherals(): Peripheral[] {
-    return [this.systick, this.nvic, this.scb];
+    return [this.systick, this.nvic, this.scb, this.fpu];
   }
 
   masks(): Masks {
@@ -215,14 +229,17 @@ export class ExceptionCore {
     const sp = regs[7]!;
     const xpsr = (regs[6]! | (1 << 24)) >>> 0; // EPSR.T: Thumb
     const frame = entryFrame(sp, xpsr, (this.ccr() & (1 << 9)) !== 0, fp);
-    const words = new Uint32Array(frame.size / 4);
+    // Lazy stacking (FPCCR.LSPEN, B1.5.7): the FP area is reserved, written only by PreserveFPState.
+    const lazy = fp && this.fpu.lspen;
+    const words = new Uint32Array(lazy ? 8 : frame.size / 4);
     words.set(regs.subarray(0, 6));
     words[6] = (returnAddress & ~1) >>> 0;
     words[7] = frame.xpsr;
-    if (fp) {
+    if (fp && !lazy) {
       for (let i = 0; i < 16; i++) words[8 + i] = uc.reg_read_i32(UC_ARM_REG_S0 + i);
       words[24] = uc.reg_read_i32(UC_ARM_REG.FPSCR);
     }
+    if (lazy) this.reserveFpArea(frame.sp + 0x20, fromHandler, control);
     try {
       uc.mem_write(frame.sp, new Uint8Array(words.buffer));
     } catch {
@@ -242,9 +259,55 @@ export class ExceptionCore {
     uc.reg_write_i32(UC_ARM_REG.LR, excReturnValue(fromHandler, threadPsp, fp));
     const mspStart = threadPsp ? uc.reg_read_i32(UC_ARM_REG.SP) >>> 0 : frame.sp;
     this.activate(n, sp - frame.sp, mspStart);
-    this.boundary(EXCEPTION_CYCLES.entry, resume);
+    this.boundary(EXCEPTION_CYCLES.entry + (fp && !lazy ? EXCEPTION_CYCLES.fpWords : 0), resume);
     this.schedule();
     return target | 1;
+  }
+
+  /**
+   * UpdateFPCCR (B1.5.7), before the exception is activated: LSPACT, FPCAR = the FP area, THREAD and
+   * USER from the mode, and the *RDY bits: which fault the deferred save could raise could be taken
+   * at the execution priority the frame was stacked at (MONRDY stays 0: no DebugMonitor modeled).
+   */
+  private reserveFpArea(area: number, fromHandler: boolean, control: number): void {
+    const s = this.state;
+    const priority = s.executionPriority(this.masks());
+    this.fpu.reserve(area >>> 0, {
+      thread: !fromHandler,
+      user: !fromHandler && (control & 1) !== 0,
+      hf: priority > -1,
+      mm: s.faultEnabled.memManage && priority > s.priorityOf(EXC.MemManage),
+      bf: s.faultEnabled.busFault && priority > s.priorityOf(EXC.BusFault),
+      mon: false,
+    });
+    this.lazyFpReserved++;
+  }
+
+  /**
+   * PreserveFPState (B1.5.7): the first FPU instruction while FPCCR.LSPACT is set (the native lazy-FP
+   * check stopped before its block, at `pc`) stores S0-S15 and FPSCR at FPCAR, clears LSPACT and
+   * resumes at the block; charged the 17 words of the FP frame.
+   */
+  preserveFpState(pc: number): number | ExceptionFault {
+    const uc = this.uc;
+    const area = this.fpu.fpcar;
+    const words = new Uint32Array(17);
+    for (let i = 0; i < 16; i++) words[i] = uc.reg_read_i32(UC_ARM_REG_S0 + i);
+    words[16] = uc.reg_read_i32(UC_ARM_REG.FPSCR);
+    try {
+      uc.mem_write(area, new Uint8Array(words.buffer));
+    } catch {
+      return {
+        reason: 'memory-fault',
+        message: `lazy FP state preservation at FPCAR ${hex(area)} failed (MLSPERR/LSPERR)`,
+        pc,
+      };
+    }
+    this.lazyFpSaves++;
+    this.fpu.setLspact(false);
+    this.boundary(EXCEPTION_CYCLES.fpWords, true);
+    this.schedule();
+    return pc | 1;
   }
 
   private activate(n: number, frameBytes: number, mspStart: number): void {
@@ -322,13 +385,22 @@ export class ExceptionCore {
       this.schedule();
       return target | 1;
     }
-    this.finish(EXCEPTION_CYCLES.return);
+    // An extended frame whose FP area was never written (LSPACT still set: the handler did not use
+    // the FPU) restores nothing: S0-S15 and FPSCR still hold the interrupted context (B1.5.8 PopStack).
+    const lazyPending = decoded.fp && this.fpu.lspact;
+    const restoreFp = decoded.fp && !lazyPending;
+    const cost = EXCEPTION_CYCLES.return + (restoreFp ? EXCEPTION_CYCLES.fpWords : 0);
+    if (lazyPending) this.fpu.setLspact(false);
+    this.finish(cost);
     // IPSR first (Thread mode, still on MSP), then SPSEL (QEMU swaps to PSP), then the FP state.
     const control = uc.reg_read_i32(UC_ARM_REG.CONTROL) >>> 0;
     uc.reg_write_i32(UC_ARM_REG.IPSR, this.state.ipsr);
     let next = control & ~(CONTROL_SPSEL | CONTROL_FPCA | CONTROL_SFPA);
     if (decoded.psp) next |= CONTROL_SPSEL;
-    if (decoded.fp) next |= CONTROL_FPCA;
+    // With FPCA, SFPA as QEMU sets it on FP use: without it QEMU's translator sees a "new FP
+    // context needed" and resets FPSCR to its FPDSCR at the next FPU instruction of the context
+    // returned to, losing the FPSCR just unstacked (or never changed, under lazy stacking).
+    if (decoded.fp) next |= CONTROL_FPCA | CONTROL_SFPA;
     uc.reg_write_i32(UC_ARM_REG.CONTROL, next);
     const framePtr = uc.reg_read_i32(UC_ARM_REG.SP) >>> 0;
     const size = decoded.fp ? 0x68 : 0x20;
@@ -350,7 +422,7 @@ export class ExceptionCore {
     uc.reg_write_i32(UC_ARM_REG.R12, w(4));
     uc.reg_write_i32(UC_ARM_REG.LR, w(5));
     const psr = w(7);
-    if (decoded.fp) {
+    if (restoreFp) {
       for (let i = 0; i < 16; i++) uc.reg_write_i32(UC_ARM_REG_S0 + i, w(8 + i));
       uc.reg_write_i32(UC_ARM_REG.FPSCR, w(24));
     }
@@ -358,7 +430,7 @@ export class ExceptionCore {
     uc.reg_write_i32(UC_ARM_REG.XPSR, ((psr & 0xff0f0000) | (1 << 24) | this.state.ipsr) >>> 0);
     uc.reg_write_i32(UC_ARM_REG.IPSR, this.state.ipsr);
     uc.reg_write_i32(UC_ARM_REG.SP, returnSp(framePtr, psr, decoded.fp));
-    this.boundary(EXCEPTION_CYCLES.return, false);
+    this.boundary(cost, false);
     this.schedule();
     return w(6) | 1;
   }

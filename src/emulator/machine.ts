@@ -322,7 +322,8 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       options.onItmEvent,
     );
     // CCR and CPACR arm the trap checks the native profiler evaluates at block entry.
-    ppb.onTrapConfig = (ccr, cpacr) => uc.trap_config(ccr, cpacr);
+    // So does FPCCR.LSPACT: the first FPU instruction then performs the lazy FP save (fpu.ts).
+    ppb.onTrapConfig = (ccr, cpacr) => uc.trap_config(ccr, cpacr, core.fpu.lspact);
     const executable = (a: number) => coveredBy([board.flash, ...board.ram], a, 2);
     const core = new ExceptionCore(
       uc,
@@ -331,6 +332,7 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       () => ppb.ccr,
       executable,
     );
+    core.fpu.onLazyChange = () => uc.trap_config(ppb.ccr, ppb.cpacr, core.fpu.lspact);
     ppb.attach(core.peripherals, (v) => core.nvic.softwareTrigger(v));
     const objects = elf.symbols
       .filter(

@@ -89,6 +89,8 @@ export const BLOCK_CHECK_ALIGN = 64;
 export const BLOCK_CHECK_UNALIGN = 128;
 export const BLOCK_CHECK_DIV0 = 256;
 export const BLOCK_CHECK_FP = 512;
+/** The block's first FPU instruction, checked while a lazy FP save is pending (FPCCR.LSPACT, B1.5.7). */
+export const BLOCK_CHECK_LAZYFP = 4096;
 /** Contains CPS or MSR: with a masked exception pending, the native profiler stops after the block. */
 export const BLOCK_MASK_WRITE = 1024;
 /** Translated in ARM state (EPSR.T = 0): stops before it runs as trap kind TRAP_INVSTATE (5). */
@@ -227,8 +229,11 @@ export interface UnicornEngine {
   exc_psp_window(): number;
   /** Modeled cycles now (running total at the current block's entry, incl. exception cycles). */
   now(): number;
-  /** The firmware wrote CCR or CPACR: arms or disarms the native trap checks. */
-  trap_config(ccr: number, cpacr: number): void;
+  /**
+   * The firmware wrote CCR or CPACR, or FPCCR.LSPACT changed (`lazyFp`): arms or disarms the native
+   * trap checks.
+   */
+  trap_config(ccr: number, cpacr: number, lazyFp?: boolean): void;
 }
 
 /** One Capstone-decoded Thumb instruction (CS_MODE_THUMB | CS_MODE_MCLASS, details on). */

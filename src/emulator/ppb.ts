@@ -213,13 +213,18 @@ export class PrivatePeripheralBus {
       address === NVIC_STIR ||
       (address >= 0xe000e100 && address < 0xe000e500) || // NVIC enable/pending/active/priority
       (address >= 0xe000ed00 && address < 0xe000ed90) || // SCB
-      (address >= 0xe000ef30 && address < 0xe000ef40) // FPCCR, FPCAR, FPDSCR
+      address === 0xe000ef30 // reserved word before FPCCR (FPCCR, FPCAR, FPDSCR: peripherals/fpu.ts)
     );
   }
 
   /** CCR as the firmware last set it (STKALIGN, trap enables). */
   get ccr(): number {
     return this.regs.get(SCB_CCR) ?? CCR_RESET;
+  }
+
+  /** CPACR as the firmware last set it (CP10/CP11: FPU access). */
+  get cpacr(): number {
+    return this.regs.get(SCB_CPACR) ?? 0;
   }
 
   /** VTOR as the firmware last set it (where it would take exceptions from). */

@@ -8,6 +8,7 @@ import type { ExitReason } from './faults.js';
 import { disasm, TRAP_INVSTATE, UC_ARM_REG, type Insn, type UnicornEngine } from './native.js';
 import type { ExceptionCore } from './exception-core.js';
 import { EXC, exceptionName } from './exceptions.js';
+import { TRAP_LAZYFP } from './trap-checks.js';
 import { HFSR_FORCED, CFSR } from './peripherals/scb.js';
 
 export interface Fault {
@@ -61,6 +62,9 @@ export function exceptionStep(
     return core.enter(n, pc);
   }
   const state = uc.exc_state();
+  // The first FPU instruction while a lazy FP save is pending: PreserveFPState, then resume (B1.5.7).
+  if (state.limitHit === 5 && !fault && uc.profile_counters().trapKind === TRAP_LAZYFP)
+    return core.preserveFpState(pc);
   if (fault?.exception) return takeFault(core, fault, fault.exception, fault.pc ?? pc, false);
   if (fault) return null;
   if (state.limitHit === 5 && uc.profile_counters().trapKind === TRAP_INVSTATE) {

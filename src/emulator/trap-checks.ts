@@ -17,6 +17,7 @@ import {
   BLOCK_CHECK_ALIGN,
   BLOCK_CHECK_DIV0,
   BLOCK_CHECK_FP,
+  BLOCK_CHECK_LAZYFP,
   BLOCK_CHECK_UNALIGN,
   UC_ARM_REG,
   type BlockCost,
@@ -28,6 +29,11 @@ export const TRAP_ALIGN = 1;
 export const TRAP_UNALIGN = 2;
 export const TRAP_DIV0 = 3;
 export const TRAP_FP = 4;
+/**
+ * Not a fault: the first FPU instruction of a block while a lazy FP state preservation is pending
+ * (FPCCR.LSPACT, ARMv7-M ARM B1.5.7); the run loop performs PreserveFPState and resumes.
+ */
+export const TRAP_LAZYFP = 6;
 
 /** Numbers per check in BlockCost.checks: pc, kind, cond, base, index, shift, subtract, offset, alignMask. */
 export const TRAP_CHECK_FIELDS = 9;
@@ -37,6 +43,7 @@ const KIND_FLAG: Record<number, number> = {
   [TRAP_UNALIGN]: BLOCK_CHECK_UNALIGN,
   [TRAP_DIV0]: BLOCK_CHECK_DIV0,
   [TRAP_FP]: BLOCK_CHECK_FP,
+  [TRAP_LAZYFP]: BLOCK_CHECK_LAZYFP,
 };
 
 // A3.2.1: accesses that fault whenever they are not aligned, with the alignment they need.
@@ -113,7 +120,7 @@ class BlockRegisters {
 
 /** Adds the block's trap checks (and their BLOCK_CHECK_* flags) to its cost. */
 export function withTrapChecks(cost: BlockCost, insns: Insn[]): BlockCost {
-  const checks = blockTrapChecks(insns);
+  const checks = [...blockTrapChecks(insns), ...lazyFpChecks(insns)];
   if (checks.length === 0) return cost;
   let flags = cost.flags;
   const flat: number[] = [];
@@ -161,6 +168,19 @@ export function blockTrapChecks(insns: Insn[]): Check[] {
     if (insn.updateFlags || FLAG_SETTERS.has(root) || insn.regsWrite.includes('cpsr')) flagsChanged = true;
   }
   return checks;
+}
+
+/**
+ * The lazy-FP check of a block: its first FPU instruction whatever precedes it (armed only while
+ * FPCCR.LSPACT is set: the save must come before any FP register changes). Unconditional: a
+ * conditional FPU instruction that would not execute only makes the save early, which is harmless
+ * (PreserveFPState stores the registers the return would find unchanged).
+ */
+function lazyFpChecks(insns: Insn[]): Check[] {
+  const first = insns.find((insn) => mnemonicRoot(insn).startsWith('v'));
+  return first
+    ? [{ pc: first.address, kind: TRAP_LAZYFP, cond: CC_AL, value: constant(0), alignMask: 0 }]
+    : [];
 }
 
 function constant(offset: number): Check['value'] {
