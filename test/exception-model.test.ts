@@ -3,10 +3,12 @@
 // Expected cycles are hand counts: exception entry 12, return 10, tail-chain 6 (Cortex-M4 TRM,
 // exception handling), `bx lr` 1 + P with P = 2 (TRM Table 3-1), MOVS/SUBS 1, `bne` 1 (+P taken),
 // STRB Rx,[Ry],#imm 1 (TRM 3.3.2: a store's data phase overlaps the next instruction).
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { loadElf } from '../src/emulator/machine.js';
 import { SymbolTable } from '../src/elf/symbols.js';
+import { findToolchain, siblingTool } from '../src/toolchain/toolchain.js';
 import { buildTestFirmware, haveToolchain } from './helpers/firmware.js';
 import { cli, simulate } from './helpers/run.js';
 
@@ -129,5 +131,26 @@ describe.skipIf(!haveToolchain)('exception model on firmware', () => {
     expect(j.exceptions.taken[0]!.maxStack).toBe(32 + 8);
     expect(j.sram.msp).toBe(40);
     expect(j.sram.psp.stacks).toEqual([expect.objectContaining({ symbol: 'psp_stack', highWater: 48 })]);
+  });
+});
+
+describe.skipIf(!haveToolchain)('system reset', () => {
+  test('AIRCR.SYSRESETREQ ends the run: status 143, the output so far, the PC of the store to AIRCR', () => {
+    const elf = buildTestFirmware('system-reset');
+    const r = cli(['simulate', elf]);
+    expect(r.status).toBe(143);
+    expect(r.stdout).toBe('resetting\n');
+    const m =
+      /system-reset: the firmware requested a system reset \(AIRCR\.SYSRESETREQ\) at main\+0x([0-9a-f]+) \(pc 0x([0-9a-f]{8})\)/.exec(
+        r.stderr,
+      );
+    expect(m).not.toBeNull();
+    // The reported PC is the store to AIRCR, as binutils disassembles main.
+    const pc = Number.parseInt(m![2]!, 16);
+    expect(pc - symbol(elf, 'main')).toBe(Number.parseInt(m![1]!, 16));
+    const objdump = siblingTool(findToolchain()!.gcc, 'objdump')!;
+    const listing = execFileSync(objdump, ['-d', '--disassemble=main', elf], { encoding: 'utf8' });
+    const line = listing.split('\n').find((l) => l.trim().startsWith(`${pc.toString(16)}:`));
+    expect(line).toMatch(/\tstr(\.w)?\t/);
   });
 });

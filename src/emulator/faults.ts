@@ -38,6 +38,7 @@ export type ExitReason =
   | 'hang'
   | 'divide-by-zero'
   | 'unaligned-access'
+  | 'system-reset'
   | 'stopped';
 
 export const EXIT_STATUS: Record<Exclude<ExitReason, 'exit'>, number> = {
@@ -50,6 +51,7 @@ export const EXIT_STATUS: Record<Exclude<ExitReason, 'exit'>, number> = {
   'unaligned-access': 135, // 128 + SIGBUS: UsageFault UNALIGNED
   'divide-by-zero': 136, // 128 + SIGFPE: UsageFault DIVBYZERO
   'memory-fault': 139, // 128 + SIGSEGV
+  'system-reset': 143, // 128 + SIGTERM: the firmware ended itself by asking for a reset
   stopped: 70,
 };
 

@@ -41,7 +41,7 @@ import { withTrapChecks } from './trap-checks.js';
 import { coveredBy } from './regions.js';
 import { ExceptionCore, type ExceptionStats, type PspStack } from './exception-core.js';
 import { EXC, isExcReturnAddress } from './exceptions.js';
-import { CFSR } from './peripherals/scb.js';
+import { CFSR, SCB_AIRCR } from './peripherals/scb.js';
 import { exceptionStep, type Fault, type SyncEvent } from './run-loop.js';
 import {
   decodeBlock,
@@ -333,6 +333,20 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       executable,
     );
     core.fpu.onLazyChange = () => uc.trap_config(ppb.ccr, ppb.cpacr, core.fpu.lspact);
+    // A system reset request ends the run (m4sim does not reboot the firmware: a reset loop would
+    // never end, and the figures are those of the run that asked for it).
+    core.scb.onResetRequest = () => {
+      if (!fault) {
+        // Inside an MMIO callback the PC is the block's start: find the store to AIRCR in the block.
+        const pc = faultingPc(uc, SCB_AIRCR);
+        fault = {
+          reason: 'system-reset',
+          message: 'the firmware requested a system reset (AIRCR.SYSRESETREQ)',
+          pc,
+        };
+      }
+      uc.emu_stop();
+    };
     ppb.attach(core.peripherals, (v) => core.nvic.softwareTrigger(v));
     const objects = elf.symbols
       .filter(

@@ -54,6 +54,7 @@ export const TEST_FIRMWARES = [
   'exc-wfi',
   'exc-faults',
   'exc-psp',
+  'system-reset',
 ] as const;
 
 /** Firmwares that bring their own vector table and link without newlib or our start-up (so does every NAME.S). */

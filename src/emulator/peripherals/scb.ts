@@ -43,6 +43,8 @@ export class Scb implements Peripheral {
   /** Set when the firmware wrote AIRCR.SYSRESETREQ with the key. */
   resetRequested = false;
   onChange?: () => void;
+  /** Called when the firmware requests a system reset (AIRCR.SYSRESETREQ, B3.2.6). */
+  onResetRequest?: () => void;
 
   constructor(
     private readonly state: ExceptionState,
@@ -109,7 +111,10 @@ export class Scb implements Peripheral {
       case SCB_AIRCR:
         if (mask >>> 16 === 0xffff && value >>> 16 === 0x05fa) {
           s.prigroup = (value >>> 8) & 7;
-          if (value & 4) this.resetRequested = true;
+          if (value & 4) {
+            this.resetRequested = true;
+            this.onResetRequest?.();
+          }
         }
         break;
       case SCB_SHCSR:
