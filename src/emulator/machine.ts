@@ -10,7 +10,6 @@ import {
   type CycleModelParams,
 } from '../profile/cycle-model.js';
 import { buildFunctionProfile, type FunctionsProfile } from '../profile/functions.js';
-import { lowestTouchedBelow, paintBuffer, touchedBytes, type TouchedRegion } from '../profile/sram.js';
 import { writeStderr, writeStdout } from '../util/stdio.js';
 import { hex } from '../util/units.js';
 import { regionOf, type Board } from './board.js';
@@ -29,17 +28,19 @@ import {
   UC_MEM_FETCH_UNMAPPED,
   UC_MODE_MCLASS,
   UC_MODE_THUMB,
-  UC_PROT_ALL,
-  UC_PROT_EXEC,
-  UC_PROT_READ,
   type UnicornEngine,
 } from './native.js';
 import { PPB_BASE, PPB_SIZE, PrivatePeripheralBus, type ItmEvent } from './ppb.js';
 import { Semihosting } from './semihosting.js';
 import { readVectorTable } from './vector-table.js';
+import { loadMemory, stackLimit } from './load.js';
+import { UnmodeledPeripherals } from './peripherals/unmodeled.js';
+import { sramReport, type SramReport } from './sram-report.js';
+
+export type { SramReport } from './sram-report.js';
 import { withTrapChecks } from './trap-checks.js';
 import { coveredBy } from './regions.js';
-import { ExceptionCore, type ExceptionStats, type PspStack } from './exception-core.js';
+import { ExceptionCore, type ExceptionStats } from './exception-core.js';
 import { EXC, isExcReturnAddress } from './exceptions.js';
 import { CFSR, SCB_AIRCR } from './peripherals/scb.js';
 import { exceptionStep, type Fault, type SyncEvent } from './run-loop.js';
@@ -92,43 +93,6 @@ export interface RunOptions {
   onItmEvent?: (e: ItmEvent) => void;
 }
 
-export interface SramReport {
-  /** Main SRAM size (the region holding the initial stack pointer). */
-  size: number;
-  data: number;
-  bss: number;
-  /** Other static RAM sections (.noinit and friends), counted in total. */
-  otherStatic: number;
-  /** Linker-reserved heap/stack placeholders (not counted: the heap and stack figures measure them). */
-  reserved: number;
-  /** Heap high-water: highest break minus the first break _sbrk returned. */
-  heap: number;
-  /** Initial SP minus the lowest SP reached, in bytes. */
-  stack: number;
-  /** data + bss + otherStatic + heap + stack. */
-  total: number;
-  /** Bytes written anywhere in RAM during the run (painting), including loaded .data. */
-  touched: number;
-  initialSp: number;
-  lowestSp: number;
-  /** Functions on the call path (outermost first) when the stack was deepest. */
-  stackPath: string[];
-  /** Modeled cycles when the stack was deepest. */
-  stackPeakCycles: number;
-  /** Stack high-water seen by painting: initial SP minus the lowest written byte below it. */
-  stackPainted: number;
-  regions: TouchedRegion[];
-  /** Present in exact mode: the per-instruction SP minimum and the lowest stack write. */
-  exact?: { stack: number; lowestWrite: number | null };
-  /** Main stack high-water: initial SP minus the lowest MSP (Thread on MSP and every handler, frames included). */
-  msp: number;
-  /**
-   * Process stack (CONTROL.SPSEL = 1 in Thread mode, e.g. RTOS tasks): the lowest PSP seen, and per
-   * data object holding a process stack (each task's stack array) its high-water; null when never used.
-   */
-  psp: { lowest: number; stacks: PspStack[] } | null;
-}
-
 export interface RunResult {
   exit: { reason: ExitReason; code: number; message: string; pc: number | null; location: string | null };
   instructions: number;
@@ -172,16 +136,7 @@ export interface ExceptionReport {
   sleepCycles: number;
 }
 
-/**
- * Distinct unmodeled peripheral registers (word addresses) tracked per run. Real parts have a few
- * thousand; a firmware sweeping a 512 MiB peripheral range would otherwise fill host memory (and
- * a JavaScript Map stops at 2^24 entries).
- */
-export const PERIPHERAL_REGISTER_LIMIT = 65_536;
-
-function pageAlign(n: number): number {
-  return Math.ceil(n / 4096) * 4096;
-}
+export { PERIPHERAL_REGISTER_LIMIT } from './peripherals/unmodeled.js';
 
 export function loadElf(bytes: Uint8Array, name: string): Elf {
   return parseElf(bytes, name);
@@ -207,39 +162,9 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
   const started = process.hrtime.bigint();
   try {
     uc.ctl_set_cpu_model(UC_CPU_ARM_CORTEX_M4);
-    // Flash is read/execute only: a store to it is a fault on a real part, and a diagnosis here.
-    uc.mem_map(board.flash.base, pageAlign(board.flash.size), UC_PROT_READ | UC_PROT_EXEC);
-    for (const r of board.ram) {
-      uc.mem_map(r.base, pageAlign(r.size), UC_PROT_ALL);
-      uc.mem_write(r.base, paintBuffer(r.size));
-    }
-
-    for (const seg of elf.segments.filter((s) => s.type === 1 && s.filesz > 0)) {
-      const start = seg.paddr;
-      const end = seg.paddr + seg.filesz;
-      const inFlash = start >= board.flash.base && end <= board.flash.base + board.flash.size;
-      const ram = board.ram.find((r) => start >= r.base && end <= r.base + r.size);
-      if (!inFlash && !ram) {
-        throw new ElfError(
-          `${elf.name}: segment at ${hex(start)} (${seg.filesz} bytes) does not fit the ${board.name} memory map ` +
-            `(flash ${hex(board.flash.base)}+${board.flash.size}, ${board.ram.map((r) => `${r.name} ${hex(r.base)}+${r.size}`).join(', ')})`,
-        );
-      }
-      uc.mem_write(start, elf.bytes.subarray(seg.offset, seg.offset + seg.filesz));
-    }
-    for (const p of options.preload ?? []) uc.mem_write(p.address, p.bytes);
-
+    loadMemory(uc, elf, board, options.preload ?? []);
     const sizes = staticSizes(elf, board.ram, board.flash);
-    // The stack may grow down to the end of whatever static data lies below the initial SP.
-    let spLimit = stackRegion.base;
-    for (const s of elf.sections) {
-      const isRam = regionOf(board, s.addr) === stackRegion;
-      const alloc = (s.flags & 2) !== 0;
-      if (!isRam || !alloc || s.size === 0) continue;
-      if (sizes.reservedNames.includes(s.name)) continue;
-      const end = s.addr + s.size;
-      if (end <= vectors.initialSp && end > spLimit) spLimit = end;
-    }
+    const spLimit = stackLimit(elf, board, stackRegion, sizes.reservedNames, vectors.initialSp);
 
     const heapBase = (symbols.address('end') ?? symbols.address('_end') ?? spLimit) >>> 0;
     let fault: Fault | null = null;
@@ -270,46 +195,14 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
         elapsedSeconds: () => uc.cycles() / clockHz,
       },
     );
-    // Each tracked register: its access counts and the value reads return (the last write).
-    const peripheralAccesses = new Map<number, { reads: number; writes: number; value: number }>();
-    let peripheralsUntracked = 0;
-    for (const region of board.peripherals) {
-      /** The register's entry, or null when it is new and the limit is reached (then only counted). */
-      const note = (offset: number, kind: 'reads' | 'writes') => {
-        const address = (region.base + (offset & ~3)) >>> 0;
-        let entry = peripheralAccesses.get(address);
-        if (!entry) {
-          if (peripheralAccesses.size >= PERIPHERAL_REGISTER_LIMIT) {
-            peripheralsUntracked++;
-            return null;
-          }
-          entry = { reads: 0, writes: 0, value: 0 };
-          peripheralAccesses.set(address, entry);
-        }
-        entry[kind]++;
-        return entry;
-      };
+    const unmodeled = new UnmodeledPeripherals();
+    for (const region of board.peripherals)
       uc.mmio_map(
         region.base,
         region.size,
-        (offset, size) => {
-          const word = note(offset, 'reads')?.value ?? 0;
-          const shift = (offset & 3) * 8;
-          return size >= 4 ? word : (word >>> shift) & ((1 << (size * 8)) - 1);
-        },
-        (offset, size, value) => {
-          const entry = note(offset, 'writes');
-          if (!entry) return;
-          if (size >= 4) {
-            entry.value = value >>> 0;
-          } else {
-            const shift = (offset & 3) * 8;
-            const mask = ((1 << (size * 8)) - 1) << shift;
-            entry.value = ((entry.value & ~mask) | ((value << shift) & mask)) >>> 0;
-          }
-        },
+        (offset, size) => unmodeled.read(region.base + offset, size),
+        (offset, size, value) => unmodeled.write(region.base + offset, size, value),
       );
-    }
     // SP is valid inside the PPB write callback: it runs inside the emulator at the store.
     const ppb = new PrivatePeripheralBus(
       () => uc.cycles(),
@@ -558,44 +451,17 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       elf,
     );
 
-    // SRAM accounting.
-    const excState = uc.exc_state();
-    const regions = board.ram.map((r) => touchedBytes(r, uc.mem_read(r.base, r.size)));
-    const stackBytes = uc.mem_read(stackRegion.base, stackRegion.size);
-    const heapHigh = counters.heapSeen ? counters.heapHigh : 0;
-    const floor = Math.max(spLimit, heapHigh);
-    const paintedLow = lowestTouchedBelow(stackRegion.base, stackBytes, floor, vectors.initialSp);
-    const lowestSp = Math.min(counters.minSp, vectors.initialSp);
-    const stack = vectors.initialSp - lowestSp;
-    const heap = counters.heapSeen ? counters.heapHigh - counters.heapStart : 0;
-    const sram: SramReport = {
-      size: stackRegion.size,
-      data: sizes.data,
-      bss: sizes.bss,
-      otherStatic: sizes.other,
-      reserved: sizes.reserved,
-      heap,
-      stack,
-      total: sizes.data + sizes.bss + sizes.other + heap + stack,
-      touched: regions.reduce((n, r) => n + r.touched, 0),
-      initialSp: vectors.initialSp,
-      lowestSp,
-      // The shadow call stack holds callees; the reset handler is the root of every path.
+    const sram = sramReport(uc, {
+      board,
+      stackRegion,
+      sizes,
+      spLimit,
+      vectors,
+      counters,
+      exact: options.exact === true,
       stackPath: [vectors.reset & ~1, ...uc.profile_deepest_path()].map((a) => symbols.functionName(a)),
-      stackPeakCycles: counters.deepestCycles,
-      stackPainted: vectors.initialSp - paintedLow,
-      regions,
-      msp: stack,
-      psp:
-        excState.minPsp === 0xffffffff ? null : { lowest: excState.minPsp, stacks: core.describePspStacks() },
-    };
-    if (options.exact) {
-      const exactMin = Math.min(counters.exactMinSp, vectors.initialSp);
-      sram.exact = {
-        stack: vectors.initialSp - exactMin,
-        lowestWrite: counters.exactMinWrite === 0xffffffff ? null : counters.exactMinWrite,
-      };
-    }
+      pspStacks: () => core.describePspStacks(),
+    });
 
     const raw = uc.profile_blocks();
     const blocks = Array.from(raw.address, (address, i) => ({
@@ -623,10 +489,8 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       itmDropped: ppb.describeItmDropped(),
       semihosting: { refused: semihosting.refused },
       ppbUnmodeled: ppb.describeUnmodeled(),
-      peripherals: [...peripheralAccesses]
-        .sort((a, b) => a[0] - b[0])
-        .map(([address, n]) => ({ address, reads: n.reads, writes: n.writes })),
-      peripheralsUntracked,
+      peripherals: unmodeled.describe(),
+      peripheralsUntracked: unmodeled.untracked,
       blocks,
       collected,
       symbols,
