@@ -48,6 +48,10 @@ describe('board files', () => {
         /nvic\.interrupts: expected a whole number 1\.\.240, got an integer 241$/,
       );
       expect(() => loadBoard(write({ lines: 8 }))).toThrow(/nvic: unknown field "lines"$/);
+      expect(() => loadBoard(write('240'))).toThrow(/b\.json: nvic: expected an object, got a string$/);
+      expect(() => loadBoard(write({ interrupts: '91' }))).toThrow(
+        /nvic\.interrupts: expected a whole number 1\.\.240, got a string$/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

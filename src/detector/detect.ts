@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { INPUT_LIMITS, readInputFile } from '../util/input-file.js';
 import { projectRoot } from '../util/paths.js';
 import type { Board } from '../emulator/board.js';
-import { decodeImage, fitRect, frameFromBytes, frameFromImage } from '../image/index.js';
+import { decodeImage, fitRect, frameFromBytes, preprocess, resizeToFrame } from '../image/index.js';
 import type { Model } from '../model/index.js';
 import type { Box } from '../reference/postprocess.js';
 import { architectureOf } from './architectures.js';
@@ -103,8 +103,14 @@ export function loadFrame(opts: { image?: string; frame?: string }): {
   if (opts.frame) return { frame: readFrame(opts.frame), source: opts.frame, width: 320, height: 240 };
   const path = opts.image ?? join(projectRoot(), DEFAULT_IMAGE);
   const bytes = readInputFile(path, 'image', INPUT_LIMITS.image);
+  // Decoded once: the frame and the source size (for mapping boxes back) come from the same pixels.
   const decoded = decodeImage(bytes, path);
-  return { frame: frameFromImage(bytes, path), source: path, width: decoded.width, height: decoded.height };
+  return {
+    frame: preprocess(resizeToFrame(decoded)),
+    source: path,
+    width: decoded.width,
+    height: decoded.height,
+  };
 }
 
 /** A `--frame` file: exactly 76,800 bytes of int8, else an ImageError; a special file is refused. */

@@ -13,6 +13,8 @@
 @ After each return Thread mode stores S0-S15 and FPSCR to after_*: the values it had.
 @ -DNO_LSPEN clears FPCCR.LSPEN first: the FP area is written at entry instead.
 @ Exit status 0; results in res/area_*/after_* (read by test/lazy-fp.test.ts).
+#include "semihost-exit.h"
+
   .syntax unified
   .cpu cortex-m4
   .fpu fpv4-sp-d16
@@ -112,15 +114,8 @@ Reset_Handler:
   ldr r1, [r0]
   str r1, [r4, #36]          @ res[9]: FPCCR after the returns
 
-  @ SYS_EXIT_EXTENDED (0x20) with {ADP_Stopped_ApplicationExit, 0}
-  ldr r1, =exit_block
-  ldr r2, =0x20026
-  str r2, [r1]
-  movs r2, #0
-  str r2, [r1, #4]
-  movs r0, #0x20
-  bkpt 0xab
-4: b 4b
+  movs r3, #0
+  semihost_exit r3
 
 @ Copies the 18 words of the FP area at r0 (frame + 0x20) to r3 (core registers only).
   .thumb_func
@@ -216,5 +211,3 @@ after_pendsv:
   .space 68
 after_systick:
   .space 68
-exit_block:
-  .space 8

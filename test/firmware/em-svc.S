@@ -10,6 +10,8 @@
 @ below psp_top. Exit status: 42 + 7 = 49 (R0 of both SVCs, rewritten by the handler).
 @ Bad input: -DNO_THUMB_BIT (the SVCall vector lacks the Thumb bit), -DBAD_EXC_RETURN (PendSV returns
 @ to the reserved EXC_RETURN 0xFFFFFFF5), -DSTACKING_OVERFLOW (the SVC frame would be stacked into .bss).
+#include "semihost-exit.h"
+
   .syntax unified
   .cpu cortex-m4
   .thumb
@@ -52,14 +54,7 @@ Reset_Handler:
   svc #7
   adds r5, r5, r0
   pop {r0-r3}
-  @ SYS_EXIT_EXTENDED (0x20) with {ADP_Stopped_ApplicationExit, r5}
-  ldr r1, =exit_block
-  ldr r2, =0x20026
-  str r2, [r1]
-  str r5, [r1, #4]
-  movs r0, #0x20
-  bkpt 0xab
-2: b 2b
+  semihost_exit r5
 
   .thumb_func
   .type SVC_Handler, %function
@@ -89,8 +84,6 @@ PendSV_Handler:
 
   .bss
   .align 2
-exit_block:                  @ {ADP_Stopped_ApplicationExit, status}, filled in before the exit
-  .space 8
 
   .bss
   .align 3

@@ -6,6 +6,8 @@
 @ Every case sets up its registers in a block of its own (ended by `isb`, which ends a translation
 @ block in QEMU), so the trapping block's operands are registers at block entry, and zeroes
 @ `trap_probe`; the trapping block stores 7 there before the trapping instruction.
+#include "semihost-exit.h"
+
   .syntax unified
   .cpu cortex-m4
   .fpu fpv4-sp-d16
@@ -26,7 +28,6 @@
 trap_case: .space 4
 trap_probe: .space 4
 scratch: .space 16
-exit_block: .space 8
 
   .text
   .thumb_func
@@ -38,14 +39,7 @@ Reset_Handler:
   ldr r1, =case_table
   ldr r1, [r1, r0, lsl #2]
   blx r1
-  @ SYS_EXIT_EXTENDED (0x20) with {ADP_Stopped_ApplicationExit, r0}.
-  ldr r1, =exit_block
-  ldr r2, =0x20026
-  str r2, [r1]
-  str r0, [r1, #4]
-  movs r0, #0x20
-  bkpt 0xab
-1: b 1b
+  semihost_exit r0
   .ltorg
   .size Reset_Handler, . - Reset_Handler
 
