@@ -19,6 +19,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -51,6 +52,8 @@ constexpr uint32_t TRAP_INVSTATE = 5;
 // The block's first FPU instruction, checked while a lazy FP state preservation is pending
 // (FPCCR.LSPACT, ARMv7-M ARM B1.5.7): the run stops before it so m4sim performs PreserveFPState.
 constexpr uint32_t BLOCK_CHECK_LAZYFP = 4096;
+// Ends in a direct branch (B, B<cond>) to the entry of another function: taken, it is a tail call.
+constexpr uint32_t BLOCK_TAILCALL = 8192;
 constexpr uint32_t BLOCK_CHECKS =
     BLOCK_CHECK_ALIGN | BLOCK_CHECK_UNALIGN | BLOCK_CHECK_DIV0 | BLOCK_CHECK_FP | BLOCK_CHECK_LAZYFP;
 // Native only: some check of the block is armed now. Kept up to date in every block when CCR or
@@ -99,10 +102,25 @@ struct BlockInfo {
   int32_t callNode;  // call-tree node this call site (a BLOCK_CALL block) entered last time, or -1
 };
 
+// One activation on the shadow call stack.
 struct Frame {
   uint32_t function;
-  uint32_t ret;
-  int32_t node;  // call-tree node of this activation
+  uint32_t ret;     // return address (Thumb bit clear), or kExceptionFrame / kNoReturn
+  uint32_t callSp;  // SP at the call (AAPCS: the callee returns with it); exception frames: the frame address
+  int32_t node;     // call-tree node of this activation
+};
+// `ret` of an exception handler's frame (left through an exception return, never by a branch) and
+// of a function entered other than by a call (a tail call from the reset handler, a thread started
+// by an exception return): odd, so no block address equals it.
+constexpr uint32_t kExceptionFrame = 1;
+constexpr uint32_t kNoReturn = 3;
+
+// A function's address range for the shadow stack: [start, end) belongs to the function entered at
+// `entry` (a GCC `.cold` part belongs to its parent).
+struct FunctionRange {
+  uint32_t start;
+  uint32_t end;
+  uint32_t entry;
 };
 
 // One node of the calling-context tree: a function reached by one call path. Node 0 is the root
@@ -170,6 +188,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
             InstanceMethod("exc_regs", &Unicorn::ExcRegs),
             InstanceMethod("exc_psp_window", &Unicorn::ExcPspWindow),
             InstanceMethod("now", &Unicorn::Now),
+            InstanceMethod("calls_exception", &Unicorn::CallsException),
         });
   }
 
@@ -221,6 +240,10 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
           blocks_[from].nextFall = index;
         }
         p = &blocks_[from];
+        // An unconditional branch, call or return whose target is the next instruction.
+        if ((p->flags & (BLOCK_CALL | BLOCK_INDIRECT | BLOCK_TAILCALL)) && !(p->flags & BLOCK_COND_BRANCH))
+          BranchToNext(from, address);
+        p = &blocks_[from];
       } else {
         index = p->nextJump;
         if (index < 0 || blocks_[index].address != address || blocks_[index].size != size) {
@@ -234,11 +257,12 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
           cyclesNow_ += p->takenCycles;
         }
         if (p->flags & BLOCK_CALL) {
-          if (depth_ < kMaxDepth) stack_[depth_] = Frame{address, p->fallthrough, EnterCall(from, address)};
-          depth_++;
+          Push(address, p->fallthrough, EnterCall(from, address));
+        } else if (p->flags & (BLOCK_INDIRECT | BLOCK_TAILCALL)) {
+          LeftByBranch(*p, address);
         }
       }
-      if (p->flags & (BLOCK_SP_DYNAMIC | BLOCK_INDIRECT | BLOCK_MASK_WRITE)) AfterRareBlock(*p, address);
+      if (p->flags & (BLOCK_SP_DYNAMIC | BLOCK_MASK_WRITE)) AfterRareBlock(*p, address);
     } else {
       index = Find(address, size);
       if (index < 0) return;
@@ -296,16 +320,171 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
       uint32_t sp = ReadSp();
       NoteSp(sp - static_cast<uint32_t>(p.spPostNet) + static_cast<uint32_t>(p.spPostMin));
     }
-    if ((p.flags & BLOCK_INDIRECT) && depth_ > 0) {
-      // A return lands on the fall-through of its call; frames skipped by longjmp unwind with it.
-      int32_t limit = depth_ < kMaxDepth ? depth_ : kMaxDepth;
-      for (int32_t i = limit - 1; i >= 0 && i >= limit - 8; --i) {
-        if (stack_[i].ret == address) {
-          Charge();
-          depth_ = i;
-          break;
-        }
+  }
+
+  // --- shadow call stack ---------------------------------------------------------------------
+  //
+  // A call is a BL/BLX taken to somewhere other than its fall-through. Every other way of leaving
+  // an activation is recognised by where the branch lands and by SP, not by the instruction's form,
+  // because GCC, Clang and armcc return through bx lr, bx rN, pop {…, pc}, ldm …, ldr pc, [sp], #4
+  // and mov pc, rN alike:
+  //  - a return lands on the return address of a frame with SP back at (or above) the SP of its call
+  //    (AAPCS: a callee restores SP), which also unwinds frames a longjmp or a lost return skipped;
+  //  - a tail call lands on another function's entry: the callee replaces the caller's frame (its
+  //    return address and call SP stay), as in gprof and perf, where the tail-called function
+  //    appears called by the tail-caller's caller;
+  //  - a longjmp (or any non-local exit) lands inside a function further down the stack: frames
+  //    above that function's most recent activation whose call SP is above SP are unwound.
+  // Exception entry, tail-chaining and return come from the exception model (calls_exception).
+
+  void Push(uint32_t function, uint32_t ret, int32_t node) {
+    if (depth_ < kMaxDepth) stack_[depth_] = Frame{function, ret, ReadSp(), node};
+    depth_++;
+    if (depth_ > maxDepth_) maxDepth_ = depth_;
+  }
+
+  // The block `from` ended in an unconditional call, tail call or indirect branch to the address
+  // right after it: a call when that address is another function's entry (`bl abort` as the last
+  // instruction of a function, with abort linked next; not `bl 1f; 1:`, which reads the PC).
+  __attribute__((noinline)) void BranchToNext(int32_t from, uint32_t address) {
+    const BlockInfo& p = blocks_[from];
+    if (!(p.flags & BLOCK_CALL)) {
+      LeftByBranch(p, address);
+      return;
+    }
+    if (functions_.empty()) return;
+    const uint32_t f = FunctionAt(address);
+    if (f == address && f != FunctionAt(p.address)) Push(address, p.fallthrough, EnterCall(from, address));
+  }
+
+  // The block `p` ended in an indirect branch or a direct branch to a function entry, taken to
+  // `address` (not a call).
+  void LeftByBranch(const BlockInfo& p, uint32_t address) {
+    if (depth_ > kMaxDepth) {
+      // Untracked frames above the cap: only a return to the deepest tracked frame is followed.
+      if (address == stack_[kMaxDepth - 1].ret && ReadSp() >= stack_[kMaxDepth - 1].callSp) {
+        Charge();
+        depth_ = kMaxDepth - 1;
       }
+      return;
+    }
+    if (p.flags & BLOCK_TAILCALL) {
+      TailCall(address);
+      return;
+    }
+    const uint32_t sp = ReadSp();
+    // Returns: the frame on top, or one a few frames down (frames skipped by a lost return).
+    for (int32_t i = depth_ - 1; i >= 0 && i >= depth_ - 8; --i) {
+      if (stack_[i].ret == address && sp >= stack_[i].callSp) {
+        Charge();
+        depth_ = i;
+        return;
+      }
+    }
+    if (functions_.empty()) return;
+    const uint32_t f = FunctionAt(address);
+    if (f == kNoFunction) return;
+    const uint32_t top = depth_ > 0 ? stack_[depth_ - 1].function : rootFunction_;
+    if (f == top) return;  // a jump table, computed goto or loop inside the function on top
+    if (address == f) {
+      TailCall(address);  // an indirect tail call (bx r3 to a function pointer)
+      return;
+    }
+    // Non-local exit into a function further down (longjmp): its newest activation whose frame
+    // lies above SP.
+    for (int32_t i = depth_ - 2; i >= 0; --i) {
+      if (stack_[i].function == f && stack_[i].callSp > sp) {
+        Charge();
+        depth_ = i + 1;
+        return;
+      }
+    }
+    if (f == rootFunction_) {
+      Charge();
+      depth_ = 0;
+    }
+  }
+
+  // The activation on top is replaced by `callee` (the reset handler's, with no frame, gets one).
+  void TailCall(uint32_t callee) {
+    if (depth_ == 0) {
+      Push(callee, kNoReturn, EnterNode(0, callee, nullptr));
+      return;
+    }
+    if (depth_ > kMaxDepth) return;
+    Frame& top = stack_[depth_ - 1];
+    if (top.function == callee) return;
+    top.node = EnterNode(nodes_[top.node].parent, callee, nullptr);
+    top.function = callee;
+  }
+
+  static constexpr uint32_t kNoFunction = 0xffffffffu;
+
+  // Entry of the function whose range holds `address`, or kNoFunction.
+  uint32_t FunctionAt(uint32_t address) const {
+    auto it = std::upper_bound(functions_.begin(), functions_.end(), address,
+                               [](uint32_t a, const FunctionRange& r) { return a < r.start; });
+    if (it == functions_.begin()) return kNoFunction;
+    --it;
+    return address < it->end ? it->entry : kNoFunction;
+  }
+
+  // Exception entry (kind 1: handler at `a`, frame stacked at `b`), tail-chaining (2: the handler
+  // at `a` replaces the one running, on the same frame) and exception return (3: unstacking from
+  // the frame at `a`, resuming at `b`). A handler's activation is a child of the root (it is called
+  // by no function, like gprof's <spontaneous>), on top of the interrupted frames (its stack use
+  // adds to theirs). A return that unstacks another frame than the handler's own was a context
+  // switch (an RTOS's PendSV): the thread's frames are kept by the address its exception frame was
+  // stacked at, and restored when a later exception return unstacks that frame; a thread seen for
+  // the first time starts with its entry function as a child of the root.
+  void ExceptionEvent(uint32_t kind, uint32_t a, uint32_t b) {
+    Charge();
+    int32_t n = depth_ < kMaxDepth ? depth_ : kMaxDepth;
+    int32_t handler = -1;
+    for (int32_t i = n - 1; i >= 0; --i)
+      if (stack_[i].ret == kExceptionFrame) {
+        handler = i;
+        break;
+      }
+    if (kind == 1) {
+      // Stacking the frame overflowed (limitHit 3): the run ends in the interrupted code.
+      if (limitHit_ == 3) return;
+      depth_ = n;
+      if (depth_ < kMaxDepth) stack_[depth_] = Frame{a, kExceptionFrame, b, EnterNode(0, a, nullptr)};
+      depth_++;
+      if (depth_ > maxDepth_) maxDepth_ = depth_;
+      return;
+    }
+    if (handler < 0) return;
+    if (kind == 2) {
+      depth_ = handler + 1;
+      stack_[handler].function = a;
+      stack_[handler].node = EnterNode(0, a, nullptr);
+      return;
+    }
+    const uint32_t own = stack_[handler].callSp;
+    depth_ = handler;
+    if (own == a) return;
+    bool threadBelow = true;
+    for (int32_t i = 0; i < handler; ++i)
+      if (stack_[i].ret == kExceptionFrame) threadBelow = false;
+    if (!threadBelow) return;
+    // Context switch from Thread mode to Thread mode: park the interrupted thread's frames.
+    if (savedThreads_.size() < kMaxSavedThreads || savedThreads_.count(own))
+      savedThreads_[own].assign(stack_, stack_ + handler);
+    auto it = savedThreads_.find(a);
+    if (it != savedThreads_.end()) {
+      depth_ = static_cast<int32_t>(it->second.size());
+      std::copy(it->second.begin(), it->second.end(), stack_);
+      savedThreads_.erase(it);
+      return;
+    }
+    depth_ = 0;
+    const uint32_t f = functions_.empty() ? kNoFunction : FunctionAt(b);
+    const uint32_t entry = f == kNoFunction ? b : f;
+    if (entry != rootFunction_) {
+      stack_[0] = Frame{entry, kNoReturn, a, EnterNode(0, entry, nullptr)};
+      depth_ = 1;
     }
   }
 
@@ -529,18 +708,29 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
 
   // A call from the block `site` to `callee`: charge the caller, find or add the callee's node.
   int32_t EnterCall(int32_t site, uint32_t callee) {
+    return EnterNode(TopNode(), callee, &blocks_[site].callNode);
+  }
+
+  // One more call of `callee` from the node `parent` (what ran so far charged first); `cache`: the
+  // node this call site entered last time, or null.
+  int32_t EnterNode(int32_t parent, uint32_t callee, int32_t* cache) {
     Charge();
-    const int32_t parent = TopNode();
-    int32_t node = blocks_[site].callNode;
+    int32_t node = cache ? *cache : -1;
     if (node < 0 || nodes_[node].parent != parent || nodes_[node].function != callee) {
       node = nodes_[parent].firstChild;
       while (node >= 0 && nodes_[node].function != callee) node = nodes_[node].nextSibling;
       if (node < 0) {
+        if (nodes_.size() >= kMaxNodes) {
+          // Memory stays bounded on firmware with ever new call paths: the callee runs charged to
+          // its caller's node, and the call is counted in droppedPaths.
+          droppedPaths_++;
+          return parent;
+        }
         node = static_cast<int32_t>(nodes_.size());
         nodes_.push_back(CallNode{callee, parent, -1, nodes_[parent].firstChild, 0, 0, 0});
         nodes_[parent].firstChild = node;
       }
-      blocks_[site].callNode = node;
+      if (cache) *cache = node;
     }
     nodes_[node].calls += 1;
     return node;
@@ -823,6 +1013,9 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     o.Set("lastBlock", Napi::Number::New(env, prev_ >= 0 ? blocks_[prev_].address : 0));
     o.Set("lastBlockSize", Napi::Number::New(env, prev_ >= 0 ? blocks_[prev_].size : 0));
     o.Set("depth", Napi::Number::New(env, depth_));
+    o.Set("maxDepth", Napi::Number::New(env, maxDepth_));
+    o.Set("droppedPaths", Napi::Number::New(env, static_cast<double>(droppedPaths_)));
+    o.Set("depthLimit", Napi::Number::New(env, kMaxDepth));
     o.Set("deepestCycles", Napi::Number::New(env, static_cast<double>(deepestCycles_)));
     return o;
   }
@@ -986,6 +1179,15 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     return info.Env().Undefined();
   }
 
+  // calls_exception(kind, a, b): exception entry, tail-chain or return for the shadow call stack
+  // (see ExceptionEvent).
+  Napi::Value CallsException(const Napi::CallbackInfo& info) {
+    if (profiling_)
+      ExceptionEvent(info[0].As<Napi::Number>().Uint32Value(), info[1].As<Napi::Number>().Uint32Value(),
+                     info[2].As<Napi::Number>().Uint32Value());
+    return info.Env().Undefined();
+  }
+
   // Modeled cycles at the start of the current block (the running total; cycles() sums the blocks).
   Napi::Value Now(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(cyclesNow_));
@@ -1027,6 +1229,13 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   uint32_t overflowSp_ = 0;
   Frame stack_[kMaxDepth];
   int32_t depth_ = 0;
+  int32_t maxDepth_ = 0;  // deepest the shadow stack got, tracked frames or not
+  std::vector<FunctionRange> functions_;  // sorted by start, disjoint
+  uint32_t rootFunction_ = kNoFunction;   // the reset handler: the root activation, with no frame
+  static constexpr size_t kMaxSavedThreads = 256;
+  static constexpr size_t kMaxNodes = 1u << 20;  // calling-context tree nodes (48 MiB at most)
+  uint64_t droppedPaths_ = 0;                    // calls on new paths once the tree was full
+  std::map<uint32_t, std::vector<Frame>> savedThreads_;  // parked threads by exception-frame address
   std::vector<uint32_t> deepestPath_;
   int32_t deepestDepth_ = 0;
   uint64_t deepestCycles_ = 0;
@@ -1221,6 +1430,24 @@ Napi::Value Unicorn::ProfileEnable(const Napi::CallbackInfo& info) {
   };
   sbrkAddress_ = static_cast<uint32_t>(num("sbrk", 0xffffffffu));
   maxInstructions_ = static_cast<uint64_t>(num("maxInstructions", 0));
+  // functions: [start, end, entry] per function, sorted by start (the ELF's function symbols);
+  // root: the reset handler's entry. Both are data from the firmware: kept only when well-formed.
+  rootFunction_ = static_cast<uint32_t>(num("root", kNoFunction));
+  Napi::Value fv = o.Get("functions");
+  if (fv.IsTypedArray() && fv.As<Napi::TypedArray>().TypedArrayType() == napi_uint32_array) {
+    Napi::Uint32Array t = fv.As<Napi::Uint32Array>();
+    const size_t count = t.ElementLength() / 3;
+    functions_.clear();
+    functions_.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      FunctionRange r{t[3 * i], t[3 * i + 1], t[3 * i + 2]};
+      if (r.end <= r.start || (!functions_.empty() && r.start < functions_.back().end)) {
+        functions_.clear();
+        break;
+      }
+      functions_.push_back(r);
+    }
+  }
   spLimit_ = static_cast<uint32_t>(num("spLimit", 0));
   double timeoutMs = num("timeoutMs", 0);
   // At most ~31 years, so the nanosecond deadline cannot overflow.

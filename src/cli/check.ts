@@ -2,7 +2,6 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
-  BaselineError,
   compareBaseline,
   DEFAULT_TOLERANCE,
   formatDeltas,
@@ -29,9 +28,6 @@ interface CheckOptions {
   jobs?: string;
   shard?: string;
 }
-
-/** Status for an invalid scenario or baseline file (EX_DATAERR, as for a bad ELF). */
-const BAD_INPUT = 65;
 
 /** Scenario files: the arguments (files or folders), or every scenarios/*.yaml. */
 function scenarioFiles(args: string[]): string[] {
@@ -104,28 +100,18 @@ export function registerCheck(program: Command, setStatus: (code: number) => voi
       const jobs = parseJobs(opts.jobs);
       const slice = opts.shard ? parseShard(opts.shard) : null;
       const out = opts.json === '-' ? process.stderr : process.stdout;
-      let scenarios: Scenario[];
-      let baseline = null;
-      try {
-        const files = scenarioFiles(args);
-        if (files.length === 0) throw new UsageError('no scenario files (scenarios/*.yaml) found');
-        scenarios = files.map(loadScenario);
-        const seen = new Map<string, string>();
-        for (const s of scenarios) {
-          const other = seen.get(s.name);
-          if (other)
-            throw new ScenarioError(`${s.displayFile}: name: "${s.name}" is also the name of ${other}`);
-          seen.set(s.name, s.displayFile);
-        }
-        if (opts.baseline && !opts.updateBaseline) baseline = readBaseline(opts.baseline);
-      } catch (e) {
-        if (e instanceof ScenarioError || e instanceof BaselineError) {
-          process.stderr.write(`m4sim: ${e.message.split('\n')[0]}\n`);
-          setStatus(BAD_INPUT);
-          return;
-        }
-        throw e;
+      // A bad scenario or baseline file is thrown to main's reportError, which owns the exit statuses.
+      const files = scenarioFiles(args);
+      if (files.length === 0) throw new UsageError('no scenario files (scenarios/*.yaml) found');
+      let scenarios: Scenario[] = files.map(loadScenario);
+      const seen = new Map<string, string>();
+      for (const s of scenarios) {
+        const other = seen.get(s.name);
+        if (other)
+          throw new ScenarioError(`${s.displayFile}: name: "${s.name}" is also the name of ${other}`);
+        seen.set(s.name, s.displayFile);
       }
+      const baseline = opts.baseline && !opts.updateBaseline ? readBaseline(opts.baseline) : null;
       if (slice) scenarios = shard(scenarios, slice.index, slice.count);
       if (scenarios.length === 0) {
         out.write(`m4sim: shard ${opts.shard} has no scenarios\n`);

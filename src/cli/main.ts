@@ -14,6 +14,7 @@ import {
   OutputError,
   writeStderr,
 } from '../util/stdio.js';
+import { packageVersion } from '../util/paths.js';
 import { UsageError } from '../util/units.js';
 import { registerCheck } from './check.js';
 import { registerDoctor } from './doctor.js';
@@ -23,8 +24,12 @@ import { registerReference } from './reference.js';
 import { registerReport } from './report.js';
 import { registerSimulate } from './simulate.js';
 
-/** Exit statuses of m4sim itself (sysexits.h); the firmware's own status passes through unchanged. */
+/**
+ * Exit statuses of m4sim itself (sysexits.h); the firmware's own status passes through unchanged.
+ * `ok` is also what --help and --version end with (commander reports them as exit code 0).
+ */
 export const CLI_STATUS = {
+  ok: 0,
   usage: 64,
   badInput: 65,
   noInput: 66,
@@ -56,6 +61,8 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command()
     .name('m4sim')
     .description('Run Cortex-M4 firmware in Unicorn: modeled cycles, exact peak SRAM, semihosting output')
+    // commander's own -V/--version convention; it prints the string as given, hence the name in it.
+    .version(`m4sim ${packageVersion()}`, '-V, --version', 'print "m4sim <version>" and exit')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const setStatus = (code: number) => {
@@ -71,7 +78,8 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
-      return e.exitCode === 0 ? 0 : CLI_STATUS.usage;
+      // --help and --version end with exit code 0, everything else commander refuses is a usage error.
+      return e.exitCode === 0 ? CLI_STATUS.ok : CLI_STATUS.usage;
     }
     return reportError(e);
   }

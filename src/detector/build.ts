@@ -81,7 +81,17 @@ export function fastGrnnShifts(model: Model, header: string, struct: string): nu
   return shifts;
 }
 
-export function buildDetector(modelPath?: string): DetectorBuild {
+/** GCC optimization levels the detector firmware can be built at (the default is -O2). */
+export type OptimizationLevel = 'O0' | 'O1' | 'O2' | 'O3' | 'Os';
+const OPTIMIZATION_LEVELS: readonly OptimizationLevel[] = ['O0', 'O1', 'O2', 'O3', 'Os'];
+
+export function buildDetector(
+  modelPath?: string,
+  opts: { optimization?: OptimizationLevel } = {},
+): DetectorBuild {
+  const level = opts.optimization ?? 'O2';
+  // A fixed set: the level becomes a compiler flag and a folder name.
+  if (!OPTIMIZATION_LEVELS.includes(level)) throw new Error(`unknown optimization level ${String(level)}`);
   const root = projectRoot();
   const resolved = resolveModelPath(modelPath);
   // Read once: the text validated is the text hashed (the file could change between two reads).
@@ -89,7 +99,7 @@ export function buildDetector(modelPath?: string): DetectorBuild {
   const model = parseModelText(text, basename(resolved));
   const arch = architectureOf(model);
   const hash = createHash('sha256').update(text).digest('hex').slice(0, 12);
-  const dir = join(root, 'firmware', 'build', `detector-${hash}`);
+  const dir = join(root, 'firmware', 'build', `detector-${hash}${level === 'O2' ? '' : `-${level}`}`);
   generateHeaders(model, join(dir, 'model'), { scaleFieldNames: 'seedot' });
   const defines: Record<string, number> = {};
   const defineLists: Record<string, string> = {};
@@ -119,7 +129,7 @@ export function buildDetector(modelPath?: string): DetectorBuild {
     specs: ['rdimon.specs'],
     includeDirs: [join(dir, 'model'), app, kernels],
     defines: { ...defines, ...defineLists },
-    cflags: ['-Wall', '-Wextra'],
+    cflags: ['-Wall', '-Wextra', ...(level === 'O2' ? [] : [`-${level}`])],
   });
   return { elf: r.elf, map: r.map, model, modelPath: resolved, skipped: r.skipped };
 }

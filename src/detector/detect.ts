@@ -9,7 +9,7 @@ import { decodeImage, fitRect, frameFromBytes, preprocess, resizeToFrame } from 
 import type { Model } from '../model/index.js';
 import type { Box } from '../reference/postprocess.js';
 import { architectureOf } from './architectures.js';
-import { buildDetector } from './build.js';
+import { buildDetector, type OptimizationLevel } from './build.js';
 import { runDetector, type DetectorRun, type LayerListener } from './run.js';
 
 export const DEFAULT_IMAGE = 'scenarios/images/astronaut-320x240.png';
@@ -76,6 +76,8 @@ export interface DetectOptions {
   reference?: ReferenceRunner;
   /** Layer markers of the main firmware run as they happen (not of a divergence re-run). */
   onLayer?: LayerListener;
+  /** GCC optimization level of the firmware build (default O2). */
+  optimization?: OptimizationLevel;
 }
 
 /** Frame-pixel (Q4) → source-image pixel mapping, undoing the letterbox of src/image/resize.ts. */
@@ -121,7 +123,7 @@ export function readFrame(path: string): Int8Array {
 export function detect(opts: DetectOptions): DetectionReport {
   // The input first: a missing or special file is refused before the firmware is built.
   const input = loadFrame(opts);
-  const build = buildDetector(opts.modelPath);
+  const build = buildDetector(opts.modelPath, { optimization: opts.optimization });
   const threshold = opts.thresholdQ15 ?? 16384;
   const maxBoxes = opts.maxBoxes ?? 750;
   const layerNames = architectureOf(build.model).layerNames;

@@ -258,6 +258,7 @@ export class ExceptionCore {
     uc.reg_write_i32(UC_ARM_REG.IPSR, n);
     uc.reg_write_i32(UC_ARM_REG.LR, excReturnValue(fromHandler, threadPsp, fp));
     const mspStart = threadPsp ? uc.reg_read_i32(UC_ARM_REG.SP) >>> 0 : frame.sp;
+    uc.calls_exception(1, target, frame.sp);
     this.activate(n, sp - frame.sp, mspStart);
     this.boundary(EXCEPTION_CYCLES.entry + (fp && !lazy ? EXCEPTION_CYCLES.fpWords : 0), resume);
     this.schedule();
@@ -380,6 +381,7 @@ export class ExceptionCore {
       uc.reg_write_i32(UC_ARM_REG.LR, excReturn >>> 0);
       // The frame stays the returning handler's (B1.5.12): the new one runs on it.
       const sp = uc.reg_read_i32(UC_ARM_REG.SP) >>> 0;
+      uc.calls_exception(2, target, 0);
       this.activate(tailChain, chained?.frameBytes ?? 0, chained?.mspStart ?? sp);
       this.boundary(EXCEPTION_CYCLES.tailChain, false);
       this.schedule();
@@ -430,7 +432,9 @@ export class ExceptionCore {
     uc.reg_write_i32(UC_ARM_REG.XPSR, ((psr & 0xff0f0000) | (1 << 24) | this.state.ipsr) >>> 0);
     uc.reg_write_i32(UC_ARM_REG.IPSR, this.state.ipsr);
     uc.reg_write_i32(UC_ARM_REG.SP, returnSp(framePtr, psr, decoded.fp));
+    // The shadow call stack pops the handler after its return cycles are charged to it.
     this.boundary(cost, false);
+    uc.calls_exception(3, framePtr, w(6) & ~1);
     this.schedule();
     return w(6) | 1;
   }

@@ -17,6 +17,7 @@ import { ElfError } from '../elf/elf.js';
 import {
   native,
   BLOCK_INVSTATE,
+  BLOCK_TAILCALL,
   UC_ARCH_ARM,
   UC_ARM_REG,
   UC_CPU_ARM_CORTEX_M4,
@@ -40,6 +41,7 @@ import { sramReport, type SramReport } from './sram-report.js';
 export type { SramReport } from './sram-report.js';
 import { withTrapChecks } from './trap-checks.js';
 import { coveredBy } from './regions.js';
+import { FunctionRanges } from './function-ranges.js';
 import { ExceptionCore, type ExceptionStats } from './exception-core.js';
 import { EXC, isExcReturnAddress } from './exceptions.js';
 import { CFSR, SCB_AIRCR } from './peripherals/scb.js';
@@ -371,6 +373,7 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       return false;
     });
 
+    const ranges = new FunctionRanges(symbols);
     const inFlash = (a: number) => a >= board.flash.base && a < board.flash.base + board.flash.size;
     if (options.profile !== false)
       uc.profile_enable({
@@ -388,8 +391,12 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
               spPostNet: 0,
             };
           const insns = decodeBlock(uc, address, size);
-          return withTrapChecks(blockCost(insns, model, { inFlash: inFlash(address) }), insns);
+          const cost = blockCost(insns, model, { inFlash: inFlash(address) });
+          if (ranges.endsInTailCall(insns)) cost.flags |= BLOCK_TAILCALL;
+          return withTrapChecks(cost, insns);
         },
+        functions: ranges.table,
+        root: vectors.reset & ~1,
         sbrk: symbols.address('_sbrk') ?? undefined,
         maxInstructions: options.maxInstructions,
         timeoutMs: options.timeoutMs,
@@ -494,7 +501,7 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       blocks,
       collected,
       symbols,
-      functions: buildFunctionProfile(uc.profile_calls(), vectors.reset & ~1, symbols),
+      functions: buildFunctionProfile(uc.profile_calls(), vectors.reset & ~1, symbols, counters),
       exceptions: { taken: core.describeStats(), sleepCycles: core.sleepCycles },
       wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,
     };

@@ -91,6 +91,11 @@ export const BLOCK_CHECK_DIV0 = 256;
 export const BLOCK_CHECK_FP = 512;
 /** The block's first FPU instruction, checked while a lazy FP save is pending (FPCCR.LSPACT, B1.5.7). */
 export const BLOCK_CHECK_LAZYFP = 4096;
+/**
+ * Ends in a direct branch (B, B<cond>) to the entry of another function (machine.ts marks it from
+ * the ELF's function symbols): taken, it is a tail call, and the callee replaces the caller's frame.
+ */
+export const BLOCK_TAILCALL = 8192;
 /** Contains CPS or MSR: with a masked exception pending, the native profiler stops after the block. */
 export const BLOCK_MASK_WRITE = 1024;
 /** Translated in ARM state (EPSR.T = 0): stops before it runs as trap kind TRAP_INVSTATE (5). */
@@ -122,6 +127,13 @@ export interface ProfileOptions {
   /** Address (without the Thumb bit) of `_sbrk`, to follow the heap break. */
   sbrk?: number;
   maxInstructions?: number;
+  /**
+   * The ELF's functions for the shadow call stack: [start, end, entry] per function, sorted by start
+   * and disjoint (src/emulator/function-ranges.ts). Without it only calls and returns are followed.
+   */
+  functions?: Uint32Array;
+  /** Entry of the reset handler: the root activation. */
+  root?: number;
   /** Stop (limitHit 3) when SP would go below this address or below the heap break. */
   spLimit?: number;
   timeoutMs?: number;
@@ -150,6 +162,12 @@ export interface ProfileCounters {
   exactMinSp: number;
   exactMinWrite: number;
   deepestDepth: number;
+  /** Deepest the shadow call stack got (frames beyond depthLimit are counted, not kept). */
+  maxDepth: number;
+  /** Frames the native shadow call stack keeps (4,096). */
+  depthLimit: number;
+  /** Calls on a new call path after the calling-context tree reached its 1,048,576 nodes (charged to the caller). */
+  droppedPaths: number;
   /** SP the stack would have reached when limitHit is 3. */
   overflowSp: number;
   /** The block executing when the run stopped. */
@@ -205,6 +223,12 @@ export interface UnicornEngine {
   profile_deepest_path(): Uint32Array;
   /** Function entry addresses of the shadow call stack now, outermost first. */
   profile_call_stack(): Uint32Array;
+  /**
+   * The exception model tells the shadow call stack about exception entry (kind 1: handler entry
+   * `a`, frame stacked at `b`), tail-chaining (2: the handler at `a` replaces the running one) and
+   * return (3: unstacking the frame at `a`, resuming at `b`).
+   */
+  calls_exception(kind: 1 | 2 | 3, a: number, b: number): void;
   /** The calling-context tree with call counts and self cycles/instructions per node. */
   profile_calls(): ProfileCalls;
   /** Lowest SP the profiler saw since the previous call (0xffffffff: none); resets the window. */

@@ -28,6 +28,11 @@ export interface SramReport {
   lowestSp: number;
   /** Functions on the call path (outermost first) when the stack was deepest. */
   stackPath: string[];
+  /**
+   * Frames on that path, the root included: more than stackPath's length when the call stack was
+   * deeper than the shadow stack keeps (functions.depthLimit frames); stackPath then holds the outer ones.
+   */
+  stackPathDepth: number;
   /** Modeled cycles when the stack was deepest. */
   stackPeakCycles: number;
   /** Stack high-water seen by painting: initial SP minus the lowest written byte below it. */
@@ -85,6 +90,7 @@ export function sramReport(uc: UnicornEngine, inputs: SramInputs): SramReport {
     lowestSp,
     // The shadow call stack holds callees; the reset handler is the root of every path.
     stackPath: inputs.stackPath,
+    stackPathDepth: Math.max(inputs.stackPath.length, counters.deepestDepth + 1),
     stackPeakCycles: counters.deepestCycles,
     stackPainted: vectors.initialSp - paintedLow,
     regions,

@@ -169,6 +169,8 @@ const FP_LONG = words('vdiv vsqrt');
 const FP_MULTIPLE = words('vldm vldmia vldmdb vstm vstmia vstmdb vpush vpop');
 
 const BRANCHES = words('b bl blx bx cbz cbnz tbb tbh');
+/** PC writes whose target is the instruction's immediate, or a table entry inside the function. */
+const DIRECT_OR_TABLE = words('b bl cbz cbnz tbb tbh');
 
 const KNOWN = new Set([
   ...ONE_CYCLE,
@@ -487,9 +489,10 @@ export function blockCost(insns: Insn[], p: CycleModelParams, opts: { inFlash: b
       }
     }
     if (last && t.call) flags |= BLOCK_CALL;
-    // A PC write without an immediate target (bx lr, pop {…, pc}, ldr pc, tbb …) may be a return.
-    if (last && t.writesPc && !(insns[k] as Insn).operands.some((o) => o.type === 'imm'))
-      flags |= BLOCK_INDIRECT;
+    // Any other PC write than a direct branch (B, BL, CBZ/CBNZ: the target is their immediate) or a
+    // table branch (TBB/TBH: always within the function) may be a return or a tail call: bx lr,
+    // bx rN, pop {…, pc}, ldm …, ldr pc, [sp], #4 (whose immediate is an offset), mov pc, rN.
+    if (last && t.writesPc && !DIRECT_OR_TABLE.has(t.root)) flags |= BLOCK_INDIRECT;
   }
 
   if (isIdleLoop(insns)) flags |= BLOCK_HANG;

@@ -3,10 +3,12 @@
 // activation on top at every call and return, from running totals).
 //
 // Attribution is dynamic: what runs while a function is on top of the shadow stack is its self
-// time. A tail call (`b other`) is not a call, so the tail-called code counts as the caller's.
-// Inclusive time of a function counts only its outermost activation on each path, so recursion is
-// not counted twice. Calls deeper than the native stack's 4,096 frames are charged to the deepest
-// tracked frame and not counted.
+// time. A tail call (`b other`, or `bx rN` to a function's entry) replaces the tail-caller's
+// activation: the callee counts one call and appears called by the tail-caller's caller, as in
+// gprof and perf. Exception handlers are children of the root (called by no function). Inclusive
+// time of a function counts only its outermost activation on each path, so recursion is not
+// counted twice. Calls deeper than the native stack's 4,096 frames are counted, but what runs in
+// them is charged to the deepest kept frame (maxDepth > depthLimit says so).
 import type { SymbolTable } from '../elf/symbols.js';
 import type { ProfileCalls } from '../emulator/native.js';
 
@@ -41,12 +43,23 @@ export interface FunctionsProfile {
   functions: FunctionStats[];
   /** Parents come before their children; node 0 is the root. Empty without the block profiler. */
   tree: CallTreeNode[];
+  /** Deepest the call stack got, in frames below the root (0 without the block profiler). */
+  maxDepth: number;
+  /** Frames the shadow call stack keeps; when maxDepth exceeds it, deeper activations are merged. */
+  depthLimit: number;
+  /** Calls on new call paths once the tree held 1,048,576 nodes: not in the tree, charged to their caller. */
+  droppedPaths: number;
 }
 
 export function buildFunctionProfile(
   raw: ProfileCalls,
   rootAddress: number,
   symbols: SymbolTable,
+  depth: { maxDepth: number; depthLimit: number; droppedPaths: number } = {
+    maxDepth: 0,
+    depthLimit: 0,
+    droppedPaths: 0,
+  },
 ): FunctionsProfile {
   const n = raw.function.length;
   const tree: CallTreeNode[] = [];
@@ -70,7 +83,13 @@ export function buildFunctionProfile(
     parent.inclusiveCycles += node.inclusiveCycles;
     parent.inclusiveInstructions += node.inclusiveInstructions;
   }
-  return { functions: aggregate(tree), tree };
+  return {
+    functions: aggregate(tree),
+    tree,
+    maxDepth: depth.maxDepth,
+    depthLimit: depth.depthLimit,
+    droppedPaths: depth.droppedPaths,
+  };
 }
 
 function aggregate(tree: CallTreeNode[]): FunctionStats[] {

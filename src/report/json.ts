@@ -23,6 +23,11 @@ export interface RunJson {
    * `droppedByPort` per stimulus port.
    */
   itm: { events: RunResult['itm']; limit: number; dropped: number; droppedByPort: RunResult['itmDropped'] };
+  /**
+   * The per-function profile as `m4sim report` and the library see it (src/profile/functions.ts):
+   * `functions` aggregated by name, `tree` the calling-context tree it was summed from.
+   */
+  functions: RunResult['functions'];
   semihosting: RunResult['semihosting'];
   ppbUnmodeled: string[];
   peripherals: RunResult['peripherals'];
@@ -56,6 +61,7 @@ export function toJson(r: RunResult, firmware: string, output: string, outputDro
     sram: r.sram,
     flash: r.flash,
     itm: { events: r.itm, limit: ITM_EVENT_LIMIT, dropped, droppedByPort: r.itmDropped },
+    functions: r.functions,
     semihosting: r.semihosting,
     ppbUnmodeled: r.ppbUnmodeled,
     peripherals: r.peripherals,

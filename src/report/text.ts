@@ -51,6 +51,18 @@ export function formatSummary(r: RunResult, firmware: string): string {
   lines.push(
     `    stack       ${n(s.stack)} (high-water${s.stackPath.length ? `: ${compressPath(s.stackPath)}` : ''})`,
   );
+  if (s.stackPathDepth > s.stackPath.length)
+    lines.push(
+      `    call path   ${n(s.stackPathDepth)} frames deep; the outer ${n(s.stackPath.length)} are listed`,
+    );
+  if (r.functions.maxDepth > r.functions.depthLimit && r.functions.depthLimit > 0)
+    lines.push(
+      `  call depth    ${n(r.functions.maxDepth)} frames, deeper than the ${n(r.functions.depthLimit)} the profiler keeps: calls below are counted, their cycles charged to the deepest kept frame`,
+    );
+  if (r.functions.droppedPaths > 0)
+    lines.push(
+      `  call tree     full: ${n(r.functions.droppedPaths)} calls on new call paths were charged to their callers`,
+    );
   if (s.exact) lines.push(`    exact mode  stack ${n(s.exact.stack)}`);
   if (s.psp) {
     const stacks = s.psp.stacks.map((t) => `${t.symbol ?? hex(t.base)} ${n(t.highWater)}`).join(', ');

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,4 +16,18 @@ export function projectRoot(): string {
     dir = dirname(dir);
   }
   throw new Error('cannot find the m4sim package folder');
+}
+
+let version: string | undefined;
+
+/**
+ * m4sim's version, read once from its package.json: the one source of truth, so `m4sim --version`
+ * cannot drift from what npm installed.
+ */
+export function packageVersion(): string {
+  if (version !== undefined) return version;
+  const pkg = JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version?: unknown };
+  if (typeof pkg.version !== 'string') throw new Error('package.json has no "version"');
+  version = pkg.version;
+  return version;
 }

@@ -55,6 +55,9 @@ export const TEST_FIRMWARES = [
   'exc-faults',
   'exc-psp',
   'system-reset',
+  'call-shapes',
+  'call-shapes-c',
+  'deep-recursion',
 ] as const;
 
 /** Firmwares that bring their own vector table and link without newlib or our start-up (so does every NAME.S). */
