@@ -121,6 +121,7 @@ describe.skipIf(!haveToolchain)('simulate --json', () => {
     const parents = [...new Set(documented.filter((f) => f.includes('.')).map((f) => f.split('.')[0]!))];
     expect(parents.sort()).toEqual([
       'cycleModel',
+      'devices',
       'exceptions',
       'exit',
       'flash',

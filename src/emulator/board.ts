@@ -8,6 +8,8 @@ import { INPUT_LIMITS, readInputText } from '../util/input-file.js';
 import { parseJsonText, JsonSyntaxError } from '../util/json-text.js';
 import { projectRoot } from '../util/paths.js';
 import { hex, parseSize, UsageError } from '../util/units.js';
+import type { DeviceConfig } from './peripherals/device.js';
+import { deviceModel, DEVICE_MODELS } from './peripherals/models.js';
 
 export interface MemoryRegion {
   name: string;
@@ -30,6 +32,11 @@ export interface Board {
    * reads back the last value written (0 before), and the report lists what was accessed.
    */
   peripherals: MemoryRegion[];
+  /**
+   * Modeled peripherals (entries of `peripherals` with a `model`): each inside one of the ranges
+   * above, registers served by its model (src/emulator/peripherals/models.ts).
+   */
+  devices: DeviceConfig[];
   /**
    * The part's NVIC (ARMv7-M ARM B3.4; the Cortex-M4 implements 1–240 external interrupt lines and
    * 3–8 priority bits, chosen by the silicon vendor): default 240 lines, 4 bits.
@@ -61,6 +68,10 @@ export const MEMORY_LIMITS = {
   ramBytes: 128 * 1024 * 1024,
   /** RAM regions and peripheral ranges in one board file. */
   regions: 16,
+  /** Modeled peripherals in one board file. */
+  devices: 128,
+  /** Largest register block of one modeled peripheral (64 KiB). */
+  deviceBytes: 0x10000,
   /** Largest unmodeled peripheral range (1 GiB: ARMv7-M's Peripheral region is 512 MiB, B3.1). */
   peripheralBytes: 0x40000000,
   /**
@@ -178,6 +189,54 @@ class BoardFields {
     };
   }
 
+  /** A `peripherals[]` entry with a model: name, model, base, optional size, irq and params. */
+  device(r: Record<string, unknown>, field: string, nvicLines: number): DeviceConfig {
+    for (const k of Object.keys(r))
+      if (!['name', 'model', 'base', 'size', 'irq', 'params'].includes(k))
+        this.fail(field, `unknown field "${k.slice(0, 40)}"`);
+    const modelName = this.text(r.model, `${field}.model`, 64);
+    const model = deviceModel(modelName);
+    if (!model)
+      this.fail(
+        `${field}.model`,
+        `unknown peripheral model (known: ${Object.keys(DEVICE_MODELS).join(', ') || 'none'})`,
+      );
+    const name = this.text(r.name, `${field}.name`, 32);
+    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name))
+      this.fail(`${field}.name`, 'expected a register-block name of letters, digits and "_" (e.g. USART1)');
+    const base = this.uint32(r.base, `${field}.base`);
+    const size =
+      r.size === undefined
+        ? model.defaultSize
+        : this.uint32(r.size, `${field}.size`, 'a size in bytes (number or "0x…" string)');
+    if (base % 4 !== 0) this.fail(`${field}.base`, `${hex(base)} is not word-aligned`);
+    if (size === 0 || size % 4 !== 0 || size > MEMORY_LIMITS.deviceBytes)
+      this.fail(
+        `${field}.size`,
+        `expected a multiple of 4 bytes up to ${MEMORY_LIMITS.deviceBytes}, got ${size}`,
+      );
+    const irqRaw = r.irq === undefined ? [] : r.irq;
+    if (!Array.isArray(irqRaw) || irqRaw.length > model.irqs)
+      this.fail(`${field}.irq`, `expected a list of at most ${model.irqs} interrupt line numbers`);
+    const irq = (irqRaw as unknown[]).map((v, i) => this.count(v, `${field}.irq[${i}]`, 0, nvicLines - 1));
+    const params: Record<string, number> = {};
+    const given = r.params === undefined ? {} : this.object(r.params, `${field}.params`);
+    for (const k of Object.keys(given))
+      if (!Object.prototype.hasOwnProperty.call(model.params, k))
+        this.fail(`${field}.params`, `unknown parameter "${k.slice(0, 40)}" for ${modelName}`);
+    for (const [k, spec] of Object.entries(model.params)) {
+      const v = given[k];
+      if (v === undefined) {
+        params[k] = spec.default;
+        continue;
+      }
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < spec.min || v > spec.max)
+        this.fail(`${field}.params.${k}`, `expected a number ${spec.min}..${spec.max}, got ${kind(v)}`);
+      params[k] = v;
+    }
+    return { name, model: modelName, base, size, irq, params };
+  }
+
   region(v: unknown, field: string, defaultName: string): MemoryRegion {
     const r = this.object(v, field);
     for (const k of Object.keys(r))
@@ -240,8 +299,48 @@ function parseBoard(raw: unknown, file: string): Board {
   if (!Array.isArray(b.ram) || b.ram.length === 0 || b.ram.length > MEMORY_LIMITS.regions)
     f.fail('ram', `expected a list of 1 to ${MEMORY_LIMITS.regions} regions {name, base, size}`);
   const peripherals = b.peripherals === undefined ? [] : b.peripherals;
-  if (!Array.isArray(peripherals) || peripherals.length > MEMORY_LIMITS.regions)
-    f.fail('peripherals', `expected a list of at most ${MEMORY_LIMITS.regions} ranges {name, base, size}`);
+  if (!Array.isArray(peripherals) || peripherals.length > MEMORY_LIMITS.regions + MEMORY_LIMITS.devices)
+    f.fail(
+      'peripherals',
+      `expected a list of at most ${MEMORY_LIMITS.regions} ranges {name, base, size} and ${MEMORY_LIMITS.devices} peripherals {name, model, base, …}`,
+    );
+  const nvic = f.nvic(b.nvic);
+  const ranges: MemoryRegion[] = [];
+  const devices: DeviceConfig[] = [];
+  const deviceFields: string[] = [];
+  (peripherals as unknown[]).forEach((r, i) => {
+    const field = `peripherals[${i}]`;
+    const o = f.object(r, field);
+    if (o.model === undefined) {
+      ranges.push(f.region(o, field, `peripherals${i}`));
+    } else {
+      devices.push(f.device(o, field, nvic.interrupts));
+      deviceFields.push(field);
+    }
+  });
+  if (ranges.length > MEMORY_LIMITS.regions)
+    f.fail('peripherals', `expected at most ${MEMORY_LIMITS.regions} ranges {name, base, size}`);
+  if (devices.length > MEMORY_LIMITS.devices)
+    f.fail('peripherals', `expected at most ${MEMORY_LIMITS.devices} modeled peripherals`);
+  // Each device sits inside one range (which m4sim maps), and no two share a register.
+  devices.forEach((d, i) => {
+    const end = d.base + d.size;
+    if (!ranges.some((r) => d.base >= r.base && end <= r.base + r.size))
+      f.fail(
+        deviceFields[i]!,
+        `${d.name} at ${hex(d.base)}+${d.size} is outside every peripheral range (an entry {name, base, size} without a model)`,
+      );
+    const names = devices.findIndex((o) => o.name === d.name);
+    if (names !== i) f.fail(`${deviceFields[i]!}.name`, `${d.name} is also ${deviceFields[names]!}'s name`);
+    for (let j = 0; j < i; j++) {
+      const o = devices[j]!;
+      if (d.base < o.base + o.size && o.base < end)
+        f.fail(
+          deviceFields[i]!,
+          `${d.name} at ${hex(d.base)}+${d.size} overlaps ${o.name} (${deviceFields[j]!})`,
+        );
+    }
+  });
   return {
     name,
     description: b.description === undefined ? '' : f.text(b.description, 'description', 1000),
@@ -249,10 +348,9 @@ function parseBoard(raw: unknown, file: string): Board {
     flash: { base: flash.base, size: flash.size },
     ram: (b.ram as unknown[]).map((r, i) => f.region(r, `ram[${i}]`, `RAM${i}`)),
     flashWaitStates: ws as number,
-    peripherals: (peripherals as unknown[]).map((r, i) =>
-      f.region(r, `peripherals[${i}]`, `peripherals${i}`),
-    ),
-    nvic: f.nvic(b.nvic),
+    peripherals: ranges,
+    devices,
+    nvic,
   };
 }
 

@@ -111,6 +111,14 @@ export class ExceptionCore {
   private readonly pspStacks = new Map<string, PspStack>();
   /** objectAt for PSP attribution (set by the machine; none: one anonymous PSP range). */
   objectAt: ObjectAt = () => null;
+  /** Devices with timed behaviour (a board's timers): asked for their next event like SysTick. */
+  timed: { nextEvent(): number; advance(now: number): void }[] = [];
+  /**
+   * Level of each external interrupt line as the board's devices drive it. A line high pends its
+   * interrupt (ARMv7-M ARM B3.4.1: pending is latched, so it stays pending if the line drops before
+   * the handler runs); when the handler returns with the line still high, it is pending again.
+   */
+  private readonly lineLevel: Uint8Array;
 
   constructor(
     private readonly uc: UnicornEngine,
@@ -123,6 +131,7 @@ export class ExceptionCore {
     private readonly executable: (address: number) => boolean,
   ) {
     this.state = new ExceptionState(config);
+    this.lineLevel = new Uint8Array(config.irqLines);
     this.systick = new SysTick(() => uc.now());
     this.nvic = new Nvic(this.state);
     this.scb = new Scb(this.state, this.nvic);
@@ -144,17 +153,41 @@ export class ExceptionCore {
   /** Tells the native profiler when to stop next: now (something can be taken), at the next SysTick, or never. */
   schedule(): void {
     const masks = this.masks();
-    const next = this.state.toTake(masks) !== null ? 0 : this.systick.nextInterrupt();
+    const next = this.state.toTake(masks) !== null ? 0 : this.nextWake();
     this.uc.exc_stop_at(Number.isFinite(next) ? next : -1, this.state.maskedPending(masks));
   }
 
-  /** SysTick interrupts due by `now` become pending. */
+  /** The next modeled cycle at which SysTick or a timed device has something to do (Infinity: none). */
+  nextWake(): number {
+    let next = this.systick.nextInterrupt();
+    for (const t of this.timed) next = Math.min(next, t.nextEvent());
+    return next;
+  }
+
+  /** SysTick interrupts due by `now` become pending; timed devices catch up to `now`. */
   syncPending(now: number): void {
     const due = this.systick.nextInterrupt();
     if (due <= now) {
       this.systick.deliver(now);
       this.state.pending[EXC.SysTick] = 1;
     }
+    for (const t of this.timed) if (t.nextEvent() <= now) t.advance(now);
+  }
+
+  /** A device drives external interrupt line `line` (IRQn) to `level`. */
+  setIrqLevel(line: number, level: boolean): void {
+    if (line < 0 || line >= this.lineLevel.length) return;
+    const was = this.lineLevel[line] === 1;
+    this.lineLevel[line] = level ? 1 : 0;
+    if (level && !was && !this.state.active.includes(16 + line)) {
+      this.state.pending[16 + line] = 1;
+      this.schedule();
+    }
+  }
+
+  /** After `n` returned: an interrupt whose line is still high is pending again. */
+  private repend(n: number): void {
+    if (n >= 16 && this.lineLevel[n - 16] === 1) this.state.pending[n] = 1;
   }
 
   /** The exception to take now, or null. */
@@ -364,6 +397,8 @@ export class ExceptionCore {
     if (!decoded.toHandler && this.state.active.length > 1)
       return invalid('returns to Thread mode with other exceptions active (CCR.NONBASETHRDENA is 0)');
     const masks = this.masks();
+    // A line still high pends its interrupt again before the tail-chain decision (B1.5.12).
+    this.repend(returning);
     const { tailChain } = this.state.deactivate(masks);
     if (returning !== EXC.NMI) uc.reg_write_i32(UC_ARM_REG.FAULTMASK, 0);
     if (tailChain !== null) {

@@ -35,7 +35,8 @@ import { PPB_BASE, PPB_SIZE, PrivatePeripheralBus, type ItmEvent } from './ppb.j
 import { Semihosting } from './semihosting.js';
 import { readVectorTable } from './vector-table.js';
 import { loadMemory, stackLimit } from './load.js';
-import { UnmodeledPeripherals } from './peripherals/unmodeled.js';
+import { BoardDevices } from './board-devices.js';
+import type { DeviceEvent } from './peripherals/device.js';
 import { sramReport, type SramReport } from './sram-report.js';
 
 export type { SramReport } from './sram-report.js';
@@ -73,6 +74,8 @@ export interface RunOptions {
   stdout?: (bytes: Uint8Array) => void;
   stderr?: (bytes: Uint8Array) => void;
   stdin?: () => Uint8Array | null;
+  /** Bytes the board's UARTs transmit; default: the firmware's stdout (`stdout`). */
+  uart?: (bytes: Uint8Array) => void;
   cmdline?: string;
   maxInstructions?: number;
   timeoutMs?: number;
@@ -98,6 +101,10 @@ export interface RunOptions {
 export interface RunResult {
   exit: { reason: ExitReason; code: number; message: string; pc: number | null; location: string | null };
   instructions: number;
+  /** Timestamped changes of the board's modeled peripherals (GPIO pins …), the first 100,000. */
+  deviceEvents: DeviceEvent[];
+  /** Device events after the first 100,000: counted, not kept. */
+  deviceEventsDropped: number;
   cycles: number;
   cpi: number;
   clockHz: number;
@@ -194,16 +201,27 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
           stackBase: vectors.initialSp,
           stackLimit: heapBase,
         },
-        elapsedSeconds: () => uc.cycles() / clockHz,
+        elapsedSeconds: () => devices.seconds(uc.now()),
       },
     );
-    const unmodeled = new UnmodeledPeripherals();
+    // The board's modeled peripherals (RCC, GPIO, USART, timers …) and its unmodeled ranges. The
+    // exception model is created below: interrupt lines reach it through `core` once it exists.
+    const devices = new BoardDevices(board, {
+      now: () => uc.now(),
+      setIrqLine: (line, level) => core.setIrqLevel(line, level),
+      output: (_device, bytes) => (options.uart ?? stdout)(bytes),
+      input: options.stdin,
+      followClock: options.clockHz === undefined,
+      clockHz,
+      reschedule: () => core.schedule(),
+    });
+    const unmodeled = devices.unmodeled;
     for (const region of board.peripherals)
       uc.mmio_map(
         region.base,
         region.size,
-        (offset, size) => unmodeled.read(region.base + offset, size),
-        (offset, size, value) => unmodeled.write(region.base + offset, size, value),
+        (offset, size) => devices.bus.read(region.base + offset, size),
+        (offset, size, value) => devices.bus.write(region.base + offset, size, value),
       );
     // SP is valid inside the PPB write callback: it runs inside the emulator at the store.
     const ppb = new PrivatePeripheralBus(
@@ -227,6 +245,10 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       () => ppb.ccr,
       executable,
     );
+    core.timed = devices.bus.timed.map((d) => ({
+      nextEvent: () => d.nextEvent!(),
+      advance: (now: number) => d.advance!(now),
+    }));
     core.fpu.onLazyChange = () => uc.trap_config(ppb.ccr, ppb.cpacr, core.fpu.lspact);
     // A system reset request ends the run (m4sim does not reboot the firmware: a reset loop would
     // never end, and the figures are those of the run that asked for it).
@@ -486,8 +508,10 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       instructions: counters.instructions,
       cycles: counters.cycles,
       cpi: counters.instructions > 0 ? counters.cycles / counters.instructions : 0,
-      clockHz,
-      seconds: counters.cycles / clockHz,
+      deviceEvents: devices.events,
+      deviceEventsDropped: devices.eventsDropped,
+      clockHz: devices.clockHz,
+      seconds: devices.seconds(counters.cycles),
       cycleModel: { name: model.name, description: describeCycleModel(model), params: model },
       sram,
       flash: { used: sizes.flashUsed, size: board.flash.size },

@@ -117,7 +117,7 @@ export function exceptionStep(
     }
     let n = core.toTake();
     if (n === null) {
-      const wake = core.systick.nextInterrupt();
+      const wake = core.nextWake();
       if (!Number.isFinite(wake)) {
         if (!wfiReached) return null;
         return {
