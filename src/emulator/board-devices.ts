@@ -3,7 +3,7 @@
 // list of the run and the core clock; and the bus that routes the board's peripheral ranges.
 import type { Board } from './board.js';
 import { PeripheralBus } from './peripherals/bus.js';
-import type { Device, DeviceContext, DeviceEvent } from './peripherals/device.js';
+import type { Clocks, Device, DeviceContext, DeviceEvent } from './peripherals/device.js';
 import { deviceModel } from './peripherals/models.js';
 import { UnmodeledPeripherals } from './peripherals/unmodeled.js';
 
@@ -35,6 +35,8 @@ export class BoardDevices {
   private clock: number;
   private secondsBefore = 0;
   private clockSince = 0;
+  /** The clock tree as a clock controller last set it (all the board's clock before that). */
+  private readonly clocks: Clocks;
   private pendingInput: Uint8Array = new Uint8Array(0);
   private inputAt = 0;
   private inputEnded = false;
@@ -44,6 +46,8 @@ export class BoardDevices {
     private readonly deps: BoardDevicesDeps,
   ) {
     this.clock = deps.clockHz;
+    const c = deps.clockHz;
+    this.clocks = { hclk: c, pclk1: c, pclk2: c, timclk1: c, timclk2: c };
     const devices: Device[] = board.devices.map((config) => {
       const model = deviceModel(config.model);
       if (!model) throw new Error(`unknown peripheral model ${config.model}`); // board.ts checked it
@@ -56,7 +60,8 @@ export class BoardDevices {
         output: (device, bytes) => deps.output(device, bytes),
         input: () => this.inputByte(),
         event: (e) => this.event(e),
-        setCoreClock: (hz) => this.setClock(hz),
+        setClocks: (c) => this.setClocks(c),
+        clock: (name) => this.clocks[name],
         reschedule: () => deps.reschedule(),
       };
       return model.create(config, ctx);
@@ -81,6 +86,12 @@ export class BoardDevices {
       this.inputAt = 0;
     }
     return this.pendingInput[this.inputAt++]!;
+  }
+
+  private setClocks(c: Partial<Clocks>): void {
+    for (const [k, v] of Object.entries(c) as [keyof Clocks, number][])
+      if (v > 0 && Number.isFinite(v)) this.clocks[k] = v;
+    if (c.hclk !== undefined) this.setClock(c.hclk);
   }
 
   private setClock(hz: number): void {

@@ -18,6 +18,18 @@ export interface DeviceEvent {
   value: number;
 }
 
+/**
+ * The clock tree a clock controller publishes (STM32F4: RM0090 6.2): the core and AHB clock, the two
+ * APB clocks and the timer clocks of each APB (twice the APB clock when its prescaler is not 1).
+ */
+export interface Clocks {
+  hclk: number;
+  pclk1: number;
+  pclk2: number;
+  timclk1: number;
+  timclk2: number;
+}
+
 /** What a device may do to the machine around it. */
 export interface DeviceContext {
   /** Modeled cycles now: exact at the instruction inside a register access. */
@@ -32,8 +44,13 @@ export interface DeviceContext {
   /** The next byte the host has for the device's receiver, or null (none, or end of input). */
   input(device: string): number | null;
   event(e: DeviceEvent): void;
-  /** The device (a clock controller) set the core clock to `hz` (time figures follow unless --clock). */
-  setCoreClock(hz: number): void;
+  /**
+   * A clock controller (RCC) sets the clocks it derives: `hclk` is the core clock (time figures
+   * follow it unless --clock is given); the others are what buses and timers run at.
+   */
+  setClocks(clocks: Partial<Clocks>): void;
+  /** A clock now: the board's `clockHz` for every one until a clock controller sets it. */
+  clock(name: keyof Clocks): number;
   /** Asks for advance() to be called again once the cycle count reaches the device's nextEvent(). */
   reschedule(): void;
 }
