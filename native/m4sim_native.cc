@@ -189,6 +189,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
             InstanceMethod("exc_psp_window", &Unicorn::ExcPspWindow),
             InstanceMethod("now", &Unicorn::Now),
             InstanceMethod("calls_exception", &Unicorn::CallsException),
+            InstanceMethod("block_clock", &Unicorn::BlockClock),
         });
   }
 
@@ -1188,9 +1189,34 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     return info.Env().Undefined();
   }
 
-  // Modeled cycles at the start of the current block (the running total; cycles() sums the blocks).
+  // Modeled cycles now: the running total (cycles() sums the blocks instead), which already holds the
+  // whole cost of the block executing, charged at its entry.
   Napi::Value Now(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(cyclesNow_));
+  }
+
+  // block_clock(out): writes [address, size, cycles at its start, instructions] of the block
+  // executing now into the Float64Array `out` (no allocation: called at PPB accesses), for the
+  // clock of an instruction inside it (src/emulator/instruction-clock.ts); [0, 0, now, instructions]
+  // when none is (prev_ is -1 after exc_boundary). Only meaningful inside a memory callback: then
+  // prev_ is the current block and its whole cost is already in cyclesNow_ (OnBlock adds it at
+  // entry), so its start is cyclesNow_ - b.cycles. `instructions` grows by at least one per block
+  // execution: it tells two executions of the same block apart.
+  Napi::Value BlockClock(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsTypedArray() ||
+        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+        info[0].As<Napi::TypedArray>().ElementLength() < 4) {
+      Napi::TypeError::New(env, "block_clock(out) needs a Float64Array of 4").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Float64Array out = info[0].As<Napi::Float64Array>();
+    const BlockInfo* b = prev_ >= 0 ? &blocks_[prev_] : nullptr;
+    out[0] = b ? b->address : 0;
+    out[1] = b ? b->size : 0;
+    out[2] = static_cast<double>(b ? cyclesNow_ - b->cycles : cyclesNow_);
+    out[3] = static_cast<double>(instructions_);
+    return env.Undefined();
   }
 
   Napi::Value Cycles(const Napi::CallbackInfo& info) {

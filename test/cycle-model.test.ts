@@ -16,6 +16,7 @@ import {
   DEFAULT_CYCLE_MODEL,
   blockCost,
   describeCycleModel,
+  instructionCosts,
   instructionCycles,
   mnemonicRoot,
   resetUnknownMnemonics,
@@ -296,6 +297,26 @@ describe('cycle model: branches', () => {
     expect(cost('1:\nwfe\nb 1b').flags & BLOCK_HANG).toBe(BLOCK_HANG);
     expect(cost('1:\nadds r0, #1\nb 1b').flags & BLOCK_HANG).toBe(0);
     expect(cost('1:\nbne 1b').flags & BLOCK_HANG).toBe(0);
+  });
+});
+
+describe('cycle model: per-instruction costs (the clock inside a block)', () => {
+  test('instructionCosts: each instruction after the neighbour rules, the refill left out', () => {
+    const params = { ...DEFAULT_CYCLE_MODEL, flashWaitStates: 3 };
+    const insns = block(`
+      1:
+      ldr r0, [pc, #4]
+      ldr r1, [r2]
+      str r1, [r2, #4]
+      adds r3, #1
+      ldr r4, [r3]
+      b 1b
+    `);
+    // ldr literal 2 + W; ldr pipelined 1; str pipelined after an LDR 1; adds 1; ldr 2 + 1 (its
+    // address was computed just before: rule 5); b 1 (its refill P + W ends the block).
+    expect(instructionCosts(insns, params, { inFlash: true })).toEqual([2 + 3, 1, 1, 1, 3, 1]);
+    const total = blockCost(insns, params, { inFlash: true }).cycles;
+    expect(total).toBe(2 + 3 + 1 + 1 + 1 + 3 + 1 + P + 3);
   });
 });
 

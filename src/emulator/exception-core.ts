@@ -129,10 +129,15 @@ export class ExceptionCore {
     private readonly ccr: () => number,
     /** Flash and RAM: where a handler may be. */
     private readonly executable: (address: number) => boolean,
+    /**
+     * Modeled cycles as SysTick sees them: at the accessing instruction inside an MMIO callback
+     * (src/emulator/instruction-clock.ts), the running count otherwise.
+     */
+    clock: () => number = () => uc.now(),
   ) {
     this.state = new ExceptionState(config);
     this.lineLevel = new Uint8Array(config.irqLines);
-    this.systick = new SysTick(() => uc.now());
+    this.systick = new SysTick(clock);
     this.nvic = new Nvic(this.state);
     this.scb = new Scb(this.state, this.nvic);
     const changed = () => this.schedule();

@@ -20,6 +20,13 @@ import {
   type UnicornEngine,
 } from './native.js';
 import { executeNeverRegion, mappedRegionName } from './regions.js';
+import {
+  accessBlock,
+  accessingInstruction,
+  registerReader,
+  wordReader,
+  type MemoryAccess,
+} from './accessing-instruction.js';
 import type { Fault } from './run-loop.js';
 import { describeTrap, exclusiveAlignmentTrap, ucRegister } from './trap-checks.js';
 
@@ -82,10 +89,15 @@ export function decodeBlock(uc: UnicornEngine, address: number, size: number): I
 
 /**
  * Unicorn 2.0 reports the PC of the block's start inside memory hooks, so find the instruction in
- * the current block whose effective address (with the registers as they are at the fault) covers
- * the faulting address. Falls back to the block start.
+ * the current block whose transfer (with the registers as they are at the fault) covers the
+ * faulting address (accessing-instruction.ts): exactly, with the access's direction and size when
+ * given, else within 64 bytes of it. Falls back to the block start.
  */
-export function faultingPc(uc: UnicornEngine, address: number): number {
+export function faultingPc(
+  uc: UnicornEngine,
+  address: number,
+  access: Omit<MemoryAccess, 'address'> = {},
+): number {
   const counters = uc.profile_counters();
   const start = counters.lastBlock || uc.reg_read_i32(UC_ARM_REG.PC);
   const size = counters.lastBlock ? counters.lastBlockSize : 64;
@@ -95,38 +107,11 @@ export function faultingPc(uc: UnicornEngine, address: number): number {
   } catch {
     return start;
   }
-  const reg = (name: string): number | null => {
-    const table: Record<string, number> = { sp: UC_ARM_REG.SP, lr: UC_ARM_REG.LR, pc: UC_ARM_REG.PC };
-    const m = /^r(\d+)$/.exec(name);
-    if (m) return uc.reg_read_i32(UC_ARM_REG.R0 + Number(m[1]));
-    if (name === 'sb') return uc.reg_read_i32(UC_ARM_REG.R9);
-    if (name === 'sl') return uc.reg_read_i32(UC_ARM_REG.R10);
-    if (name === 'fp') return uc.reg_read_i32(UC_ARM_REG.R11);
-    if (name === 'ip') return uc.reg_read_i32(UC_ARM_REG.R12);
-    return table[name] !== undefined ? uc.reg_read_i32(table[name]!) : null;
-  };
-  for (const insn of insns) {
-    const m = insn.mnemonic.replace(/\.w$/, '');
-    const lists = insn.operands.filter((o) => o.type === 'reg').length;
-    if (m === 'push' || m.startsWith('stmdb') || m === 'vpush') {
-      const sp = reg(m === 'push' || m === 'vpush' ? 'sp' : (insn.operands[0]?.reg ?? 'sp'));
-      if (sp !== null && address < sp && address >= sp - 8 * lists) return insn.address;
-      continue;
-    }
-    for (const op of insn.operands) {
-      if (op.type !== 'mem' || !op.base) continue;
-      const base = op.base === 'pc' ? (insn.address + 4) & ~3 : reg(op.base);
-      if (base === null) continue;
-      const index = op.index ? (reg(op.index) ?? 0) : 0;
-      const ea = (base + (op.disp ?? 0) + (op.index ? index << op.shiftValue : 0)) >>> 0;
-      if (address >= ea && address < ea + 64) return insn.address;
-    }
-    if (/^(ldm|stm|pop)/.test(m)) {
-      const base = m === 'pop' ? reg('sp') : reg(insn.operands[0]?.reg ?? '');
-      if (base !== null && address >= base && address < base + 4 * lists) return insn.address;
-    }
-  }
-  return start;
+  const reg = registerReader(uc);
+  const block = accessBlock(insns, wordReader(uc));
+  let k = accessingInstruction(block, { ...access, address }, reg);
+  if (k < 0) k = accessingInstruction(block, { address, write: access.write }, reg, { slack: 64 });
+  return k >= 0 ? (insns[k] as Insn).address : start;
 }
 
 export function describeAccess(board: Board, type: number, address: number, size: number): string {

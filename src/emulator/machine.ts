@@ -27,6 +27,8 @@ import {
   UC_HOOK_MEM_UNMAPPED,
   UC_MEM_FETCH_PROT,
   UC_MEM_FETCH_UNMAPPED,
+  UC_MEM_WRITE_PROT,
+  UC_MEM_WRITE_UNMAPPED,
   UC_MODE_MCLASS,
   UC_MODE_THUMB,
   type UnicornEngine,
@@ -44,6 +46,7 @@ import { withTrapChecks } from './trap-checks.js';
 import { coveredBy } from './regions.js';
 import { FunctionRanges } from './function-ranges.js';
 import { ExceptionCore, type ExceptionStats } from './exception-core.js';
+import { InstructionClock } from './instruction-clock.js';
 import { EXC, isExcReturnAddress } from './exceptions.js';
 import { CFSR, SCB_AIRCR } from './peripherals/scb.js';
 import { exceptionStep, type Fault, type SyncEvent } from './run-loop.js';
@@ -204,10 +207,15 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
         elapsedSeconds: () => devices.seconds(uc.now()),
       },
     );
+    // One clock for the PPB (DWT CYCCNT, SysTick, ITM timestamps) and the board's peripherals: inside
+    // an MMIO callback it is the count at the start of the accessing instruction, else the running count.
+    const inFlash = (a: number) => a >= board.flash.base && a < board.flash.base + board.flash.size;
+    const clock = new InstructionClock(uc, model, inFlash);
+    const now = () => clock.now();
     // The board's modeled peripherals (RCC, GPIO, USART, timers …) and its unmodeled ranges. The
     // exception model is created below: interrupt lines reach it through `core` once it exists.
     const devices = new BoardDevices(board, {
-      now: () => uc.now(),
+      now,
       setIrqLine: (line, level) => core.setIrqLevel(line, level),
       output: (_device, bytes) => (options.uart ?? stdout)(bytes),
       input: options.stdin,
@@ -220,12 +228,18 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       uc.mmio_map(
         region.base,
         region.size,
-        (offset, size) => devices.bus.read(region.base + offset, size),
-        (offset, size, value) => devices.bus.write(region.base + offset, size, value),
+        (offset, size) =>
+          clock.during({ address: region.base + offset, size, write: false }, () =>
+            devices.bus.read(region.base + offset, size),
+          ),
+        (offset, size, value) =>
+          clock.during({ address: region.base + offset, size, write: true, value }, () =>
+            devices.bus.write(region.base + offset, size, value),
+          ),
       );
     // SP is valid inside the PPB write callback: it runs inside the emulator at the store.
     const ppb = new PrivatePeripheralBus(
-      () => uc.cycles(),
+      now,
       stdout,
       vectors.address,
       () => {
@@ -244,6 +258,7 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       () => ppb.vtor,
       () => ppb.ccr,
       executable,
+      now,
     );
     core.timed = devices.bus.timed.map((d) => ({
       nextEvent: () => d.nextEvent!(),
@@ -255,7 +270,7 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
     core.scb.onResetRequest = () => {
       if (!fault) {
         // Inside an MMIO callback the PC is the block's start: find the store to AIRCR in the block.
-        const pc = faultingPc(uc, SCB_AIRCR);
+        const pc = faultingPc(uc, SCB_AIRCR, { write: true });
         fault = {
           reason: 'system-reset',
           message: 'the firmware requested a system reset (AIRCR.SYSRESETREQ)',
@@ -282,8 +297,12 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
     uc.mmio_map(
       PPB_BASE,
       PPB_SIZE,
-      (offset, size) => ppb.read(offset, size),
-      (offset, size, value) => ppb.write(offset, size, value),
+      (offset, size) =>
+        clock.during({ address: PPB_BASE + offset, size, write: false }, () => ppb.read(offset, size)),
+      (offset, size, value) =>
+        clock.during({ address: PPB_BASE + offset, size, write: true, value }, () =>
+          ppb.write(offset, size, value),
+        ),
     );
 
     // ARM exception numbers as Unicorn reports them (QEMU target/arm/cpu.h EXCP_*).
@@ -384,7 +403,8 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
         };
         return false;
       }
-      const pc = faultingPc(uc, address);
+      const write = type === UC_MEM_WRITE_UNMAPPED || type === UC_MEM_WRITE_PROT;
+      const pc = faultingPc(uc, address, { size, write });
       // A precise data bus error with the address in BFAR (B3.2.15, B3.2.18).
       fault = {
         reason: 'memory-fault',
@@ -396,7 +416,6 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
     });
 
     const ranges = new FunctionRanges(symbols);
-    const inFlash = (a: number) => a >= board.flash.base && a < board.flash.base + board.flash.size;
     if (options.profile !== false)
       uc.profile_enable({
         onNewBlock: (address, size) => {

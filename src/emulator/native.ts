@@ -251,8 +251,17 @@ export interface UnicornEngine {
   exc_regs(): Uint32Array;
   /** Lowest process-stack SP since the previous call (0xffffffff: none); resets the window. */
   exc_psp_window(): number;
-  /** Modeled cycles now (running total at the current block's entry, incl. exception cycles). */
+  /**
+   * Modeled cycles now: the running total, incl. exception cycles and the whole cost of the block
+   * executing (charged at its entry; block_clock gives its start).
+   */
   now(): number;
+  /**
+   * Writes the block executing now into `out` (4 elements): address, size, modeled cycles at its
+   * start, running instruction count (size 0 and the running cycle count when none is). Meaningful
+   * inside a memory callback, where it is the block making the access (instruction-clock.ts).
+   */
+  block_clock(out: Float64Array): void;
   /**
    * The firmware wrote CCR or CPACR, or FPCCR.LSPACT changed (`lazyFp`): arms or disarms the native
    * trap checks.

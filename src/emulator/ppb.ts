@@ -95,6 +95,10 @@ export class PrivatePeripheralBus {
   }
 
   constructor(
+    /**
+     * Modeled cycles at the accessing instruction (src/emulator/instruction-clock.ts): what CYCCNT
+     * counts and ITM events are stamped with.
+     */
     private readonly cycles: () => number,
     private readonly writeChar: (bytes: Uint8Array) => void,
     private readonly vectorTable: number,

@@ -442,40 +442,19 @@ export function spEffect(insn: Insn, root = mnemonicRoot(insn)): SpEffect {
 export function blockCost(insns: Insn[], p: CycleModelParams, opts: { inFlash: boolean }): BlockCost {
   const refill = p.branchRefill + (opts.inFlash ? p.flashWaitStates : 0);
   const timings = insns.map((i) => instructionCycles(i, p));
+  const costs = neighbourCosts(timings, p, opts);
   let cycles = 0;
   let takenCycles = 0;
   let flags = 0;
 
   for (let k = 0; k < insns.length; k++) {
     const t = timings[k] as InsnTiming;
-    const prev = k > 0 ? timings[k - 1] : undefined;
-    const next = timings[k + 1];
     const last = k === insns.length - 1;
     if (!t.known) {
       const m = (insns[k] as Insn).mnemonic;
       unknownSeen.set(m, (unknownSeen.get(m) ?? 0) + 1);
     }
-
-    let c = t.cycles;
-    const pipelined =
-      prev !== undefined &&
-      (prev.mem === 'load' || prev.mem === 'strex') &&
-      (t.mem === 'load' || t.mem === 'strex' || t.mem === 'store') &&
-      !t.addressRegs.some((r) => prev.loadDest.includes(r));
-    if (pipelined) {
-      c -= 1; // rule 1
-    } else if (
-      prev !== undefined &&
-      t.mem !== 'none' &&
-      t.addressRegs.some((r) => prev.dataProcessingWrites.includes(r))
-    ) {
-      c += 1; // rule 5
-    }
-    if (t.mem === 'store' && !pipelined && !t.registerOffset && (next === undefined || next.mem === 'none')) {
-      c -= 1; // rule 4
-    }
-    if (t.literal && opts.inFlash) c += p.flashWaitStates;
-    cycles += c;
+    cycles += costs[k] as number;
 
     if (t.writesPc) {
       if (t.conditional) {
@@ -511,6 +490,50 @@ export function blockCost(insns: Insn[], p: CycleModelParams, opts: { inFlash: b
     spPostMin,
     spPostNet,
   };
+}
+
+/**
+ * Cycles of each instruction of a block after the neighbour rules of 3.3.2 (see blockCost) and the
+ * flash wait states of a literal load, without the refill P of a PC write. A PC write ends a
+ * translation block, so the refill never falls before another instruction of the same block: the
+ * cycles from a block's start to the start of its instruction k are the sum of the first k costs.
+ */
+export function instructionCosts(insns: Insn[], p: CycleModelParams, opts: { inFlash: boolean }): number[] {
+  return neighbourCosts(
+    insns.map((i) => instructionCycles(i, p)),
+    p,
+    opts,
+  );
+}
+
+function neighbourCosts(timings: InsnTiming[], p: CycleModelParams, opts: { inFlash: boolean }): number[] {
+  const costs: number[] = [];
+  for (let k = 0; k < timings.length; k++) {
+    const t = timings[k] as InsnTiming;
+    const prev = k > 0 ? timings[k - 1] : undefined;
+    const next = timings[k + 1];
+    let c = t.cycles;
+    const pipelined =
+      prev !== undefined &&
+      (prev.mem === 'load' || prev.mem === 'strex') &&
+      (t.mem === 'load' || t.mem === 'strex' || t.mem === 'store') &&
+      !t.addressRegs.some((r) => prev.loadDest.includes(r));
+    if (pipelined) {
+      c -= 1; // rule 1
+    } else if (
+      prev !== undefined &&
+      t.mem !== 'none' &&
+      t.addressRegs.some((r) => prev.dataProcessingWrites.includes(r))
+    ) {
+      c += 1; // rule 5
+    }
+    if (t.mem === 'store' && !pipelined && !t.registerOffset && (next === undefined || next.mem === 'none')) {
+      c -= 1; // rule 4
+    }
+    if (t.literal && opts.inFlash) c += p.flashWaitStates;
+    costs.push(c);
+  }
+  return costs;
 }
 
 // --- SP within a block ---------------------------------------------------------------------------

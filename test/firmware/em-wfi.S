@@ -2,8 +2,10 @@
 @ modeled cycles after it is enabled (CVR 0: the first clock reloads). Thread mode sleeps three times;
 @ SysTick_Handler is a lone `bx lr` (12 + 3 + 10 = 25 cycles per tick), and after each wake-up
 @ `subs r4, #1; bne 1b` costs 1 + 1 (+2 when taken).
-@ Sleep: the first WFI is reached in the cycle SysTick was enabled, so it sleeps 1000 cycles; each later
-@ one is reached 25 + 4 cycles after its tick and sleeps 1000 - 29 = 971: 1000 + 971 + 971 = 2942.
+@ Sleep: SysTick counts from the start of the CSR store that enables it; the first WFI is reached
+@ when that store has completed (1 cycle: nothing follows it in its block), so it sleeps 999 cycles;
+@ each later one is reached 25 + 4 cycles after its tick and sleeps 1000 - 29 = 971:
+@ 999 + 971 + 971 = 2941.
 #include "semihost-exit.h"
 
   .syntax unified

@@ -58,6 +58,7 @@ export const TEST_FIRMWARES = [
   'call-shapes',
   'call-shapes-c',
   'deep-recursion',
+  'cyccnt-block',
 ] as const;
 
 /** Firmwares that bring their own vector table and link without newlib or our start-up (so does every NAME.S). */
