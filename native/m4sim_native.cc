@@ -59,6 +59,10 @@ constexpr uint32_t BLOCK_CHECKS =
 // Native only: some check of the block is armed now. Kept up to date in every block when CCR or
 // CPACR change (rare), so OnBlock tests it with the other rare flags in one immediate test.
 constexpr uint32_t BLOCK_TRAP_ARMED = 1u << 31;
+// Native only: the block starts at a break function (_sbrk, _sbrk_r, sbrk). Set when the block is
+// translated, so that OnBlock finds a break call with a flag test on the block it already holds
+// instead of comparing every block's address with a list.
+constexpr uint32_t BLOCK_BREAK_ENTRY = 1u << 30;
 
 // Trap kinds (mirrored in src/emulator/trap-checks.ts).
 constexpr uint32_t TRAP_ALIGN = 1;    // LDRD/STRD/LDM/STM/LDREX/STREX/VLDR… not aligned: UsageFault UNALIGNED, always
@@ -303,7 +307,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
         uc_emu_stop(uc_);
       }
     }
-    if (address == sbrkAddress_ || sbrkPending_) FollowSbrk(address);
+    if ((b.flags & BLOCK_BREAK_ENTRY) || breakPending_) FollowBreak(address, b.flags);
     prev_ = index;
     if (checkLimits_) CheckLimits();
   }
@@ -489,25 +493,52 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     }
   }
 
-  void FollowSbrk(uint32_t address) {
-    if (address == sbrkAddress_) {
-      pendingSbrkIncrement_ = ReadReg(UC_ARM_REG_R0);
-      pendingSbrkReturn_ = ReadReg(UC_ARM_REG_LR) & ~1u;
-      sbrkPending_ = true;
-    } else if (address == pendingSbrkReturn_) {
-      sbrkPending_ = false;
-      uint32_t previous = ReadReg(UC_ARM_REG_R0);
-      if (previous != 0xffffffffu) {
-        if (!heapSeen_) {
-          heapSeen_ = true;
-          heapStart_ = previous;
-          heapHigh_ = previous;
+  // The heap break (src/emulator/sram-report.ts): at a break function's entry its increment and
+  // return address are pushed; at the return address its result (the previous break, or (void *)-1)
+  // is read from R0. Calls nest (newlib: sbrk -> _sbrk_r -> _sbrk), so the pending calls are a small
+  // stack; calls deeper than kBreakDepth are not followed (their callers still are). Out of line: the
+  // hot path only tests a flag and a bool.
+  __attribute__((noinline)) void FollowBreak(uint32_t address, uint32_t flags) {
+    if (breakDepth_ > 0) {
+      int32_t i = breakDepth_;
+      while (i > 0 && pendingBreaks_[i - 1].ret != address) --i;
+      if (i > 0) {
+        const uint32_t previous = ReadReg(UC_ARM_REG_R0);
+        // Calls above the match never returned (a longjmp out of them): dropped uncounted. The
+        // match and the calls below it with the same return address (a tail call) all end here.
+        breakDepth_ = i;
+        while (breakDepth_ > 0 && pendingBreaks_[breakDepth_ - 1].ret == address) {
+          --breakDepth_;
+          NoteBreak(previous, pendingBreaks_[breakDepth_].increment, breakDepth_ == 0);
         }
-        uint32_t brk = previous + pendingSbrkIncrement_;
-        if (brk > heapHigh_ && static_cast<int32_t>(pendingSbrkIncrement_) > 0) heapHigh_ = brk;
-        sbrkCalls_++;
       }
     }
+    if (flags & BLOCK_BREAK_ENTRY) {
+      int reg = -1;
+      for (int32_t k = 0; k < breakFunctionCount_ && reg < 0; ++k)
+        if (breakFunctions_[k].address == address) reg = breakFunctions_[k].reg;
+      if (reg >= 0 && breakDepth_ < kBreakDepth)
+        pendingBreaks_[breakDepth_++] = PendingBreak{ReadReg(UC_ARM_REG_LR) & ~1u, ReadReg(reg)};
+    }
+    breakPending_ = breakDepth_ > 0;
+  }
+
+  // One break call returned `previous` after asking for `increment` bytes. Nested calls of one
+  // request return the same previous break and move it by the same increment, so taking the first
+  // previous break as the heap start and the highest break as the high-water counts them once.
+  void NoteBreak(uint32_t previous, uint32_t increment, bool outermost) {
+    if (previous == 0xffffffffu) return;  // (void *)-1: refused, the break did not move
+    if (!heapSeen_) {
+      heapSeen_ = true;
+      heapStart_ = previous;
+      heapHigh_ = previous;
+    }
+    if (static_cast<int32_t>(increment) > 0) {
+      // A break past 4 GiB is no break the firmware can use: ignored rather than wrapped.
+      const uint64_t brk = static_cast<uint64_t>(previous) + increment;
+      if (brk <= 0xffffffffu && brk > heapHigh_) heapHigh_ = static_cast<uint32_t>(brk);
+    }
+    if (outermost) breakCalls_++;
   }
 
   __attribute__((noinline)) void ExceptionStop() {
@@ -676,8 +707,9 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
       return;
     }
     if (sp < excMinSp_) excMinSp_ = sp;
-    if ((sp < spLimit_ || (heapSeen_ && sp < heapHigh_)) && !limitHit_) {
+    if ((sp < spLimit_ || (heapSeen_ && sp < heapHigh_ && sp >= heapStart_)) && !limitHit_) {
       // The stack is about to run into static data or the heap: stop before the block writes there.
+      // (A heap in another RAM region, above the stack, is never in the way.)
       limitHit_ = 3;
       overflowSp_ = sp;
       uc_emu_stop(uc_);
@@ -790,7 +822,9 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     b.instructions = static_cast<uint32_t>(num("instructions"));
     b.cycles = static_cast<uint32_t>(num("cycles"));
     b.takenCycles = static_cast<uint32_t>(num("takenCycles"));
-    b.flags = static_cast<uint32_t>(num("flags")) & ~BLOCK_TRAP_ARMED;
+    b.flags = static_cast<uint32_t>(num("flags")) & ~(BLOCK_TRAP_ARMED | BLOCK_BREAK_ENTRY);
+    for (int32_t k = 0; k < breakFunctionCount_; ++k)
+      if (breakFunctions_[k].address == address) b.flags |= BLOCK_BREAK_ENTRY;
     Arm(b);
     b.fallthrough = address + size;
     b.spPreMin = static_cast<int32_t>(num("spPreMin"));
@@ -1006,7 +1040,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     o.Set("heapSeen", Napi::Boolean::New(env, heapSeen_));
     o.Set("heapStart", Napi::Number::New(env, heapStart_));
     o.Set("heapHigh", Napi::Number::New(env, heapHigh_));
-    o.Set("sbrkCalls", Napi::Number::New(env, sbrkCalls_));
+    o.Set("breakCalls", Napi::Number::New(env, breakCalls_));
     o.Set("exactMinSp", Napi::Number::New(env, exactMinSp_));
     o.Set("exactMinWrite", Napi::Number::New(env, exactMinWrite_));
     o.Set("deepestDepth", Napi::Number::New(env, deepestDepth_));
@@ -1282,14 +1316,28 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   uint64_t chargedInstructions_ = 0;
   std::vector<CallNode> nodes_;
   uint32_t windowMinSp_ = 0xffffffffu;
-  uint32_t sbrkAddress_ = 0xffffffffu;
-  bool sbrkPending_ = false;
-  uint32_t pendingSbrkIncrement_ = 0;
-  uint32_t pendingSbrkReturn_ = 0;
+  // The break functions the ELF defines: entry (Thumb bit clear) and the Unicorn register holding
+  // the increment (R0 for _sbrk/sbrk, R1 for _sbrk_r). At most kMaxBreakFunctions.
+  struct BreakFunction {
+    uint32_t address;
+    int reg;
+  };
+  static constexpr int32_t kMaxBreakFunctions = 8;
+  BreakFunction breakFunctions_[kMaxBreakFunctions] = {};
+  int32_t breakFunctionCount_ = 0;
+  // Break calls entered and not yet returned, innermost last.
+  struct PendingBreak {
+    uint32_t ret;
+    uint32_t increment;
+  };
+  static constexpr int32_t kBreakDepth = 4;
+  PendingBreak pendingBreaks_[kBreakDepth] = {};
+  int32_t breakDepth_ = 0;
+  bool breakPending_ = false;
   bool heapSeen_ = false;
   uint32_t heapStart_ = 0;
   uint32_t heapHigh_ = 0;
-  uint32_t sbrkCalls_ = 0;
+  uint32_t breakCalls_ = 0;
   uint32_t exactMinSp_ = 0xffffffffu;
   uint32_t exactMinWrite_ = 0xffffffffu;
 };
@@ -1435,7 +1483,9 @@ Napi::Value Unicorn::MmioMap(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// profile_enable({ onNewBlock, sbrk?, maxInstructions?, timeoutMs?, exact?, exactBegin?, exactEnd? })
+// profile_enable({ onNewBlock, breaks?, maxInstructions?, timeoutMs?, exact?, exactBegin?, exactEnd? })
+// breaks: [{ address, register }] — the break functions to follow, register 0–3 the argument (R0–R3)
+// holding the increment; entries past kMaxBreakFunctions or with another register are ignored.
 Napi::Value Unicorn::ProfileEnable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!Ready(env)) return env.Undefined();
@@ -1454,7 +1504,24 @@ Napi::Value Unicorn::ProfileEnable(const Napi::CallbackInfo& info) {
     Napi::Value v = o.Get(k);
     return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : d;
   };
-  sbrkAddress_ = static_cast<uint32_t>(num("sbrk", 0xffffffffu));
+  breakFunctionCount_ = 0;
+  Napi::Value breaks = o.Get("breaks");
+  if (breaks.IsArray()) {
+    static const int kArgRegs[4] = {UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3};
+    Napi::Array a = breaks.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length() && breakFunctionCount_ < kMaxBreakFunctions; ++i) {
+      Napi::Value e = a.Get(i);
+      if (!e.IsObject()) continue;
+      Napi::Value addr = e.As<Napi::Object>().Get("address");
+      Napi::Value reg = e.As<Napi::Object>().Get("register");
+      if (!addr.IsNumber() || !reg.IsNumber()) continue;
+      const double r = reg.As<Napi::Number>().DoubleValue();
+      const double at = addr.As<Napi::Number>().DoubleValue();
+      if (!(r >= 0 && r <= 3) || r != static_cast<int>(r) || !(at >= 0 && at <= 0xffffffffu)) continue;
+      breakFunctions_[breakFunctionCount_++] =
+          BreakFunction{static_cast<uint32_t>(at) & ~1u, kArgRegs[static_cast<int>(r)]};
+    }
+  }
   maxInstructions_ = static_cast<uint64_t>(num("maxInstructions", 0));
   // functions: [start, end, entry] per function, sorted by start (the ELF's function symbols);
   // root: the reset handler's entry. Both are data from the firmware: kept only when well-formed.

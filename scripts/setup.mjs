@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Installs the system packages m4sim needs when they are missing: Debian's arm-none-eabi-gcc and
 // newlib (to build firmware), libunicorn-dev and libcapstone-dev (linked by the native addon), a
-// C++ toolchain for node-gyp, Debian's chromium (the tests open the HTML report in it) and
-// qemu-system-arm (the exception tests compare with QEMU), neither needed by `npm run demo`. As root
-// it runs apt-get; otherwise it prints the exact command.
+// C++ toolchain for node-gyp, Debian's chromium (the tests open the HTML report in it),
+// qemu-system-arm (the exception tests compare with QEMU) and picolibc-arm-none-eabi (the heap tests
+// build picolibc firmware), none of them needed by `npm run demo`. As root it runs apt-get; otherwise
+// it prints the exact command.
 // Runs as npm's preinstall (so `npm ci` builds the addon against what it installed) and before
 // `npm test` / `npm run demo`. Set M4SIM_SKIP_SETUP=1 to skip it.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -45,6 +46,12 @@ if (process.env.npm_lifecycle_event !== 'demo' && !existsSync('/usr/bin/chromium
 // Debian's QEMU, the independent oracle for the exception test firmwares (test/exceptions-qemu.test.ts).
 if (process.env.npm_lifecycle_event !== 'demo' && !existsSync('/usr/bin/qemu-system-arm'))
   missing.push('qemu-system-arm');
+// Debian's picolibc, the second C library the heap tests link firmware with (test/heap.test.ts).
+if (
+  process.env.npm_lifecycle_event !== 'demo' &&
+  !existsSync('/usr/lib/picolibc/arm-none-eabi/picolibc.specs')
+)
+  missing.push('picolibc-arm-none-eabi');
 
 if (missing.length === 0) {
   ensureNodeModules();

@@ -215,3 +215,19 @@ describe.skipIf(!haveToolchain)('shadow call stack: deeper than it keeps (deep-r
     expect(text).toContain('call depth    5,000 frames, deeper than the 4,096 the profiler keeps');
   });
 });
+
+describe.skipIf(!haveToolchain)('shadow call stack: picolibc (its own start-up and stdio)', () => {
+  it('printf through sys_semihost_putc (ldr pc, [sp], #4 returns) nests nothing', () => {
+    const { result: r } = simulate(buildTestFirmware('heap-picolibc'));
+    expect(r.exit).toMatchObject({ reason: 'exit', code: 0 });
+    const path = r.sram.stackPath;
+    expect(path.slice(0, 2)).toEqual(['_start', 'main']);
+    expect(path.filter((n, i) => path.indexOf(n) !== i)).toEqual([]);
+    const all = paths(r.functions);
+    for (const k of all.keys()) {
+      const names = k.split('>');
+      expect(names.filter((n, i) => names.indexOf(n) !== i)).toEqual([]);
+    }
+    expectConsistent(r.functions, r.cycles, r.instructions);
+  });
+});

@@ -15,8 +15,10 @@ import {
   buildTestFirmware,
   buildTestFirmwareDetailed,
   FIRMWARE_DIR,
+  havePicolibc,
   haveToolchain,
   isBareFirmware,
+  isPicolibcFirmware,
   LINKER_SCRIPT,
   TEST_FIRMWARES,
 } from './helpers/firmware.js';
@@ -97,8 +99,11 @@ function requireToolchainWithout(): string {
   }
 }
 
+/** The test firmwares linked with newlib or bare (the picolibc ones have picolibc's own layout). */
+const OWN_LAYOUT = TEST_FIRMWARES.filter((n) => !isPicolibcFirmware(n));
+
 describe.skipIf(!haveToolchain)('test firmwares', () => {
-  it.each(TEST_FIRMWARES)('%s builds with .isr_vector at 0x08000000', (name) => {
+  it.each(OWN_LAYOUT)('%s builds with .isr_vector at 0x08000000', (name) => {
     const first = buildTestFirmwareDetailed(name, { force: true });
     expect(first.skipped).toBe(false);
     expect(first.warnings).toEqual([]);
@@ -136,6 +141,29 @@ describe.skipIf(!haveToolchain)('test firmwares', () => {
     expect(second.skipped).toBe(true);
     expect(second.elf).toBe(elf);
   });
+
+  it.skipIf(!havePicolibc).each(TEST_FIRMWARES.filter(isPicolibcFirmware))(
+    '%s builds with picolibc, its vector table at 0x08000000 on the m4-256k memory map',
+    (name) => {
+      const first = buildTestFirmwareDetailed(name, { force: true });
+      expect(first.skipped).toBe(false);
+      expect(first.warnings).toEqual([]);
+      const s = sections(first.elf);
+      const sym = symbols(first.elf);
+      // picolibc's crt0 puts its vector table (__stack, _start) first in flash, in .init.
+      expect(s.get('.init')).toBe(0x08000000);
+      expect(sym.get('__interrupt_vector')).toBe(0x08000000);
+      expect(sym.get('__stack')).toBe(0x20040000);
+      expect(s.get('.data')).toBe(0x20000000);
+      expect(sym.get('_start')).toBeDefined();
+      expect(sym.get('__heap_start')).toBeDefined();
+      // picolibc's malloc calls sbrk; nothing of newlib's (_sbrk, our start-up) is linked.
+      expect(sym.get('sbrk')).toBeDefined();
+      expect(sym.get('_sbrk')).toBeUndefined();
+      expect(sym.get('Reset_Handler')).toBeUndefined();
+      expect(buildTestFirmwareDetailed(name).skipped).toBe(true);
+    },
+  );
 
   it('recursion has a fixed, static frame in its .su file', () => {
     const { stackUsage } = buildTestFirmwareDetailed('recursion');

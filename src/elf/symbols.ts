@@ -120,6 +120,12 @@ export class SymbolTable {
     return s.type === 'func' ? (s.value & ~1) >>> 0 : s.value;
   }
 
+  /** Entry address (Thumb bit cleared) of a defined function symbol by name; undefined when absent or not a function. */
+  functionAddress(name: string): number | undefined {
+    const s = this.byName.get(name);
+    return s?.type === 'func' ? (s.value & ~1) >>> 0 : undefined;
+  }
+
   /** Name of the function containing `address` (no offset), or its hex form when unknown. */
   functionName(address: number): string {
     return this.lookup(address)?.name ?? hex(address);

@@ -39,7 +39,7 @@ import { readVectorTable } from './vector-table.js';
 import { loadMemory, stackLimit } from './load.js';
 import { BoardDevices } from './board-devices.js';
 import type { DeviceEvent } from './peripherals/device.js';
-import { sramReport, type SramReport } from './sram-report.js';
+import { breakFunctions, sramReport, staticEnd, type SramReport } from './sram-report.js';
 
 export type { SramReport } from './sram-report.js';
 import { withTrapChecks } from './trap-checks.js';
@@ -438,7 +438,7 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
         },
         functions: ranges.table,
         root: vectors.reset & ~1,
-        sbrk: symbols.address('_sbrk') ?? undefined,
+        breaks: breakFunctions(symbols),
         maxInstructions: options.maxInstructions,
         timeoutMs: options.timeoutMs,
         spLimit,
@@ -504,6 +504,8 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       stackRegion,
       sizes,
       spLimit,
+      staticEnd: staticEnd(symbols, stackRegion, spLimit, vectors.initialSp),
+      profiled: options.profile !== false,
       vectors,
       counters,
       exact: options.exact === true,

@@ -124,8 +124,11 @@ export interface BlockCost {
 
 export interface ProfileOptions {
   onNewBlock: (address: number, size: number) => BlockCost;
-  /** Address (without the Thumb bit) of `_sbrk`, to follow the heap break. */
-  sbrk?: number;
+  /**
+   * Break functions to follow (the heap break, src/emulator/sram-report.ts): entry address and the
+   * argument register (0–3: R0–R3) holding the increment. At most 8; calls nest up to 4 deep.
+   */
+  breaks?: { address: number; register: number }[];
   maxInstructions?: number;
   /**
    * The ELF's functions for the shadow call stack: [start, end, entry] per function, sorted by start
@@ -155,10 +158,12 @@ export interface ProfileCounters {
   trapPc: number;
   trapValue: number;
   trapAlign: number;
+  /** A break call succeeded: heapStart is the previous break the first one returned, heapHigh the highest break. */
   heapSeen: boolean;
   heapStart: number;
   heapHigh: number;
-  sbrkCalls: number;
+  /** Successful outermost break calls (a nested call inside one, e.g. _sbrk_r -> _sbrk, is not counted again). */
+  breakCalls: number;
   exactMinSp: number;
   exactMinWrite: number;
   deepestDepth: number;

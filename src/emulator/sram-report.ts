@@ -1,11 +1,66 @@
 // The SRAM figures of a run, from what the native profiler saw (SP low-water, heap break) and from
 // the paint pattern left in RAM: static sections from the ELF, heap, stack, MSP/PSP, touched bytes.
 import type { StaticSizes } from '../elf/elf.js';
-import { lowestTouchedBelow, touchedBytes, type TouchedRegion } from '../profile/sram.js';
+import type { SymbolTable } from '../elf/symbols.js';
+import { highestTouchedIn, lowestTouchedBelow, touchedBytes, type TouchedRegion } from '../profile/sram.js';
 import type { Board, MemoryRegion } from './board.js';
 import type { PspStack } from './exception-core.js';
 import type { ProfileCounters, UnicornEngine } from './native.js';
 import type { VectorTable } from './vector-table.js';
+
+/**
+ * How the heap figure was found. 'break': a break function (BREAK_FUNCTIONS) succeeded at least once;
+ * heap = highest break - first previous break returned. 'painted': none did, and bytes between the
+ * end of static data and the lowest SP were written; heap = one past the highest of them - the end
+ * of static data. 'none': neither; heap 0.
+ */
+export type HeapMethod = 'break' | 'painted' | 'none';
+
+/**
+ * The C libraries' break functions and the argument register holding the increment. newlib's malloc
+ * calls _sbrk_r(struct _reent *, ptrdiff_t), which calls _sbrk(ptrdiff_t) (libgloss, libnosys, or the
+ * firmware's own syscalls.c); newlib's sbrk(ptrdiff_t) calls _sbrk_r. picolibc's malloc calls sbrk.
+ */
+export const BREAK_FUNCTIONS: readonly { name: string; register: number }[] = [
+  { name: '_sbrk', register: 0 },
+  { name: '_sbrk_r', register: 1 },
+  { name: 'sbrk', register: 0 },
+];
+
+/** The break functions the ELF defines as functions, one per entry address, for the native profiler. */
+export function breakFunctions(symbols: SymbolTable): { address: number; register: number }[] {
+  const out: { address: number; register: number }[] = [];
+  for (const f of BREAK_FUNCTIONS) {
+    const address = symbols.functionAddress(f.name);
+    if (address !== undefined && !out.some((o) => o.address === address))
+      out.push({ address, register: f.register });
+  }
+  return out;
+}
+
+/**
+ * Linker symbols at the end of static data, where a heap starts: our firmware/board/sections.ld and
+ * newlib's scripts define end, _end and __end__; picolibc's picolibc.ld __heap_start, end, _end, __end.
+ */
+export const STATIC_END_SYMBOLS = ['end', '_end', '__end__', '__heap_start', '__end'] as const;
+
+/**
+ * Where a heap without a break function starts: the first STATIC_END_SYMBOLS symbol inside the
+ * stack's RAM region and below the initial SP, never below the end of the static sections (spLimit);
+ * spLimit when there is none. Symbol values are data: one elsewhere is ignored.
+ */
+export function staticEnd(
+  symbols: SymbolTable,
+  stackRegion: MemoryRegion,
+  spLimit: number,
+  initialSp: number,
+): number {
+  for (const name of STATIC_END_SYMBOLS) {
+    const a = symbols.address(name);
+    if (a !== undefined && a >= stackRegion.base && a <= initialSp) return Math.max(a, spLimit);
+  }
+  return spLimit;
+}
 
 export interface SramReport {
   /** Main SRAM size (the region holding the initial stack pointer). */
@@ -16,8 +71,11 @@ export interface SramReport {
   otherStatic: number;
   /** Linker-reserved heap/stack placeholders (not counted: the heap and stack figures measure them). */
   reserved: number;
-  /** Heap high-water: highest break minus the first break _sbrk returned. */
+  /** Heap high-water in bytes, found as heapMethod says. */
   heap: number;
+  heapMethod: HeapMethod;
+  /** Successful outermost calls to the break functions (nested ones, e.g. _sbrk_r -> _sbrk, count once). */
+  breakCalls: number;
   /** Initial SP minus the lowest SP reached, in bytes. */
   stack: number;
   /** data + bss + otherStatic + heap + stack. */
@@ -35,7 +93,10 @@ export interface SramReport {
   stackPathDepth: number;
   /** Modeled cycles when the stack was deepest. */
   stackPeakCycles: number;
-  /** Stack high-water seen by painting: initial SP minus the lowest written byte below it. */
+  /**
+   * Stack high-water seen by painting: initial SP minus the lowest written byte below it and above
+   * the heap (the highest break, or the painted heap's top; never below the static data).
+   */
   stackPainted: number;
   regions: TouchedRegion[];
   /** Present in exact mode: the per-instruction SP minimum and the lowest stack write. */
@@ -56,6 +117,10 @@ export interface SramInputs {
   sizes: StaticSizes;
   /** The lowest address the stack may grow to (end of the static data below it). */
   spLimit: number;
+  /** Where a heap no break function reports starts (staticEnd()). */
+  staticEnd: number;
+  /** False when the block profiler was off: no SP low-water, so painting cannot tell heap from stack. */
+  profiled: boolean;
   vectors: VectorTable;
   counters: ProfileCounters;
   exact: boolean;
@@ -70,12 +135,31 @@ export function sramReport(uc: UnicornEngine, inputs: SramInputs): SramReport {
   const excState = uc.exc_state();
   const regions = board.ram.map((r) => touchedBytes(r, uc.mem_read(r.base, r.size)));
   const stackBytes = uc.mem_read(stackRegion.base, stackRegion.size);
-  const heapHigh = counters.heapSeen ? counters.heapHigh : 0;
-  const floor = Math.max(spLimit, heapHigh);
-  const paintedLow = lowestTouchedBelow(stackRegion.base, stackBytes, floor, vectors.initialSp);
   const lowestSp = Math.min(counters.minSp, vectors.initialSp);
   const stack = vectors.initialSp - lowestSp;
-  const heap = counters.heapSeen ? counters.heapHigh - counters.heapStart : 0;
+  // The heap lies below the stack: what it reaches bounds the painted stack from below, so no heap
+  // byte is ever counted as stack.
+  let heap = 0;
+  let heapMethod: HeapMethod = 'none';
+  let heapTop = spLimit;
+  if (counters.heapSeen) {
+    heapMethod = 'break';
+    heap = counters.heapHigh - counters.heapStart;
+    // A break in another RAM region than the stack's bounds nothing here.
+    if (counters.heapStart >= stackRegion.base && counters.heapStart < vectors.initialSp)
+      heapTop = Math.min(counters.heapHigh, vectors.initialSp);
+  } else if (inputs.profiled) {
+    // No break: whatever was written between the static data and the deepest the stack went belongs
+    // to the firmware's own allocator (or its use of that memory), not to the stack.
+    const top = highestTouchedIn(stackRegion.base, stackBytes, inputs.staticEnd, lowestSp);
+    if (top !== null) {
+      heapMethod = 'painted';
+      heap = top - inputs.staticEnd;
+      heapTop = top;
+    }
+  }
+  const floor = Math.max(spLimit, heapTop);
+  const paintedLow = lowestTouchedBelow(stackRegion.base, stackBytes, floor, vectors.initialSp);
   const sram: SramReport = {
     size: stackRegion.size,
     data: sizes.data,
@@ -83,6 +167,8 @@ export function sramReport(uc: UnicornEngine, inputs: SramInputs): SramReport {
     otherStatic: sizes.other,
     reserved: sizes.reserved,
     heap,
+    heapMethod,
+    breakCalls: counters.breakCalls,
     stack,
     total: sizes.data + sizes.bss + sizes.other + heap + stack,
     touched: regions.reduce((n, r) => n + r.touched, 0),

@@ -1,5 +1,6 @@
-// SRAM accounting: static sections from the ELF, heap high-water from _sbrk, stack high-water from
-// the native profiler, and "touched" bytes found by painting every RAM byte before reset.
+// SRAM accounting: static sections from the ELF, heap high-water from the break functions or from
+// painting, stack high-water from the native profiler, and "touched" bytes found by painting every
+// RAM byte before reset.
 import type { MemoryRegion } from '../emulator/board.js';
 
 /** Paint pattern, repeated over RAM before reset; a byte differing from it afterwards was written. */
@@ -53,4 +54,23 @@ export function lowestTouchedBelow(
     if (bytes[i] !== PAINT[i & 3]) lowest = a;
   }
   return lowest;
+}
+
+/**
+ * One past the highest painted-over address in [from, to), or null when nothing there was touched:
+ * the top of a heap that no break function reported (src/emulator/sram-report.ts).
+ */
+export function highestTouchedIn(
+  regionBase: number,
+  bytes: Uint8Array,
+  from: number,
+  to: number,
+): number | null {
+  const lo = Math.max(from, regionBase);
+  const hi = Math.min(to, regionBase + bytes.length);
+  for (let a = hi - 1; a >= lo; a--) {
+    const i = a - regionBase;
+    if (bytes[i] !== PAINT[i & 3]) return a + 1;
+  }
+  return null;
 }

@@ -29,6 +29,17 @@ export function compressPath(path: string[]): string {
   return out.join(' > ');
 }
 
+/** How the heap figure was found, in words (README: SRAM). */
+function heapHow(s: RunResult['sram']): string {
+  if (s.heapMethod === 'break') {
+    const calls = `${n(s.breakCalls)} call${s.breakCalls === 1 ? '' : 's'}`;
+    return `high-water; method break: highest break minus the first, ${calls}`;
+  }
+  if (s.heapMethod === 'painted')
+    return 'high-water; method painted: no break call, highest byte written above static data and below the stack';
+  return 'method none: no break call, nothing written above static data and below the stack';
+}
+
 export function formatSummary(r: RunResult, firmware: string): string {
   const s = r.sram;
   const lines: string[] = [];
@@ -47,7 +58,7 @@ export function formatSummary(r: RunResult, firmware: string): string {
   lines.push(`    .data       ${n(s.data)}`);
   lines.push(`    .bss        ${n(s.bss)}`);
   if (s.otherStatic > 0) lines.push(`    other       ${n(s.otherStatic)} (other static RAM sections)`);
-  lines.push(`    heap        ${n(s.heap)} (high-water)`);
+  lines.push(`    heap        ${n(s.heap)} (${heapHow(s)})`);
   lines.push(
     `    stack       ${n(s.stack)} (high-water${s.stackPath.length ? `: ${compressPath(s.stackPath)}` : ''})`,
   );

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
+import { loadBoard } from '../../src/emulator/board.js';
 import {
   compileFirmware,
   findToolchain,
@@ -59,10 +60,48 @@ export const TEST_FIRMWARES = [
   'call-shapes-c',
   'deep-recursion',
   'cyccnt-block',
+  'heap-newlib',
+  'heap-sbrk-r',
+  'heap-picolibc',
+  'heap-bump',
 ] as const;
 
 /** Firmwares that bring their own vector table and link without newlib or our start-up (so does every NAME.S). */
-const BARE = new Set<string>(['no-newlib', 'idle']);
+const BARE = new Set<string>(['no-newlib', 'idle', 'heap-bump']);
+
+/**
+ * Firmwares linked with picolibc instead of newlib: Debian's picolibc-arm-none-eabi, its crt0 (and
+ * vector table) and picolibc.ld, semihosting from its libsemihost; no start-up or linker script of ours.
+ */
+const PICOLIBC = new Set<string>(['heap-picolibc']);
+
+/** Debian's picolibc specs (package picolibc-arm-none-eabi). */
+export const PICOLIBC_SPECS = '/usr/lib/picolibc/arm-none-eabi/picolibc.specs';
+
+/** True when test/firmware/NAME is built with picolibc (see PICOLIBC). */
+export function isPicolibcFirmware(name: string): boolean {
+  return PICOLIBC.has(name);
+}
+
+/** True when picolibc firmware can be built: use with `describe.skipIf(!havePicolibc)`. */
+export const havePicolibc = findToolchain() !== null && existsSync(PICOLIBC_SPECS);
+
+/**
+ * picolibc.ld places flash and RAM where --defsym says (__flash, __flash_size, __ram, __ram_size):
+ * the default board's (boards/m4-256k.json, what `m4sim simulate` uses), so picolibc firmware runs
+ * on the same memory map as firmware linked with firmware/board/m4-256k.ld.
+ */
+function picolibcMemoryFlags(): string[] {
+  const board = loadBoard('m4-256k');
+  const ram = board.ram[0]!;
+  const hex = (n: number) => `0x${n.toString(16)}`;
+  return [
+    `-Wl,--defsym=__flash=${hex(board.flash.base)}`,
+    `-Wl,--defsym=__flash_size=${hex(board.flash.size)}`,
+    `-Wl,--defsym=__ram=${hex(ram.base)}`,
+    `-Wl,--defsym=__ram_size=${hex(ram.size)}`,
+  ];
+}
 
 /** True when test/firmware/NAME links bare: its own vector table, no newlib, no start-up of ours. */
 export function isBareFirmware(name: string): boolean {
@@ -114,6 +153,7 @@ export function buildTestFirmwareDetailed(name: string, opts: TestFirmwareOption
   const output = join(FIRMWARE_BUILD_DIR, `${opts.variant ?? name.replace(/\//g, '-') + suffix}.elf`);
   const assembly = join(FIRMWARE_DIR, `${name}.S`);
   const source = existsSync(assembly) ? assembly : join(FIRMWARE_DIR, `${name}.c`);
+  const extra = (opts.sources ?? []).map((f) => (isAbsolute(f) ? f : join(projectRoot(), f)));
   const common = {
     output,
     linkerScript: opts.linkerScript ?? LINKER_SCRIPT,
@@ -122,7 +162,17 @@ export function buildTestFirmwareDetailed(name: string, opts: TestFirmwareOption
     force: opts.force,
     includeDirs: [KERNELS_DIR, ...(opts.includeDirs ?? [])],
   };
-  const extra = (opts.sources ?? []).map((f) => (isAbsolute(f) ? f : join(projectRoot(), f)));
+  if (isPicolibcFirmware(name)) {
+    // picolibc's own picolibc.ld (its specs add it when there is no -T), semihosting crt0 and oslib.
+    return compileFirmware({
+      ...common,
+      linkerScript: opts.linkerScript,
+      cflags: ['-Wall', '-Wextra', '--crt0=semihost', '--oslib=semihost', ...(opts.cflags ?? [])],
+      sources: [source, ...extra],
+      specs: [PICOLIBC_SPECS],
+      ldflags: picolibcMemoryFlags(),
+    });
+  }
   if (isBareFirmware(name)) {
     return compileFirmware({
       ...common,
