@@ -2,7 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { boardNames, loadBoard } from '../src/emulator/board.js';
 import { projectRoot } from '../src/util/paths.js';
 import { BOARD_DIR, buildTestFirmware, haveToolchain } from './helpers/firmware.js';
@@ -27,6 +27,122 @@ describe('board files', () => {
     ]);
     expect(b.flash.size).toBe(2 << 20);
     expect(b.peripherals[0]).toMatchObject({ base: 0x40000000, size: 0x20000000 });
+  });
+
+  it('stm32f407 (Discovery): 128 KiB SRAM + 64 KiB CCM, 1 MiB flash, 82 interrupt lines (RM0090 Table 62)', () => {
+    const b = loadBoard('stm32f407');
+    expect(b.ram.map((r) => [r.name, r.base, r.size])).toEqual([
+      ['SRAM', 0x20000000, 128 * 1024],
+      ['CCM', 0x10000000, 64 * 1024],
+    ]);
+    expect(b.flash).toEqual({ base: 0x08000000, size: 1 << 20 });
+    expect(b.nvic).toEqual({ interrupts: 82, priorityBits: 4 });
+    expect(b.peripherals[0]).toMatchObject({ base: 0x40000000, size: 0x20000000 });
+  });
+
+  it.each([
+    ['stm32f439', 1],
+    ['stm32f407', 0],
+  ])(
+    '%s: reset clock HSI 16 MHz; RCC, PWR, FLASH, SYSCFG, EXTI modeled at their RM0090 addresses',
+    (name, f42x) => {
+      const b = loadBoard(name);
+      expect(b.clockHz).toBe(16e6);
+      const devices = Object.fromEntries(b.devices.map((d) => [d.name, [d.model, d.base, d.size, d.irq]]));
+      expect(devices).toMatchObject({
+        PWR: ['stm32f4-pwr', 0x40007000, 0x400, []],
+        SYSCFG: ['stm32f4-syscfg', 0x40013800, 0x400, []],
+        // EXTI0–4, EXTI9_5, EXTI15_10, PVD, RTC_Alarm, OTG_FS_WKUP, ETH_WKUP, OTG_HS_WKUP, TAMP_STAMP, RTC_WKUP.
+        EXTI: ['stm32f4-exti', 0x40013c00, 0x400, [6, 7, 8, 9, 10, 23, 40, 1, 41, 42, 62, 76, 2, 3]],
+        RCC: ['stm32f4-rcc', 0x40023800, 0x400, [5]],
+        FLASH: ['stm32f4-flash', 0x40023c00, 0x400, []],
+      });
+      const rcc = b.devices.find((d) => d.name === 'RCC')!;
+      expect(rcc.params).toEqual({ hseHz: 8e6, f42x });
+      for (const d of b.devices.filter((x) => x.model !== 'stm32f4-exti')) expect(d.params.f42x).toBe(f42x);
+    },
+  );
+
+  describe('peripheral entries with a model are checked (65, naming the file and the field)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'm4sim-devices-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const base = JSON.parse(readFileSync(join(projectRoot(), 'boards', 'stm32f439.json'), 'utf8'));
+    const RANGE = { name: 'APB/AHB peripherals', base: '0x40000000', size: '0x20000000' };
+    const RCC = { name: 'RCC', model: 'stm32f4-rcc', base: '0x40023800', irq: [5] };
+    const write = (peripherals: unknown[]) => {
+      const file = join(dir, 'b.json');
+      writeFileSync(file, JSON.stringify({ ...base, peripherals }));
+      return file;
+    };
+
+    it.each([
+      [
+        'an unknown model',
+        [RANGE, { ...RCC, model: 'stm32f4-rtc' }],
+        /b\.json: peripherals\[1\]\.model: unknown peripheral model \(known: stm32f4-rcc, .*stm32f4-exti.*\)$/,
+      ],
+      [
+        'a parameter out of range',
+        [RANGE, { ...RCC, params: { hseHz: 60e6 } }],
+        /peripherals\[1\]\.params\.hseHz: expected a number 1000000\.\.50000000, got an integer$/,
+      ],
+      [
+        'a parameter of the wrong type',
+        [RANGE, { ...RCC, params: { hseHz: '8MHz' } }],
+        /peripherals\[1\]\.params\.hseHz: expected a number 1000000\.\.50000000, got a string$/,
+      ],
+      [
+        'an unknown parameter',
+        [RANGE, { ...RCC, params: { lseHz: 32768 } }],
+        /peripherals\[1\]\.params: unknown parameter "lseHz" for stm32f4-rcc$/,
+      ],
+      [
+        'an interrupt line past the NVIC (91 lines)',
+        [RANGE, { ...RCC, irq: [91] }],
+        /peripherals\[1\]\.irq\[0\]: expected a whole number 0\.\.90, got an integer 91$/,
+      ],
+      [
+        'more interrupt lines than the model drives',
+        [RANGE, { ...RCC, irq: [5, 6] }],
+        /peripherals\[1\]\.irq: expected a list of at most 1 interrupt line numbers$/,
+      ],
+      [
+        'overlapping peripherals',
+        [RANGE, RCC, { name: 'FLASH', model: 'stm32f4-flash', base: '0x40023A00' }],
+        /peripherals\[2\]: FLASH at 0x40023a00\+1024 overlaps RCC \(peripherals\[1\]\)$/i,
+      ],
+      [
+        'a peripheral outside every range',
+        [RANGE, { ...RCC, base: '0x60000000' }],
+        /peripherals\[1\]: RCC at 0x60000000\+1024 is outside every peripheral range/i,
+      ],
+      [
+        'a peripheral across the end of its range',
+        [{ ...RANGE, size: '0x23C00' }, RCC, { name: 'FLASH', model: 'stm32f4-flash', base: '0x40023C00' }],
+        /peripherals\[2\]: FLASH at 0x40023c00\+1024 is outside every peripheral range/i,
+      ],
+      [
+        'two peripherals of one name',
+        [RANGE, RCC, { ...RCC, base: '0x40023C00' }],
+        /peripherals\[2\]\.name: RCC is also peripherals\[1\]'s name$/,
+      ],
+    ])('%s', (_what, peripherals, message) => {
+      expect(() => loadBoard(write(peripherals))).toThrow(message);
+    });
+
+    it('a size, params and irq are optional; params take their defaults', () => {
+      const b = loadBoard(write([RANGE, { name: 'RCC', model: 'stm32f4-rcc', base: '0x40023800' }]));
+      expect(b.devices).toEqual([
+        {
+          name: 'RCC',
+          model: 'stm32f4-rcc',
+          base: 0x40023800,
+          size: 0x400,
+          irq: [],
+          params: { hseHz: 8e6, f42x: 1 },
+        },
+      ]);
+    });
   });
 
   it('the NVIC shape is board data: STM32F439 has 91 interrupt lines and 4 priority bits (RM0090)', () => {
@@ -76,14 +192,12 @@ describe.skipIf(!haveToolchain)('firmware on boards', () => {
     expect(result.flash.size).toBe(2 << 20);
   });
 
-  it('peripheral registers work on stm32f439 (listed as unmodeled) and fault on m4-256k', () => {
+  it('peripheral registers work on stm32f439 (listed when unmodeled) and fault on m4-256k', () => {
     const elf = buildTestFirmware('peripherals', { linkerScript: STM32F439_LD });
     const { result, output } = simulate(elf, { boardName: 'stm32f439' });
     expect(output).toBe('moder 28000001\n');
-    expect(result.peripherals).toEqual([
-      { address: 0x40020000, reads: 1, writes: 1 },
-      { address: 0x40023830, reads: 1, writes: 1 },
-    ]);
+    // RCC_AHB1ENR (0x40023830) belongs to the RCC model now: only the GPIOA register is listed.
+    expect(result.peripherals).toEqual([{ address: 0x40020000, reads: 1, writes: 1 }]);
     const strict = simulate(buildTestFirmware('peripherals')).result;
     expect(strict.exit.reason).toBe('memory-fault');
     expect(strict.exit.message).toMatch(

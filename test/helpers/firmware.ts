@@ -64,6 +64,7 @@ export const TEST_FIRMWARES = [
   'heap-sbrk-r',
   'heap-picolibc',
   'heap-bump',
+  'stm32-clock',
 ] as const;
 
 /** Firmwares that bring their own vector table and link without newlib or our start-up (so does every NAME.S). */
