@@ -59,7 +59,8 @@ describe('board files', () => {
       });
       const rcc = b.devices.find((d) => d.name === 'RCC')!;
       expect(rcc.params).toEqual({ hseHz: 8e6, f42x });
-      for (const d of b.devices.filter((x) => x.model !== 'stm32f4-exti')) expect(d.params.f42x).toBe(f42x);
+      const parts = ['stm32f4-rcc', 'stm32f4-pwr', 'stm32f4-flash', 'stm32f4-syscfg'];
+      for (const d of b.devices.filter((x) => parts.includes(x.model))) expect(d.params.f42x).toBe(f42x);
     },
   );
 
@@ -84,12 +85,12 @@ describe('board files', () => {
       [
         'a parameter out of range',
         [RANGE, { ...RCC, params: { hseHz: 60e6 } }],
-        /peripherals\[1\]\.params\.hseHz: expected a number 1000000\.\.50000000, got an integer$/,
+        /peripherals\[1\]\.params\.hseHz: expected a number 1000000\.\.50000000 \(or a "0x…" string\), got an integer$/,
       ],
       [
         'a parameter of the wrong type',
         [RANGE, { ...RCC, params: { hseHz: '8MHz' } }],
-        /peripherals\[1\]\.params\.hseHz: expected a number 1000000\.\.50000000, got a string$/,
+        /peripherals\[1\]\.params\.hseHz: expected a number 1000000\.\.50000000 \(or a "0x…" string\), got a string$/,
       ],
       [
         'an unknown parameter',
@@ -173,6 +174,33 @@ describe('board files', () => {
     }
   });
 
+  it('model params are numbers or "0x…" strings, within the model\'s range', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'm4sim-params-'));
+    try {
+      const base = JSON.parse(readFileSync(join(projectRoot(), 'boards', 'stm32f439.json'), 'utf8'));
+      const write = (params: unknown) => {
+        const file = join(dir, 'b.json');
+        const gpio = { name: 'GPIOZ', model: 'stm32f4-gpio', base: '0x40023000', params };
+        writeFileSync(file, JSON.stringify({ ...base, peripherals: [base.peripherals[0], gpio] }));
+        return file;
+      };
+      const params = (p: unknown) => loadBoard(write(p)).devices[0]!.params;
+      expect(params({ moderReset: '0xA8000000', idr: 5 })).toMatchObject({ moderReset: 0xa8000000, idr: 5 });
+      expect(params({})).toEqual({ moderReset: 0, ospeedrReset: 0, pupdrReset: 0, idr: 0, idrMask: 0 });
+      expect(() => loadBoard(write({ idr: '0x10000' }))).toThrow(
+        /b\.json: peripherals\[1\]\.params\.idr: expected a number 0\.\.65535 \(or a "0x…" string\), got a string$/,
+      );
+      expect(() => loadBoard(write({ moderReset: 'A8000000' }))).toThrow(
+        /params\.moderReset: expected a number/,
+      );
+      expect(() => loadBoard(write({ speed: 1 }))).toThrow(
+        /peripherals\[1\]\.params: unknown parameter "speed" for stm32f4-gpio$/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('--ram, --flash and flash wait states override the file', () => {
     const b = loadBoard('m4-256k', { ram: '160K', flash: '512K', flashWaitStates: 5 });
     expect([b.ram[0]!.size, b.flash.size, b.flashWaitStates]).toEqual([160 * 1024, 512 * 1024, 5]);
@@ -192,12 +220,12 @@ describe.skipIf(!haveToolchain)('firmware on boards', () => {
     expect(result.flash.size).toBe(2 << 20);
   });
 
-  it('peripheral registers work on stm32f439 (listed when unmodeled) and fault on m4-256k', () => {
+  it('peripheral registers work on stm32f439 (GPIOA modeled, the rest listed as unmodeled) and fault on m4-256k', () => {
     const elf = buildTestFirmware('peripherals', { linkerScript: STM32F439_LD });
     const { result, output } = simulate(elf, { boardName: 'stm32f439' });
     expect(output).toBe('moder 28000001\n');
-    // RCC_AHB1ENR (0x40023830) belongs to the RCC model now: only the GPIOA register is listed.
-    expect(result.peripherals).toEqual([{ address: 0x40020000, reads: 1, writes: 1 }]);
+    // GPIOA_MODER is the stm32f4-gpio model's register now, not in the unmodeled list.
+    expect(result.peripherals.filter((p) => p.address === 0x40020000)).toEqual([]);
     const strict = simulate(buildTestFirmware('peripherals')).result;
     expect(strict.exit.reason).toBe('memory-fault');
     expect(strict.exit.message).toMatch(

@@ -7,7 +7,7 @@ import { loadBoard, type Board } from '../emulator/board.js';
 import { detectionJson, formatDetection } from '../report/detector.js';
 import { loadElf, runFirmware } from '../emulator/machine.js';
 import { toJson } from '../report/json.js';
-import { writeOutputFile } from './output-file.js';
+import { openOutputStream, writeOutputFile } from './output-file.js';
 import { layerProgress } from './progress.js';
 import { formatSummary } from '../report/text.js';
 import { INPUT_LIMITS, readInputFile } from '../util/input-file.js';
@@ -35,6 +35,7 @@ interface SimulateOptions {
   timeout?: string;
   exact?: boolean;
   stdin?: boolean;
+  uart?: string;
 }
 
 function positiveInt(text: string | undefined, what: string): number | undefined {
@@ -132,7 +133,8 @@ export function registerSimulate(program: Command, setStatus: (code: number) => 
     )
     .option('--timeout <duration>', 'stop runaway firmware after this much wall-clock time, e.g. 30s')
     .option('--exact', 'exact SRAM mode: per-instruction stack tracking and a RAM write hook (slower)')
-    .option('--stdin', 'give the firmware this process’s standard input (SYS_READ from :tt)')
+    .option('--stdin', 'give the firmware this process’s standard input (SYS_READ from :tt, UART receivers)')
+    .option('--uart <file>', 'write what the board’s UARTs transmit to this file instead of stdout')
     .action((firmware: string | undefined, opts: SimulateOptions) => {
       const board = loadBoard(opts.board, {
         ram: opts.ram,
@@ -143,6 +145,7 @@ export function registerSimulate(program: Command, setStatus: (code: number) => 
       if (firmware === undefined || opts.image || opts.frame || opts.model) {
         if (firmware !== undefined)
           throw new UsageError('give either a firmware ELF or --image/--frame/--model, not both');
+        if (opts.uart !== undefined) throw new UsageError('--uart: only with a firmware ELF');
         setStatus(simulateDetector(opts, board, clockHz));
         return;
       }
@@ -152,34 +155,43 @@ export function registerSimulate(program: Command, setStatus: (code: number) => 
       const elf = loadElf(readInputFile(firmware, 'firmware', INPUT_LIMITS.firmware), firmware);
       const capture = outputCapture(OUTPUT_CAPTURE_BYTES);
       let stdinRead = false;
+      // Opened once the firmware loaded (a bad ELF leaves no empty file behind), written as the UARTs
+      // transmit; a write failure stops the run with status 73.
+      const uart = opts.uart !== undefined ? openOutputStream(opts.uart, '--uart') : undefined;
       // Output is written synchronously (src/util/stdio.ts): memory stays bounded whatever the firmware
       // writes, and a closed pipe (EPIPE) stops the emulation at once.
-      const result = runFirmware(elf, {
-        board,
-        clockHz,
-        sandbox,
-        maxInstructions,
-        timeoutMs,
-        exact: opts.exact,
-        // argv[0] is the file name only: the same firmware does the same work wherever it lives.
-        cmdline: basename(firmware),
-        stdout: (b) => {
-          capture.add(b);
-          if (opts.json) writeStderr(b);
-          else writeStdout(b);
-        },
-        stderr: writeStderr,
-        // Standard input once, when the firmware first reads it, up to a limit; semihosting buffers it
-        // and then reports end of file.
-        stdin: opts.stdin
-          ? () => {
-              if (stdinRead) return null;
-              stdinRead = true;
-              const all = readStdinSync(INPUT_LIMITS.binary);
-              return all.length > 0 ? all : null;
-            }
-          : () => null,
-      });
+      let result: ReturnType<typeof runFirmware>;
+      try {
+        result = runFirmware(elf, {
+          board,
+          clockHz,
+          sandbox,
+          maxInstructions,
+          timeoutMs,
+          exact: opts.exact,
+          // argv[0] is the file name only: the same firmware does the same work wherever it lives.
+          cmdline: basename(firmware),
+          stdout: (b) => {
+            capture.add(b);
+            if (opts.json) writeStderr(b);
+            else writeStdout(b);
+          },
+          stderr: writeStderr,
+          // Standard input once, when the firmware first reads it, up to a limit; semihosting buffers it
+          // and then reports end of file.
+          stdin: opts.stdin
+            ? () => {
+                if (stdinRead) return null;
+                stdinRead = true;
+                const all = readStdinSync(INPUT_LIMITS.binary);
+                return all.length > 0 ? all : null;
+              }
+            : () => null,
+          uart: uart ? (b) => uart.write(b) : undefined,
+        });
+      } finally {
+        uart?.close();
+      }
       if (opts.json) {
         const json = toJson(result, firmware, capture.text(), capture.dropped());
         writeStdout(JSON.stringify(json, null, 2) + '\n');

@@ -225,13 +225,18 @@ class BoardFields {
       if (!Object.prototype.hasOwnProperty.call(model.params, k))
         this.fail(`${field}.params`, `unknown parameter "${k.slice(0, 40)}" for ${modelName}`);
     for (const [k, spec] of Object.entries(model.params)) {
-      const v = given[k];
-      if (v === undefined) {
+      const raw = given[k];
+      if (raw === undefined) {
         params[k] = spec.default;
         continue;
       }
+      // A number, or a "0x…"/decimal string like an address (register reset values read better in hex).
+      const v = typeof raw === 'string' && /^\s*(0x[0-9a-f]+|\d+)\s*$/i.test(raw) ? Number(raw) : raw;
       if (typeof v !== 'number' || !Number.isFinite(v) || v < spec.min || v > spec.max)
-        this.fail(`${field}.params.${k}`, `expected a number ${spec.min}..${spec.max}, got ${kind(v)}`);
+        this.fail(
+          `${field}.params.${k}`,
+          `expected a number ${spec.min}..${spec.max} (or a "0x…" string), got ${kind(raw)}`,
+        );
       params[k] = v;
     }
     return { name, model: modelName, base, size, irq, params };

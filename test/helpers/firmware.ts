@@ -65,6 +65,10 @@ export const TEST_FIRMWARES = [
   'heap-picolibc',
   'heap-bump',
   'stm32-clock',
+  'stm32-usart-poll',
+  'stm32-usart-irq',
+  'stm32-usart-echo',
+  'stm32-gpio',
 ] as const;
 
 /** Firmwares that bring their own vector table and link without newlib or our start-up (so does every NAME.S). */
