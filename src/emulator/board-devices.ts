@@ -40,6 +40,7 @@ export class BoardDevices {
   private pendingInput: Uint8Array = new Uint8Array(0);
   private inputAt = 0;
   private inputEnded = false;
+  private created = false;
 
   constructor(
     board: Board,
@@ -67,6 +68,7 @@ export class BoardDevices {
       return model.create(config, ctx);
     });
     this.bus = new PeripheralBus(devices, this.unmodeled);
+    this.created = true;
   }
 
   private event(e: DeviceEvent): void {
@@ -92,6 +94,9 @@ export class BoardDevices {
     for (const [k, v] of Object.entries(c) as [keyof Clocks, number][])
       if (v > 0 && Number.isFinite(v)) this.clocks[k] = v;
     if (c.hclk !== undefined) this.setClock(c.hclk);
+    // Timed devices (timers) re-derive their next event from the new clocks at this cycle (not
+    // while the devices are being created: the exception model does not exist yet).
+    if (this.created) this.deps.reschedule();
   }
 
   private setClock(hz: number): void {

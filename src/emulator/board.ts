@@ -237,6 +237,8 @@ class BoardFields {
           `${field}.params.${k}`,
           `expected a number ${spec.min}..${spec.max} (or a "0x…" string), got ${kind(raw)}`,
         );
+      if (spec.values && !spec.values.includes(v))
+        this.fail(`${field}.params.${k}`, `expected one of ${spec.values.join(', ')}, got ${v}`);
       params[k] = v;
     }
     return { name, model: modelName, base, size, irq, params };

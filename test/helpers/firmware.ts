@@ -69,6 +69,8 @@ export const TEST_FIRMWARES = [
   'stm32-usart-irq',
   'stm32-usart-echo',
   'stm32-gpio',
+  'stm32-timer',
+  'stm32-hal-tick',
 ] as const;
 
 /** Firmwares that bring their own vector table and link without newlib or our start-up (so does every NAME.S). */

@@ -69,6 +69,8 @@ export interface ParamSpec {
   min: number;
   max: number;
   default: number;
+  /** The only values allowed, when the parameter is a choice (a counter width: 16 or 32). */
+  values?: readonly number[];
   /** One line for the README and messages. */
   description: string;
 }
