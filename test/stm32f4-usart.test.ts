@@ -383,15 +383,16 @@ describe('stm32f4-usart interrupt line', () => {
 describe('stm32f4-usart in board files', () => {
   it('stm32f439 lists USART1–3, 6 and UART4/5/7/8 with their RM0090 vector numbers and APB', () => {
     const uarts = loadBoard('stm32f439').devices.filter((d) => d.model === 'stm32f4-usart');
+    // In address order, as the board file lists its peripherals.
     expect(uarts.map((d) => [d.name, d.base, d.irq, d.params.bus, d.size])).toEqual([
-      ['USART1', 0x40011000, [37], 2, 0x400],
       ['USART2', 0x40004400, [38], 1, 0x400],
       ['USART3', 0x40004800, [39], 1, 0x400],
       ['UART4', 0x40004c00, [52], 1, 0x400],
       ['UART5', 0x40005000, [53], 1, 0x400],
-      ['USART6', 0x40011400, [71], 2, 0x400],
       ['UART7', 0x40007800, [82], 1, 0x400],
       ['UART8', 0x40007c00, [83], 1, 0x400],
+      ['USART1', 0x40011000, [37], 2, 0x400],
+      ['USART6', 0x40011400, [71], 2, 0x400],
     ]);
     expect(STM32F4_USART.irqs).toBe(1);
     expect(Object.keys(STM32F4_USART.params)).toEqual(['bus']);
