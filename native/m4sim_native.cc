@@ -192,6 +192,8 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
             InstanceMethod("exc_regs", &Unicorn::ExcRegs),
             InstanceMethod("exc_psp_window", &Unicorn::ExcPspWindow),
             InstanceMethod("now", &Unicorn::Now),
+            InstanceMethod("set_max_cycles", &Unicorn::SetMaxCycles),
+            InstanceMethod("profile_take_back", &Unicorn::ProfileTakeBack),
             InstanceMethod("calls_exception", &Unicorn::CallsException),
             InstanceMethod("block_clock", &Unicorn::BlockClock),
         });
@@ -272,10 +274,11 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
       index = Find(address, size);
       if (index < 0) return;
     }
-    // An asynchronous exception is due (SysTick expiry, or 0: software pended one or unmasked):
-    // stop before this block executes; the run loop takes the exception at this boundary.
+    // An asynchronous exception is due (SysTick expiry, or 0: software pended one or unmasked), or
+    // the cycle limit is reached: stop before this block executes. stopAt_ is the smaller of the two
+    // thresholds, so the cycle limit costs nothing here until it is reached.
     if (cyclesNow_ >= stopAt_) {
-      ExceptionStop();
+      StopAtBoundary();
       return;
     }
 
@@ -541,9 +544,21 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     if (outermost) breakCalls_++;
   }
 
+  // The block about to run starts at or after stopAt_: the cycle limit (limitHit 6, the run ends
+  // with this block not run and not counted) or an exception stop (the run loop takes it here).
+  __attribute__((noinline)) void StopAtBoundary() {
+    if (cyclesNow_ >= maxCycles_) {
+      if (!limitHit_) limitHit_ = 6;
+      uc_emu_stop(uc_);
+      return;
+    }
+    ExceptionStop();
+  }
+
   __attribute__((noinline)) void ExceptionStop() {
     excStop_ = true;
-    stopAt_ = UINT64_MAX;
+    excStopAt_ = UINT64_MAX;
+    stopAt_ = maxCycles_;
     uc_emu_stop(uc_);
   }
 
@@ -552,12 +567,12 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   uint64_t Instructions() const {
     uint64_t n = 0;
     for (const BlockInfo& b : blocks_) n += b.execs * b.instructions;
-    return n;
+    return n - takenBackInstructions_;
   }
   uint64_t TotalCycles() const {
     uint64_t n = 0;
     for (const BlockInfo& b : blocks_) n += b.execs * b.cycles + b.taken * b.takenCycles;
-    return n + extraCycles_;
+    return n + extraCycles_ - takenBackCycles_;
   }
 
   // The wall-clock limit is not checked here: the watchdog thread of EmuStart stops the run.
@@ -1142,7 +1157,8 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   // one; Infinity/-1: never); maskWatch: also stop after a block that wrote PRIMASK/BASEPRI/FAULTMASK.
   Napi::Value ExcStopAt(const Napi::CallbackInfo& info) {
     const double c = info[0].As<Napi::Number>().DoubleValue();
-    stopAt_ = (c < 0 || c >= 1.8e19) ? UINT64_MAX : static_cast<uint64_t>(c);
+    excStopAt_ = (c < 0 || c >= 1.8e19) ? UINT64_MAX : static_cast<uint64_t>(c);
+    stopAt_ = std::min(excStopAt_, maxCycles_);
     maskWatch_ = info.Length() > 1 && info[1].ToBoolean().Value();
     return info.Env().Undefined();
   }
@@ -1253,6 +1269,46 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     return env.Undefined();
   }
 
+  // set_max_cycles(cycles): end the run (limitHit 6) at the first block boundary at or after modeled
+  // cycle `cycles` (0, negative or Infinity: no limit). May be called again during the run (the
+  // simulated-time limit follows the core clock when a clock controller changes it).
+  Napi::Value SetMaxCycles(const Napi::CallbackInfo& info) {
+    const double c = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0;
+    maxCycles_ = (!(c > 0) || c >= 1.8e19) ? UINT64_MAX : static_cast<uint64_t>(c);
+    stopAt_ = std::min(excStopAt_, maxCycles_);
+    return info.Env().Undefined();
+  }
+
+  // profile_take_back(whole, instructions, cycles): the run stopped inside the current block before
+  // part of it ran (a code hook at a stop address): take back that part's counts. whole: the block
+  // did not run at all (its own counts and its execution are taken back, exactly); otherwise the
+  // given instructions and cycles, at most what was counted since the last call-tree charge.
+  Napi::Value ProfileTakeBack(const Napi::CallbackInfo& info) {
+    const bool whole = info.Length() > 0 && info[0].ToBoolean().Value();
+    uint64_t n = 0;
+    uint64_t c = 0;
+    if (whole) {
+      if (prev_ >= 0) {
+        BlockInfo& b = blocks_[prev_];
+        if (b.execs > 0) {
+          b.execs -= 1;
+          n = b.instructions;
+          c = b.cycles;
+        }
+      }
+    } else if (info.Length() > 2) {
+      n = static_cast<uint64_t>(std::max(0.0, info[1].As<Napi::Number>().DoubleValue()));
+      c = static_cast<uint64_t>(std::max(0.0, info[2].As<Napi::Number>().DoubleValue()));
+      n = std::min(n, instructions_ - chargedInstructions_);
+      c = std::min(c, cyclesNow_ - chargedCycles_);
+      takenBackInstructions_ += n;
+      takenBackCycles_ += c;
+    }
+    instructions_ -= n;
+    cyclesNow_ -= c;
+    return info.Env().Undefined();
+  }
+
   Napi::Value Cycles(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(TotalCycles()));
   }
@@ -1274,7 +1330,8 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   uint64_t deadlineNs_ = 0;
   bool checkLimits_ = false;
   std::atomic<bool> timedOut_{false};  // set by the watchdog thread (reported as limitHit 2)
-  // 1: instruction limit, 3: stack overflow, 4: idle loop, 5: trap (2, the timeout, is timedOut_)
+  // 1: instruction limit, 3: stack overflow, 4: idle loop, 5: trap, 6: cycle limit (2, the timeout,
+  // is timedOut_)
   int limitHit_ = 0;
   // BLOCK_CHECK_* kinds armed now: at reset CCR is 0x200 (no CCR trap) and CPACR 0 (FPU denied).
   uint32_t armedChecks_ = BLOCK_CHECK_ALIGN | BLOCK_CHECK_FP;
@@ -1304,7 +1361,13 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   uint64_t cyclesNow_ = 0;
   // Exception model (src/emulator/exceptions.ts): stop threshold, stopped-for-exception flag, and the
   // entry/return/sleep cycles charged outside any block.
+  // stopAt_ = min(excStopAt_, maxCycles_): the exception model's next stop and the cycle limit.
   uint64_t stopAt_ = UINT64_MAX;
+  uint64_t excStopAt_ = UINT64_MAX;
+  uint64_t maxCycles_ = UINT64_MAX;
+  // Counts of partly run blocks taken back at a stop inside them (profile_take_back).
+  uint64_t takenBackInstructions_ = 0;
+  uint64_t takenBackCycles_ = 0;
   bool maskWatch_ = false;
   bool excStop_ = false;
   bool onPsp_ = false;

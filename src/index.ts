@@ -4,10 +4,13 @@ export {
   runFirmware,
   loadElf,
   EXIT_STATUS,
+  isStopReason,
   type RunOptions,
   type RunResult,
   type ExitReason,
+  type StopConditions,
 } from './emulator/machine.js';
+export { parseCycleLimit, parseSimTime } from './emulator/stop-conditions.js';
 export { parseElf, ElfError, type Elf } from './elf/elf.js';
 export { SymbolTable } from './elf/symbols.js';
 export {

@@ -13,6 +13,14 @@ import { formatSummary } from '../report/text.js';
 import { INPUT_LIMITS, readInputFile } from '../util/input-file.js';
 import { readStdinSync, writeStderr, writeStdout } from '../util/stdio.js';
 import { parseClock, UsageError } from '../util/units.js';
+import {
+  checkStopConditions,
+  findStopSymbol,
+  parseCycleLimit,
+  parseSimTime,
+  shown,
+  type StopConditions,
+} from '../emulator/stop-conditions.js';
 
 /** 20 G instructions: about 40 s of host time, ten times the largest workload m4sim ships. */
 export const DEFAULT_MAX_INSTRUCTIONS = 20e9;
@@ -36,6 +44,46 @@ interface SimulateOptions {
   exact?: boolean;
   stdin?: boolean;
   uart?: string;
+  untilOutput?: string;
+  until?: string;
+  simTime?: string;
+  maxCycles?: string;
+  strictPeripherals?: boolean;
+}
+
+const OPTION_NAMES = {
+  output: '--until-output',
+  symbol: '--until',
+  simTimeNs: '--sim-time',
+  cycles: '--max-cycles',
+};
+
+/**
+ * The stop conditions of the command line, checked before the firmware is read: each bad value is
+ * one usage line naming the option.
+ */
+export function stopConditions(opts: SimulateOptions): StopConditions {
+  const until: StopConditions = {};
+  if (opts.untilOutput !== undefined) until.output = opts.untilOutput;
+  if (opts.until !== undefined) until.symbol = opts.until;
+  if (opts.simTime !== undefined) {
+    const ns = parseSimTime(opts.simTime);
+    if (ns === null)
+      throw new UsageError(
+        `--sim-time: expected a simulated time like 2s, 500ms or 10us, more than 0 and at most 24 hours, got ${shown(opts.simTime)}`,
+      );
+    until.simTimeNs = ns;
+  }
+  if (opts.maxCycles !== undefined) {
+    const n = parseCycleLimit(opts.maxCycles);
+    if (n === null)
+      throw new UsageError(
+        `--max-cycles: expected a whole number of cycles from 1 to 1e15 (168000, 1.5M, 2e9), got ${shown(opts.maxCycles)}`,
+      );
+    until.cycles = n;
+  }
+  checkStopConditions(until, OPTION_NAMES);
+  return until;
 }
 
 function positiveInt(text: string | undefined, what: string): number | undefined {
@@ -135,6 +183,33 @@ export function registerSimulate(program: Command, setStatus: (code: number) => 
     .option('--exact', 'exact SRAM mode: per-instruction stack tracking and a RAM write hook (slower)')
     .option('--stdin', 'give the firmware this process’s standard input (SYS_READ from :tt, UART receivers)')
     .option('--uart <file>', 'write what the board’s UARTs transmit to this file instead of stdout')
+    .option(
+      '--until-output <text>',
+      'stop (status 0) once the firmware’s output (semihosting, ITM, UART) contains this text (at most 4 KiB)',
+    )
+    .option('--until <symbol>', 'stop (status 0) when the PC reaches this function or label, before it runs')
+    .option(
+      '--sim-time <duration>',
+      'stop (status 0) at the first block boundary at or after this simulated time, e.g. 2s, 500ms, 10us',
+    )
+    .option(
+      '--max-cycles <n>',
+      'stop (status 0) at the first block boundary at or after this many modeled cycles',
+    )
+    .option(
+      '--strict-peripherals',
+      'end the run (status 139) at the first access to a peripheral register no model serves',
+    )
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Ends of a run (exit status): the firmware’s own exit status; 0 when --until-output, --until,',
+        '--sim-time or --max-cycles ended it (the first reached wins; the summary says which and when);',
+        '123 polling an unmodeled register nothing can change; 124 --timeout; 125 --max-instructions;',
+        '126 idling forever; 132–143 faults (139 memory fault, or --strict-peripherals); see the README.',
+      ].join('\n'),
+    )
     .action((firmware: string | undefined, opts: SimulateOptions) => {
       const board = loadBoard(opts.board, {
         ram: opts.ram,
@@ -142,10 +217,15 @@ export function registerSimulate(program: Command, setStatus: (code: number) => 
         flashWaitStates: positiveInt(opts.flashWs, '--flash-ws'),
       });
       const clockHz = opts.clock ? parseClock(opts.clock) : undefined;
+      const until = stopConditions(opts);
       if (firmware === undefined || opts.image || opts.frame || opts.model) {
         if (firmware !== undefined)
           throw new UsageError('give either a firmware ELF or --image/--frame/--model, not both');
         if (opts.uart !== undefined) throw new UsageError('--uart: only with a firmware ELF');
+        if (Object.keys(until).length > 0 || opts.strictPeripherals)
+          throw new UsageError(
+            '--until-output, --until, --sim-time, --max-cycles and --strict-peripherals apply to a firmware ELF, not the detector',
+          );
         setStatus(simulateDetector(opts, board, clockHz));
         return;
       }
@@ -153,6 +233,8 @@ export function registerSimulate(program: Command, setStatus: (code: number) => 
       const maxInstructions = positiveInt(opts.maxInstructions, '--max-instructions');
       const timeoutMs = duration(opts.timeout);
       const elf = loadElf(readInputFile(firmware, 'firmware', INPUT_LIMITS.firmware), firmware);
+      if (until.symbol !== undefined && findStopSymbol(elf, until.symbol) === null)
+        throw new UsageError(`--until ${until.symbol}: no function or label of that name in ${firmware}`);
       const capture = outputCapture(OUTPUT_CAPTURE_BYTES);
       let stdinRead = false;
       // Opened once the firmware loaded (a bad ELF leaves no empty file behind), written as the UARTs
@@ -168,6 +250,8 @@ export function registerSimulate(program: Command, setStatus: (code: number) => 
           sandbox,
           maxInstructions,
           timeoutMs,
+          until,
+          strictPeripherals: opts.strictPeripherals,
           exact: opts.exact,
           // argv[0] is the file name only: the same firmware does the same work wherever it lives.
           cmdline: basename(firmware),

@@ -6,6 +6,7 @@ import { PeripheralBus } from './peripherals/bus.js';
 import type { Clocks, Device, DeviceContext, DeviceEvent } from './peripherals/device.js';
 import { deviceModel } from './peripherals/models.js';
 import { UnmodeledPeripherals } from './peripherals/unmodeled.js';
+import { cyclesForTime } from './stop-conditions.js';
 
 /** Device events kept per run (GPIO pin changes …); later ones are counted, not kept. */
 export const DEVICE_EVENT_LIMIT = 100_000;
@@ -24,6 +25,8 @@ export interface BoardDevicesDeps {
   clockHz: number;
   /** Called when a device changed its next timed event (the exception model reschedules its stop). */
   reschedule(): void;
+  /** Called after the core clock the time figures follow changed (a simulated-time limit moves). */
+  clockChanged?(): void;
 }
 
 export class BoardDevices {
@@ -105,11 +108,22 @@ export class BoardDevices {
     this.secondsBefore += (now - this.clockSince) / this.clock;
     this.clockSince = now;
     this.clock = hz;
+    this.deps.clockChanged?.();
   }
 
   /** The core clock at the end (or now). */
   get clockHz(): number {
     return this.clock;
+  }
+
+  /**
+   * The modeled cycle at which `ns` nanoseconds of simulated time have passed, at the clock now and
+   * through every change so far (the inverse of seconds(), rounded up). Exact while the clock never
+   * changed; after a change, to a cycle (the time before it is a sum of floating-point segments).
+   */
+  cyclesAtTime(ns: number): number {
+    if (this.clockSince === 0 && this.secondsBefore === 0) return cyclesForTime(ns, this.clock);
+    return this.clockSince + Math.ceil((ns / 1e9 - this.secondsBefore) * this.clock);
   }
 
   /** Simulated seconds at modeled cycle `cycles`, through every clock change so far. */

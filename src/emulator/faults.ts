@@ -46,9 +46,33 @@ export type ExitReason =
   | 'divide-by-zero'
   | 'unaligned-access'
   | 'system-reset'
-  | 'stopped';
+  | 'polling'
+  | 'unmodeled-peripheral'
+  | 'stopped'
+  | StopReason;
+
+/**
+ * A stop condition the user asked for was reached (src/emulator/stop-conditions.ts): the run did what
+ * was asked, so its status is 0 (a limit like --max-instructions, in contrast, guards against
+ * runaway firmware and ends with its own status).
+ */
+export type StopReason = 'until-output' | 'until-symbol' | 'sim-time' | 'max-cycles';
+
+export const STOP_REASONS: readonly StopReason[] = ['until-output', 'until-symbol', 'sim-time', 'max-cycles'];
+
+/** True for the reasons of a stop condition: a run that ended as asked, not a firmware exit. */
+export function isStopReason(reason: string): reason is StopReason {
+  return (STOP_REASONS as readonly string[]).includes(reason);
+}
 
 export const EXIT_STATUS: Record<Exclude<ExitReason, 'exit'>, number> = {
+  'until-output': 0,
+  'until-symbol': 0,
+  'sim-time': 0,
+  'max-cycles': 0,
+  // Next to timeout, instruction-limit and hang: the firmware would wait forever, here for
+  // hardware m4sim does not model (an unmodeled register polled that nothing can change).
+  polling: 123,
   timeout: 124,
   'instruction-limit': 125,
   hang: 126,
@@ -58,6 +82,9 @@ export const EXIT_STATUS: Record<Exclude<ExitReason, 'exit'>, number> = {
   'unaligned-access': 135, // 128 + SIGBUS: UsageFault UNALIGNED
   'divide-by-zero': 136, // 128 + SIGFPE: UsageFault DIVBYZERO
   'memory-fault': 139, // 128 + SIGSEGV
+  // --strict-peripherals: an access no model serves, as a bus error on a part without the
+  // peripheral would be; the same status as a memory fault, its own reason.
+  'unmodeled-peripheral': 139,
   'system-reset': 143, // 128 + SIGTERM: the firmware ended itself by asking for a reset
   stopped: 70,
 };

@@ -11,7 +11,7 @@ import {
 } from '../profile/cycle-model.js';
 import { buildFunctionProfile, type FunctionsProfile } from '../profile/functions.js';
 import { writeStderr, writeStdout } from '../util/stdio.js';
-import { hex } from '../util/units.js';
+import { hex, UsageError } from '../util/units.js';
 import { regionOf, type Board } from './board.js';
 import { ElfError } from '../elf/elf.js';
 import {
@@ -21,6 +21,7 @@ import {
   UC_ARCH_ARM,
   UC_ARM_REG,
   UC_CPU_ARM_CORTEX_M4,
+  UC_HOOK_CODE,
   UC_HOOK_INSN_INVALID,
   UC_HOOK_INTR,
   UC_HOOK_MEM_PROT,
@@ -60,7 +61,17 @@ import {
 } from './faults.js';
 
 import { type ExitReason } from './faults.js';
-export { EXIT_STATUS, type ExitReason } from './faults.js';
+import { POLL_READ_LIMIT } from './peripherals/unmodeled.js';
+import {
+  checkStopConditions,
+  findStopSymbol,
+  formatSimTime,
+  OutputWatch,
+  shown,
+  type StopConditions,
+} from './stop-conditions.js';
+export { EXIT_STATUS, isStopReason, type ExitReason } from './faults.js';
+export type { StopConditions } from './stop-conditions.js';
 
 export interface RunOptions {
   board: Board;
@@ -82,6 +93,19 @@ export interface RunOptions {
   cmdline?: string;
   maxInstructions?: number;
   timeoutMs?: number;
+  /**
+   * End the run when the first of these is reached, with exit status 0 (src/emulator/faults.ts
+   * STOP_REASONS): the output contains a text, the PC reaches a symbol, a simulated time, a cycle
+   * count. Needs the block profiler (not with `profile: false`).
+   */
+  until?: StopConditions;
+  /** An access to a peripheral register no model serves ends the run (`unmodeled-peripheral`). */
+  strictPeripherals?: boolean;
+  /**
+   * Reads of one unmodeled register in a row, with nothing else in between, that end the run as
+   * `polling` (default POLL_READ_LIMIT; 0: never).
+   */
+  pollReads?: number;
   /** Exact SRAM mode: per-instruction SP hook and a write hook over RAM (slow; cross-checks the fast path). */
   exact?: boolean;
   /**
@@ -150,6 +174,59 @@ export interface ExceptionReport {
 
 export { PERIPHERAL_REGISTER_LIMIT } from './peripherals/unmodeled.js';
 
+/** The diagnosis of a stop condition reached: which one and when; null when none ended the run. */
+function stopDiagnosis(
+  stopped: { reason: 'until-output' | 'until-symbol'; pc: number | null } | null,
+  limitHit: number,
+  ctx: {
+    until: StopConditions;
+    instructions: number;
+    cycles: number;
+    seconds: number;
+    clockHz: number;
+    pc: number;
+    symbols: SymbolTable;
+    timeCycles: number;
+  },
+): Fault | null {
+  const when =
+    `after ${ctx.instructions.toLocaleString('en-US')} instructions and ${ctx.cycles.toLocaleString('en-US')} cycles ` +
+    `(${simTime(ctx.seconds)} at ${ctx.clockHz / 1e6} MHz)`;
+  if (stopped?.reason === 'until-output')
+    return {
+      reason: 'until-output',
+      message: `the output contains ${shown(ctx.until.output ?? '')} ${when}`,
+      pc: stopped.pc ?? ctx.pc,
+    };
+  if (stopped?.reason === 'until-symbol') {
+    const pc = stopped.pc ?? ctx.pc;
+    return {
+      reason: 'until-symbol',
+      message: `reached ${ctx.until.symbol ?? ctx.symbols.format(pc)} ${when}`,
+      pc,
+    };
+  }
+  if (limitHit !== 6) return null;
+  const cycles = ctx.until.cycles ?? Infinity;
+  if (ctx.until.simTimeNs !== undefined && ctx.timeCycles < cycles)
+    return {
+      reason: 'sim-time',
+      message: `simulated time ${formatSimTime(ctx.until.simTimeNs)} reached (the first block boundary at or after cycle ${ctx.timeCycles.toLocaleString('en-US')}) ${when}`,
+      pc: ctx.pc,
+    };
+  return {
+    reason: 'max-cycles',
+    message: `cycle limit ${cycles.toLocaleString('en-US')} reached (the first block boundary at or after it) ${when}`,
+    pc: ctx.pc,
+  };
+}
+
+function simTime(seconds: number): string {
+  if (seconds >= 1) return `${seconds.toFixed(3)} s`;
+  if (seconds >= 1e-3) return `${(seconds * 1e3).toFixed(3)} ms`;
+  return `${(seconds * 1e6).toFixed(1)} µs`;
+}
+
 export function loadElf(bytes: Uint8Array, name: string): Elf {
   return parseElf(bytes, name);
 }
@@ -169,6 +246,18 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
     throw new ElfError(
       `${elf.name}: initial stack pointer ${hex(vectors.initialSp)} is not in the board's RAM`,
     );
+  const until = options.until ?? {};
+  checkStopConditions(until);
+  if (options.profile === false && (until.cycles !== undefined || until.simTimeNs !== undefined))
+    throw new Error('until.cycles and until.simTimeNs need the block profiler (profile: false)');
+  const stopAddress = until.symbol === undefined ? null : findStopSymbol(elf, until.symbol);
+  if (until.symbol !== undefined && stopAddress === null)
+    throw new UsageError(
+      `until symbol ${shown(until.symbol)}: no function or label of that name in ${elf.name}`,
+    );
+  const pollReads = options.pollReads ?? POLL_READ_LIMIT;
+  if (!(Number.isSafeInteger(pollReads) && pollReads >= 0))
+    throw new UsageError(`pollReads: expected a whole number, got ${pollReads}`);
 
   const uc: UnicornEngine = new (native().Unicorn)(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS);
   const started = process.hrtime.bigint();
@@ -182,6 +271,24 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
     let fault: Fault | null = null;
     let exitCode: number | null = null;
     let exitMessage = '';
+    /** A stop condition reached (until.output or until.symbol), and the PC it was reached at. */
+    let stopped: { reason: 'until-output' | 'until-symbol'; pc: number | null } | null = null;
+    // The firmware's output, watched for until.output: semihosting and ITM stdout, and the UARTs.
+    // The write that completes the text is passed on first, then the run stops (emu_stop: after
+    // the semihosting call returns, or at the end of the block of a UART store).
+    const watch = until.output === undefined ? null : new OutputWatch(until.output);
+    const watched = (sink: (bytes: Uint8Array) => void) =>
+      watch === null
+        ? sink
+        : (bytes: Uint8Array) => {
+            sink(bytes);
+            if (watch.feed(bytes) && !stopped) {
+              stopped = { reason: 'until-output', pc: null };
+              uc.emu_stop();
+            }
+          };
+    const firmwareStdout = watched(stdout);
+    const uartOut = options.uart ? watched(options.uart) : firmwareStdout;
 
     const semihosting = new Semihosting(
       {
@@ -194,7 +301,7 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       },
       {
         sandbox: options.sandbox,
-        stdout,
+        stdout: firmwareStdout,
         stderr,
         stdin: options.stdin,
         cmdline: options.cmdline ?? 'firmware',
@@ -217,13 +324,45 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
     const devices = new BoardDevices(board, {
       now,
       setIrqLine: (line, level) => core.setIrqLevel(line, level),
-      output: (_device, bytes) => (options.uart ?? stdout)(bytes),
+      output: (_device, bytes) => uartOut(bytes),
       input: options.stdin,
       followClock: options.clockHz === undefined,
       clockHz,
       reschedule: () => core.schedule(),
+      // The simulated-time limit is a cycle count at the clock now: a new clock moves it.
+      clockChanged: () => applyCycleLimit(),
     });
     const unmodeled = devices.unmodeled;
+    const peripheralRange = (address: number) =>
+      board.peripherals.find((r) => address >= r.base && address < r.base + r.size)?.name ?? 'peripherals';
+    if (options.strictPeripherals) {
+      unmodeled.onAccess = (address, size, write) => {
+        if (fault) return; // the first access is the diagnosis; the rest of its block still runs
+        // Inside an MMIO callback the PC is the block's start: find the access in the block.
+        const pc = faultingPc(uc, address);
+        fault = {
+          reason: 'unmodeled-peripheral',
+          message:
+            `${write ? 'write to' : 'read from'} unmodeled peripheral register ${hex(address)}, ` +
+            `${size} byte${size === 1 ? '' : 's'} (${peripheralRange(address)}: no model serves it; --strict-peripherals)`,
+          pc,
+        };
+        uc.emu_stop();
+      };
+    }
+    unmodeled.pollLimit = pollReads;
+    unmodeled.onStuckPoll = (address, value, reads) => {
+      if (fault) return;
+      const pc = faultingPc(uc, address);
+      fault = {
+        reason: 'polling',
+        message:
+          `polling ${hex(address)} (unmodeled, reads ${hex(value)}) in ${symbols.functionName(pc)}: ` +
+          `no model changes it (${reads.toLocaleString('en-US')} reads in a row, with no write, other peripheral access, semihosting call or exception in between)`,
+        pc,
+      };
+      uc.emu_stop();
+    };
     for (const region of board.peripherals)
       uc.mmio_map(
         region.base,
@@ -240,7 +379,7 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
     // SP is valid inside the PPB write callback: it runs inside the emulator at the store.
     const ppb = new PrivatePeripheralBus(
       now,
-      stdout,
+      firmwareStdout,
       vectors.address,
       () => {
         const sp = uc.reg_read_i32(UC_ARM_REG.SP) >>> 0;
@@ -294,15 +433,20 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
     };
     /** A synchronous event the run loop handles after emu_start returns: SVC or an exception return. */
     let sync: SyncEvent | null = null;
+    // A PPB access (SysTick, DWT.CYCCNT …) in a poll loop may be its timeout: not a stuck poll.
     uc.mmio_map(
       PPB_BASE,
       PPB_SIZE,
-      (offset, size) =>
-        clock.during({ address: PPB_BASE + offset, size, write: false }, () => ppb.read(offset, size)),
-      (offset, size, value) =>
+      (offset, size) => {
+        unmodeled.breakPoll();
+        return clock.during({ address: PPB_BASE + offset, size, write: false }, () => ppb.read(offset, size));
+      },
+      (offset, size, value) => {
+        unmodeled.breakPoll();
         clock.during({ address: PPB_BASE + offset, size, write: true, value }, () =>
           ppb.write(offset, size, value),
-        ),
+        );
+      },
     );
 
     // ARM exception numbers as Unicorn reports them (QEMU target/arm/cpu.h EXCP_*).
@@ -328,6 +472,8 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
         const insn = uc.mem_read(pc, 2);
         const imm = insn[0]!;
         if (insn[1] === 0xbe && imm === 0xab) {
+          // The host answers (SYS_CLOCK, SYS_READ …): a poll loop around it is not stuck.
+          unmodeled.breakPoll();
           const op = uc.reg_read_i32(UC_ARM_REG.R0);
           const param = uc.reg_read_i32(UC_ARM_REG.R1);
           const outcome = semihosting.handle(op, param);
@@ -338,6 +484,13 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
             return;
           }
           uc.reg_write_i32(UC_ARM_REG.R0, outcome.value >>> 0);
+          if (stopped?.reason === 'until-output') {
+            // The write completed the text: the run ends after the call. Not by writing PC: a PC
+            // write inside a hook restarts the emulation loop, which forgets the stop request.
+            stopped.pc = (pc + 2) >>> 0;
+            uc.emu_stop();
+            return;
+          }
           uc.reg_write_i32(UC_ARM_REG.PC, (pc + 2) | 1); // keep the Thumb bit: writing PC sets the state
           return;
         }
@@ -447,6 +600,60 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
         exactEnd: stackRegion.base + stackRegion.size,
       });
 
+    // until.cycles and until.simTimeNs: one native cycle limit, the smaller of the two (the native
+    // block hook folds it into the exception model's stop threshold, so it costs nothing per block).
+    // The simulated time is converted at the clock now, and again whenever the clock changes, so the
+    // run stops at the first block boundary at or after that time whatever clock the firmware sets.
+    function applyCycleLimit(): void {
+      const timeCycles = until.simTimeNs === undefined ? Infinity : devices.cyclesAtTime(until.simTimeNs);
+      uc.set_max_cycles(Math.min(until.cycles ?? Infinity, timeCycles));
+    }
+    if (until.cycles !== undefined || until.simTimeNs !== undefined) applyCycleLimit();
+
+    // until.symbol: a code hook on that one address (Unicorn instruments only the instructions in a
+    // hook's range, so nothing else pays for it), added before the first emu_start as Unicorn needs.
+    // Stopping in a code hook stops before the instruction runs; the block profiler counted the block
+    // when it was entered, so what did not run is taken back.
+    if (stopAddress !== null)
+      uc.hook_add(
+        UC_HOOK_CODE,
+        () => {
+          if (!stopped) {
+            stopped = { reason: 'until-symbol', pc: stopAddress };
+            if (options.profile !== false) takeBackFrom(stopAddress);
+          }
+          uc.emu_stop();
+        },
+        stopAddress,
+        stopAddress,
+      );
+    /** The current block stopped before `address`: its instructions from there on did not run. */
+    function takeBackFrom(address: number): void {
+      const { lastBlock, lastBlockSize } = uc.profile_counters();
+      if (address === lastBlock) {
+        uc.profile_take_back(true);
+        return;
+      }
+      if (address < lastBlock || address >= lastBlock + lastBlockSize) return;
+      let insns;
+      try {
+        insns = decodeBlock(uc, lastBlock, lastBlockSize);
+      } catch {
+        return;
+      }
+      // A label inside a block: the ran part is costed as a block of its own (exact for the
+      // instruction count; the cycles to within the pipelining of the two instructions at the seam).
+      const ran = insns.filter((i) => i.address < address);
+      const opts = { inFlash: inFlash(lastBlock) };
+      const whole = blockCost(insns, model, opts);
+      const part = blockCost(ran, model, opts);
+      uc.profile_take_back(
+        false,
+        whole.instructions - part.instructions,
+        Math.max(0, whole.cycles - part.cycles),
+      );
+    }
+
     uc.reg_write_i32(UC_ARM_REG.SP, vectors.initialSp);
     let hostError: Error | null = null;
     // The run loop: emu_start runs until the firmware exits, faults, hits a limit, or stops for an
@@ -463,12 +670,14 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       } catch (e) {
         if (!fault && !sync) hostError = e as Error;
       }
-      if (hostError || exitCode !== null || options.profile === false) break;
+      if (hostError || exitCode !== null || stopped || options.profile === false) break;
       const next = exceptionStep(uc, core, sync, fault, loop);
       if (next === null) break;
       if (typeof next === 'number') {
         fault = null;
         pc = next;
+        // An exception (an interrupt handler, a timeout tick) may change what a poll waits for.
+        unmodeled.breakPoll();
         // Stacking the frame may have taken SP into static data (stack overflow, limitHit 3).
         if (uc.exc_state().limitHit !== 0) break;
         continue;
@@ -486,6 +695,17 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
     }
 
     const counters = uc.profile_counters();
+    if (!fault && exitCode === null)
+      fault = stopDiagnosis(stopped, counters.limitHit, {
+        until,
+        instructions: counters.instructions,
+        cycles: counters.cycles,
+        seconds: devices.seconds(counters.cycles),
+        clockHz: devices.clockHz,
+        pc: uc.reg_read_i32(UC_ARM_REG.PC) >>> 0,
+        symbols,
+        timeCycles: until.simTimeNs === undefined ? Infinity : devices.cyclesAtTime(until.simTimeNs),
+      });
     const exit = describeExit(
       counters,
       fault,

@@ -151,7 +151,7 @@ export interface ProfileCounters {
   cycles: number;
   minSp: number;
   blocks: number;
-  /** 0: none, 1: instruction limit reached, 2: wall-clock timeout, 3: stack overflow, 4: idle loop, 5: trap. */
+  /** 0: none, 1: instruction limit reached, 2: wall-clock timeout, 3: stack overflow, 4: idle loop, 5: trap, 6: cycle limit (set_max_cycles). */
   limitHit: number;
   /** limitHit 5: the TRAP_* kind, the PC of the trapping instruction, the address or divisor it computed, and the alignment it needed. */
   trapKind: number;
@@ -267,6 +267,16 @@ export interface UnicornEngine {
    * inside a memory callback, where it is the block making the access (instruction-clock.ts).
    */
   block_clock(out: Float64Array): void;
+  /**
+   * End the run (limitHit 6) at the first block boundary at or after modeled cycle `cycles`, before
+   * that block runs (0 or Infinity: no limit). Callable during the run, e.g. when the clock changes.
+   */
+  set_max_cycles(cycles: number): void;
+  /**
+   * The run stopped inside the current block before part of it ran (a stop address): take back the
+   * part's counts. whole: the block did not run at all (exact); else the given instructions and cycles.
+   */
+  profile_take_back(whole: boolean, instructions?: number, cycles?: number): void;
   /**
    * The firmware wrote CCR or CPACR, or FPCCR.LSPACT changed (`lazyFp`): arms or disarms the native
    * trap checks.

@@ -46,9 +46,10 @@ export function exceptionStep(
   loop: { until: number },
 ): number | Fault | null {
   const pc = uc.reg_read_i32(UC_ARM_REG.PC) >>> 0;
-  // An instruction limit, the timeout or a stack overflow ends the run whatever else is due.
+  // An instruction limit, the timeout, a stack overflow or the cycle limit (6) ends the run
+  // whatever else is due.
   const limit = uc.exc_state().limitHit;
-  if (limit >= 1 && limit <= 3) return null;
+  if ((limit >= 1 && limit <= 3) || limit === 6) return null;
   const wfiReached = loop.until !== 0xffffffff && pc === loop.until && !sync && !fault;
   loop.until = 0xffffffff;
   if (sync?.kind === 'return') return core.exceptionReturn(sync.value);

@@ -1,4 +1,5 @@
 // Budget rows: one per scenario and budget, with value, limit and margin; `expect` decides what passing means.
+import { isStopReason } from '../emulator/faults.js';
 import type { ScenarioResult } from './run.js';
 import type { RowName, Scenario } from './schema.js';
 
@@ -104,14 +105,17 @@ export function evaluate(s: Scenario, r: ScenarioResult): ScenarioVerdict {
     });
   }
   const exited = m.exit.reason === 'exit';
+  // A stop condition of the scenario's `until:` ended the run as asked: its status (0) is compared
+  // like a firmware's own.
+  const asked = exited || (s.until !== undefined && isStopReason(m.exit.reason));
   push({
     budget: 'exit',
     unit: '',
     value: exited ? String(m.exit.code) : `${m.exit.reason} (${m.exit.code})`,
     limit: String(s.exitCode),
     margin: null,
-    pass: exited && m.exit.code === s.exitCode,
-    detail: exited && m.exit.code === s.exitCode ? undefined : m.exit.message,
+    pass: asked && m.exit.code === s.exitCode,
+    detail: asked && m.exit.code === s.exitCode ? undefined : m.exit.message,
   });
   if (s.output !== undefined) {
     const found = m.output.includes(s.output);

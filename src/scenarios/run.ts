@@ -325,6 +325,7 @@ export function runScenario(s: Scenario, prepared?: string): ScenarioResult {
         board,
         clockHz: s.clockHz,
         maxInstructions: s.maxInstructions,
+        until: s.until,
         cmdline: basename(elfPath),
         stdout: capture,
         stderr: capture,

@@ -4,6 +4,14 @@ import { basename, dirname, extname, isAbsolute, relative, resolve } from 'node:
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { MEMORY_LIMITS } from '../emulator/board.js';
+import {
+  outputTextProblem,
+  parseCycleLimit,
+  parseSimTime,
+  symbolNameProblem,
+  MAX_CYCLE_LIMIT,
+  type StopConditions,
+} from '../emulator/stop-conditions.js';
 import { INPUT_LIMITS, readInputText } from '../util/input-file.js';
 
 /** The budgets a scenario may set, in the order `check` prints them. */
@@ -66,6 +74,11 @@ export interface Scenario {
   /** Text the firmware's output must contain. */
   output?: string;
   maxInstructions?: number;
+  /**
+   * Stop conditions for firmware that never exits (ELF/source): the first reached ends the run with
+   * status 0, and the budgets are judged at that point.
+   */
+  until?: StopConditions;
   budgets: Budgets;
   expect: Expectation;
 }
@@ -147,6 +160,44 @@ const memorySize = size.refine((n) => n <= MEMORY_LIMITS.regionBytes, {
 const count = parsed(parseCountValue, 'a cycle count like 1.76G, 1760M or 1760000000');
 const frequency = parsed(parseFrequencyValue, 'a frequency like 168MHz');
 const path = z.string({ invalid_type_error: 'expected a file path' }).min(1, 'expected a file path');
+
+/** The stop conditions of a scenario (`until:`), each checked as its command-line option is. */
+const untilSchema = z
+  .object({
+    output: z
+      .string({ invalid_type_error: 'expected a text' })
+      .superRefine((v, ctx) => {
+        const problem = outputTextProblem(v);
+        if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+      })
+      .optional(),
+    symbol: z
+      .string({ invalid_type_error: 'expected a function or label name' })
+      .superRefine((v, ctx) => {
+        const problem = symbolNameProblem(v);
+        if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+      })
+      .optional(),
+    time: parsed(
+      (v) => (typeof v === 'string' ? parseSimTime(v) : null),
+      'a simulated time like 2s, 500ms or 10us (more than 0, at most 24 hours)',
+    ).optional(),
+    cycles: parsed(
+      (v) =>
+        typeof v === 'number'
+          ? Number.isSafeInteger(v) && v > 0 && v <= MAX_CYCLE_LIMIT
+            ? v
+            : null
+          : typeof v === 'string'
+            ? parseCycleLimit(v)
+            : null,
+      'a cycle count from 1 to 1e15 like 168000, 1.5M or 2e9',
+    ).optional(),
+  })
+  .strict()
+  .refine((u) => Object.values(u).some((v) => v !== undefined), {
+    message: 'expected at least one of output, symbol, time, cycles',
+  });
 
 const rowName = z.enum(ROW_NAMES, {
   errorMap: (_issue, ctx) => ({ message: `expected one of ${ROW_NAMES.join(', ')}, got ${show(ctx.data)}` }),
@@ -233,6 +284,7 @@ const scenarioSchema = z
     exit: z.number({ invalid_type_error: 'expected an exit status 0..255' }).int().min(0).max(255).default(0),
     output: z.string().optional(),
     maxInstructions: count.optional(),
+    until: untilSchema.optional(),
     budgets: budgetsSchema.default({}),
     expect: expectSchema.default('pass'),
   })
@@ -307,6 +359,9 @@ export function parseScenario(data: unknown, file: string): Scenario {
   if (s.images && firmware.kind !== 'detector') {
     throw new ScenarioError(`${displayFile}: images: only a detector firmware takes images`);
   }
+  if (s.until && firmware.kind === 'detector') {
+    throw new ScenarioError(`${displayFile}: until: only ELF or source firmware takes stop conditions`);
+  }
   if (s.budgets.match !== undefined && firmware.kind !== 'detector') {
     throw new ScenarioError(`${displayFile}: budgets.match: only a detector firmware has a reference`);
   }
@@ -331,6 +386,12 @@ export function parseScenario(data: unknown, file: string): Scenario {
     exitCode: s.exit,
     output: s.output,
     maxInstructions: s.maxInstructions,
+    until: s.until && {
+      output: s.until.output,
+      symbol: s.until.symbol,
+      simTimeNs: s.until.time,
+      cycles: s.until.cycles,
+    },
     budgets: s.budgets,
     expect,
   };

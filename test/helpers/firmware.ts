@@ -71,6 +71,8 @@ export const TEST_FIRMWARES = [
   'stm32-gpio',
   'stm32-timer',
   'stm32-hal-tick',
+  'until-loop',
+  'poll-unmodeled',
 ] as const;
 
 /** Firmwares that bring their own vector table and link without newlib or our start-up (so does every NAME.S). */

@@ -34,6 +34,8 @@ export class PeripheralBus {
   read(address: number, size: number): number {
     const dev = this.deviceAt(address);
     if (!dev) return this.unmodeled.read(address, size);
+    // A modeled register may be what a poll of an unmodeled one waits on (a timer, a UART flag).
+    this.unmodeled.breakPoll();
     const word = dev.readWord((address & ~3) >>> 0);
     if (size >= 4) return word >>> 0;
     const shift = (address & 3) * 8;
@@ -46,6 +48,7 @@ export class PeripheralBus {
       this.unmodeled.write(address, size, value);
       return;
     }
+    this.unmodeled.breakPoll();
     if (size >= 4) {
       dev.writeWord((address & ~3) >>> 0, value >>> 0, 0xffffffff);
       return;
