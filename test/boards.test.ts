@@ -181,7 +181,10 @@ describe('board files', () => {
       const write = (params: unknown) => {
         const file = join(dir, 'b.json');
         const gpio = { name: 'GPIOZ', model: 'stm32f4-gpio', base: '0x40023000', params };
-        writeFileSync(file, JSON.stringify({ ...base, peripherals: [base.peripherals[0], gpio] }));
+        writeFileSync(
+          file,
+          JSON.stringify({ ...base, peripherals: [base.peripherals[0], gpio], registerBlocks: [] }),
+        );
         return file;
       };
       const params = (p: unknown) => loadBoard(write(p)).devices[0]!.params;
@@ -238,5 +241,53 @@ describe.skipIf(!haveToolchain)('firmware on boards', () => {
     expect(r.status).toBe(65);
     expect(r.stderr).toMatch(/^m4sim: .*word 0 at 0x08000000 is 0x20040000 which is not a stack pointer/);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('registerBlocks: names of register blocks without a model', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'm4sim-blocks-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const base = JSON.parse(readFileSync(join(projectRoot(), 'boards', 'stm32f439.json'), 'utf8'));
+  const write = (registerBlocks: unknown) => {
+    const file = join(dir, 'b.json');
+    writeFileSync(file, JSON.stringify({ ...base, registerBlocks }));
+    return file;
+  };
+
+  it('stm32f439 names SPI1, the ADCs and RNG at their RM0090 addresses', () => {
+    const blocks = loadBoard('stm32f439').registerBlocks;
+    expect(blocks.find((b) => b.name === 'SPI1')).toEqual({ name: 'SPI1', base: 0x40013000, size: 0x400 });
+    expect(blocks.find((b) => b.name === 'ADC')).toEqual({ name: 'ADC', base: 0x40012000, size: 0x400 });
+    expect(blocks.find((b) => b.name === 'RNG')).toEqual({ name: 'RNG', base: 0x50060800, size: 0x400 });
+    expect(loadBoard('stm32f407').registerBlocks.some((b) => b.name === 'LTDC')).toBe(false);
+  });
+
+  it.each([
+    [
+      'outside every range',
+      [{ name: 'X', base: '0x60000000', size: '0x400' }],
+      /registerBlocks\[0\]: X at 0x60000000\+1024 is outside every peripheral range$/,
+    ],
+    [
+      'over a modeled peripheral',
+      [{ name: 'X', base: '0x40011000', size: '0x400' }],
+      /registerBlocks\[0\]: X overlaps the modeled peripheral USART1$/,
+    ],
+    [
+      'over another block',
+      [
+        { name: 'A', base: '0x40013000', size: '0x400' },
+        { name: 'B', base: '0x40013200', size: '0x400' },
+      ],
+      /registerBlocks\[1\]: B overlaps A \(registerBlocks\[0\]\)$/,
+    ],
+    [
+      'a bad name',
+      [{ name: '../x', base: '0x40013000', size: '0x400' }],
+      /registerBlocks\[0\]\.name: expected a register-block name/,
+    ],
+    ['not a list', 'SPI1', /registerBlocks: expected a list of at most 256 blocks/],
+  ])('%s is refused with one line naming the field', (_what, blocks, message) => {
+    expect(() => loadBoard(write(blocks))).toThrow(message);
   });
 });

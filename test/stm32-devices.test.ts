@@ -105,6 +105,11 @@ describe.skipIf(!haveToolchain)('STM32F4 GPIOA pin events (stm32f439 board)', ()
     // store; loop 2 (str 1, subs 1, bne taken 1+P, ldr 2, eor 1) between the ODR stores.
     expect(deltas).toEqual([4 + P, 4 + 4, 6 + P]);
     expect(result.deviceEventsDropped).toBe(0);
+    // Writes to the read-only IDR and to a reserved word: recorded, not faults.
+    expect(result.deviceIgnoredWrites).toEqual([
+      { device: 'GPIOA', offset: 0x10, writes: 1 },
+      { device: 'GPIOA', offset: 0x28, writes: 1 },
+    ]);
   });
 
   it('the events are in the JSON as devices.events', () => {

@@ -40,7 +40,13 @@ interface Json {
   seconds: number;
   clockHz: number;
   output: string;
-  peripherals: { address: number; reads: number; writes: number }[];
+  peripherals: {
+    address: number;
+    block: string | null;
+    offset: number | null;
+    reads: number;
+    writes: number;
+  }[];
 }
 
 function json(args: string[]): { status: number | null; j: Json; stderr: string } {
@@ -393,6 +399,8 @@ describe.skipIf(!haveToolchain)('firmware waiting on hardware m4sim does not mod
     expect(j.exit.code).toBe(123);
     // It stopped at the bound, not at the 20 G-instruction limit.
     expect(j.peripherals.find((p) => p.address === 0x50060804)?.reads).toBe(POLL_READ_LIMIT);
+    // The board file names the block (registerBlocks): RNG_SR is RNG+0x4.
+    expect(j.peripherals.find((p) => p.address === 0x50060804)).toMatchObject({ block: 'RNG', offset: 4 });
     expect(j.instructions).toBeLessThan(10 * POLL_READ_LIMIT);
   });
 

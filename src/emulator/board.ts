@@ -38,6 +38,11 @@ export interface Board {
    */
   devices: DeviceConfig[];
   /**
+   * Names of register blocks without a model (SPI1, ADC, DMA2 …): an access there is listed as the
+   * block and offset in reports. Inside a peripheral range, disjoint from each other and the devices.
+   */
+  registerBlocks: MemoryRegion[];
+  /**
    * The part's NVIC (ARMv7-M ARM B3.4; the Cortex-M4 implements 1–240 external interrupt lines and
    * 3–8 priority bits, chosen by the silicon vendor): default 240 lines, 4 bits.
    */
@@ -70,6 +75,8 @@ export const MEMORY_LIMITS = {
   regions: 16,
   /** Modeled peripherals in one board file. */
   devices: 128,
+  /** Named register blocks without a model in one board file. */
+  registerBlocks: 256,
   /** Largest register block of one modeled peripheral (64 KiB). */
   deviceBytes: 0x10000,
   /** Largest unmodeled peripheral range (1 GiB: ARMv7-M's Peripheral region is 512 MiB, B3.1). */
@@ -103,6 +110,7 @@ const FIELDS = new Set([
   'ram',
   'flashWaitStates',
   'peripherals',
+  'registerBlocks',
   'nvic',
 ]);
 
@@ -348,6 +356,28 @@ function parseBoard(raw: unknown, file: string): Board {
         );
     }
   });
+  const blocksRaw = b.registerBlocks === undefined ? [] : b.registerBlocks;
+  if (!Array.isArray(blocksRaw) || blocksRaw.length > MEMORY_LIMITS.registerBlocks)
+    f.fail('registerBlocks', `expected a list of at most ${MEMORY_LIMITS.registerBlocks} blocks {name, base, size}`);
+  const registerBlocks = (blocksRaw as unknown[]).map((r, i) => {
+    const field = `registerBlocks[${i}]`;
+    const blk = f.region(r, field, '');
+    if (!/^[A-Za-z][A-Za-z0-9_]{0,31}$/.test(blk.name))
+      f.fail(`${field}.name`, 'expected a register-block name of letters, digits and "_" (e.g. SPI1)');
+    const end = blk.base + blk.size;
+    if (blk.size === 0 || !ranges.some((x) => blk.base >= x.base && end <= x.base + x.size))
+      f.fail(field, `${blk.name} at ${hex(blk.base)}+${blk.size} is outside every peripheral range`);
+    const clash = devices.find((d) => blk.base < d.base + d.size && d.base < end);
+    if (clash) f.fail(field, `${blk.name} overlaps the modeled peripheral ${clash.name}`);
+    return blk;
+  });
+  registerBlocks.forEach((blk, i) => {
+    for (let j = 0; j < i; j++) {
+      const o = registerBlocks[j]!;
+      if (blk.base < o.base + o.size && o.base < blk.base + blk.size)
+        f.fail(`registerBlocks[${i}]`, `${blk.name} overlaps ${o.name} (registerBlocks[${j}])`);
+    }
+  });
   return {
     name,
     description: b.description === undefined ? '' : f.text(b.description, 'description', 1000),
@@ -357,6 +387,7 @@ function parseBoard(raw: unknown, file: string): Board {
     flashWaitStates: ws as number,
     peripherals: ranges,
     devices,
+    registerBlocks,
     nvic,
   };
 }

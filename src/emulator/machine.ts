@@ -132,6 +132,8 @@ export interface RunResult {
   deviceEvents: DeviceEvent[];
   /** Device events after the first 100,000: counted, not kept. */
   deviceEventsDropped: number;
+  /** Writes the board's models ignored (read-only registers or bits, reserved words), per register. */
+  deviceIgnoredWrites: { device: string; offset: number; writes: number }[];
   cycles: number;
   cpi: number;
   clockHz: number;
@@ -147,7 +149,11 @@ export interface RunResult {
   semihosting: { refused: string[] };
   ppbUnmodeled: string[];
   /** Registers in the board's unmodeled peripheral ranges the firmware read or wrote. */
-  peripherals: { address: number; reads: number; writes: number }[];
+  /**
+   * Registers of the board's peripheral ranges that no model serves, with the named register block
+   * (board file `registerBlocks`) and offset when one holds them (else null).
+   */
+  peripherals: { address: number; block: string | null; offset: number | null; reads: number; writes: number }[];
   /**
    * Accesses to peripheral registers beyond the first PERIPHERAL_REGISTER_LIMIT distinct ones: not
    * stored (reads return 0) and not listed in `peripherals`, only counted.
@@ -750,6 +756,7 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       cycles: counters.cycles,
       cpi: counters.instructions > 0 ? counters.cycles / counters.instructions : 0,
       deviceEvents: devices.events,
+      deviceIgnoredWrites: devices.bus.describeIgnored(),
       deviceEventsDropped: devices.eventsDropped,
       clockHz: devices.clockHz,
       seconds: devices.seconds(counters.cycles),
@@ -761,7 +768,10 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       itmDropped: ppb.describeItmDropped(),
       semihosting: { refused: semihosting.refused },
       ppbUnmodeled: ppb.describeUnmodeled(),
-      peripherals: unmodeled.describe(),
+      peripherals: unmodeled.describe().map((p) => {
+        const blk = board.registerBlocks.find((x) => p.address >= x.base && p.address < x.base + x.size);
+        return { address: p.address, block: blk?.name ?? null, offset: blk ? p.address - blk.base : null, reads: p.reads, writes: p.writes };
+      }),
       peripheralsUntracked: unmodeled.untracked,
       blocks,
       collected,

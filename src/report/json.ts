@@ -34,7 +34,11 @@ export interface RunJson {
   /** Accesses to peripheral registers past the tracked limit (not stored, not in `peripherals`). */
   peripheralsUntracked: number;
   /** Timestamped changes of the board's modeled peripherals (`events`, the first 100,000) and how many came after. */
-  devices: { events: RunResult['deviceEvents']; dropped: number };
+  devices: {
+    events: RunResult['deviceEvents'];
+    dropped: number;
+    ignoredWrites: RunResult['deviceIgnoredWrites'];
+  };
   /**
    * Exceptions taken (`taken`: per exception number: name, count, selfCycles, maxStack) and the
    * cycles slept in WFI/WFE (`sleepCycles`, included in `cycles`).
@@ -68,7 +72,7 @@ export function toJson(r: RunResult, firmware: string, output: string, outputDro
     ppbUnmodeled: r.ppbUnmodeled,
     peripherals: r.peripherals,
     peripheralsUntracked: r.peripheralsUntracked,
-    devices: { events: r.deviceEvents, dropped: r.deviceEventsDropped },
+    devices: { events: r.deviceEvents, dropped: r.deviceEventsDropped, ignoredWrites: r.deviceIgnoredWrites },
     exceptions: r.exceptions,
     output,
     outputDropped,

@@ -96,8 +96,17 @@ export function formatSummary(r: RunResult, firmware: string): string {
     lines.push(
       `  peripherals   ${r.peripherals.length} registers accessed, not modeled (reads return the last write): ${r.peripherals
         .slice(0, 6)
-        .map((p) => hex(p.address))
+        .map((p) => (p.block !== null ? `${p.block}+0x${p.offset!.toString(16)}` : hex(p.address)))
         .join(', ')}${r.peripherals.length > 6 ? ', …' : ''}`,
+    );
+  }
+  if (r.deviceIgnoredWrites.length > 0) {
+    const w = r.deviceIgnoredWrites;
+    lines.push(
+      `  ignored       ${n(w.reduce((k, x) => k + x.writes, 0))} writes to read-only or reserved registers (not faults): ${w
+        .slice(0, 6)
+        .map((x) => `${x.device}+0x${x.offset.toString(16)}`)
+        .join(', ')}${w.length > 6 ? ', …' : ''}`,
     );
   }
   if (r.peripheralsUntracked > 0) {

@@ -4,7 +4,8 @@
 @ first after 9 cycles from reset; then loop 1 (str 1 — the next instruction is no memory access —
 @ + eor + subs + bne taken 1 + P) = 4 + P between the BSRR stores; 4 + 4 to the first ODR store (the
 @ rest of loop 1's last pass, then movs 1 + ldr 2 + eor 1); loop 2 (str 1 + subs 1 + bne taken 1 + P
-@ + ldr 2 + eor 1) = 6 + P between the ODR stores. Exit status: IDR[15:13].
+@ + ldr 2 + eor 1) = 6 + P between the ODR stores. Exit status: IDR[15:13]. Then one write each to
+@ the read-only IDR and a reserved word, which the model ignores and the run records.
 #include "semihost-exit.h"
 
   .syntax unified
@@ -41,6 +42,8 @@ Reset_Handler:
   bne 2b
   ldr r5, [r0, #0x10]        @ IDR: PA5 reads its ODR (0); PA13-15 (AF) their reset pulls: up, down, up
   ubfx r5, r5, #13, #3       @ exit status 0b101 = 5
+  str r5, [r0, #0x10]        @ IDR is read-only: ignored, recorded (after the events: they keep their cycles)
+  str r5, [r0, #0x28]        @ a reserved word of GPIOA: ignored, recorded
   semihost_exit r5
 
   .ltorg

@@ -5,6 +5,9 @@
 import type { Device } from './device.js';
 import type { UnmodeledPeripherals } from './unmodeled.js';
 
+/** Distinct registers whose ignored writes are kept (a firmware has a handful). */
+export const IGNORED_WRITE_LIMIT = 4096;
+
 export class PeripheralBus {
   /** Sorted by base, disjoint (the board file's check). */
   private readonly devices: Device[];
@@ -49,13 +52,26 @@ export class PeripheralBus {
       return;
     }
     this.unmodeled.breakPoll();
-    if (size >= 4) {
-      dev.writeWord((address & ~3) >>> 0, value >>> 0, 0xffffffff);
-      return;
-    }
+    const word = (address & ~3) >>> 0;
     const shift = (address & 3) * 8;
-    const mask = (((1 << (size * 8)) - 1) << shift) >>> 0;
-    dev.writeWord((address & ~3) >>> 0, ((value << shift) & mask) >>> 0, mask);
+    const mask = size >= 4 ? 0xffffffff : (((1 << (size * 8)) - 1) << shift) >>> 0;
+    if (dev.ignoresWrite?.(word, mask)) this.noteIgnored(dev, word);
+    dev.writeWord(word, size >= 4 ? value >>> 0 : ((value << shift) & mask) >>> 0, mask);
+  }
+
+  /** Writes a model ignored (read-only or reserved), by device and word: `{device, offset, writes}`. */
+  private readonly ignored = new Map<number, { device: string; offset: number; writes: number }>();
+
+  private noteIgnored(dev: Device, word: number): void {
+    const entry = this.ignored.get(word);
+    if (entry) entry.writes++;
+    else if (this.ignored.size < IGNORED_WRITE_LIMIT)
+      this.ignored.set(word, { device: dev.name, offset: word - dev.base, writes: 1 });
+  }
+
+  /** The writes models ignored, by address: the first IGNORED_WRITE_LIMIT registers. */
+  describeIgnored(): { device: string; offset: number; writes: number }[] {
+    return [...this.ignored].sort((a, b) => a[0] - b[0]).map(([, e]) => ({ ...e }));
   }
 
   /** Devices with timed behaviour (timers): the machine asks them for their next event. */

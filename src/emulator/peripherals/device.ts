@@ -58,6 +58,12 @@ export interface DeviceContext {
 export interface Device extends Peripheral {
   /** The model's name (e.g. "stm32f4-usart"). */
   readonly model: string;
+  /**
+   * True when a write of the lanes `mask` at `address` changes nothing the firmware could see: a
+   * read-only register (GPIO IDR) or bits, or a reserved word. The bus records such writes (they
+   * are not faults on STM32F4: RM0090 1.1, "read-only … writes ignored").
+   */
+  ignoresWrite?(address: number, mask: number): boolean;
   /** Modeled cycle of the device's next timed change (a timer update), Infinity when none. */
   nextEvent?(): number;
   /** The cycle count reached `now` (≥ nextEvent()): apply what is due. */

@@ -140,6 +140,12 @@ export class Stm32f4Gpio implements Device {
     }
   }
 
+  /** IDR is read-only (8.4.5); words past AFRH are reserved. */
+  ignoresWrite(address: number): boolean {
+    const offset = address - this.base;
+    return offset === GPIO_IDR || offset > GPIO_AFRH;
+  }
+
   writeWord(address: number, value: number, mask: number): void {
     const f = this.frozen;
     const writable2 = (mask & ~fields2(f)) >>> 0;

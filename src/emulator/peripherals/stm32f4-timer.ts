@@ -307,6 +307,17 @@ export class Stm32f4Timer implements Device {
     }
   }
 
+  /**
+   * Words that are not registers of this timer: a basic timer (TIM6/TIM7, RM0090 20.4) has CR1, CR2,
+   * DIER, SR, EGR, CNT, PSC and ARR only; RCR and BDTR (0x30, 0x44) are TIM1/TIM8's.
+   */
+  ignoresWrite(address: number): boolean {
+    const offset = address - this.base;
+    const basic = [TIM.CR1, TIM.CR2, TIM.DIER, TIM.SR, TIM.EGR, TIM.CNT, TIM.PSC, TIM.ARR] as number[];
+    if (!this.general) return !basic.includes(offset);
+    return !(Object.values(TIM) as number[]).includes(offset);
+  }
+
   writeWord(address: number, value: number, mask: number): void {
     this.sync(this.ctx.now());
     const before = this.nextRaise();

@@ -237,6 +237,11 @@ export class Stm32f4Usart implements Device {
     return v;
   }
 
+  /** Words past GTPR are reserved (30.6). */
+  ignoresWrite(address: number): boolean {
+    return address - this.base > USART_GTPR;
+  }
+
   writeWord(address: number, value: number, mask: number): void {
     const t = this.time();
     switch (address - this.base) {

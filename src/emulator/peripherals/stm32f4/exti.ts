@@ -63,6 +63,13 @@ export class Stm32f4Exti implements Device {
     return this.regs.get(address - this.base);
   }
 
+  ignoresWrite(address: number, mask: number): boolean {
+    const offset = address - this.base;
+    // Registers with their own write behaviour (keys, clear-on-write, ready flags) take every write.
+    if (offset === EXTI_PR || offset === EXTI_SWIER) return false;
+    return this.regs.ignores(offset, mask);
+  }
+
   writeWord(address: number, value: number, mask: number): void {
     const offset = address - this.base;
     if (offset === EXTI_PR) {

@@ -161,6 +161,13 @@ export class Stm32f4Rcc implements Device {
     return this.regs.get(address - this.base);
   }
 
+  ignoresWrite(address: number, mask: number): boolean {
+    const offset = address - this.base;
+    // Registers with their own write behaviour (keys, clear-on-write, ready flags) take every write.
+    if (offset === RCC_CR || offset === RCC_CIR || offset === RCC_BDCR || offset === RCC_CSR) return false;
+    return this.regs.ignores(offset, mask);
+  }
+
   writeWord(address: number, value: number, mask: number): void {
     const offset = address - this.base;
     switch (offset) {

@@ -37,6 +37,12 @@ export class RegisterFile {
     if (this.specs.has(offset)) this.values.set(offset, value >>> 0);
   }
 
+  /** True when a write of the lanes `mask` at `offset` changes no bit: reserved, or read-only there. */
+  ignores(offset: number, mask: number): boolean {
+    const spec = this.specs.get(offset);
+    return !spec || (spec.writable & mask) === 0;
+  }
+
   /** A software write of the lanes in `mask`: only the register's writable bits change. */
   write(offset: number, value: number, mask: number): void {
     const spec = this.specs.get(offset);

@@ -46,6 +46,10 @@ export class Stm32f4Syscfg implements Device {
     return this.regs.get(address - this.base);
   }
 
+  ignoresWrite(address: number, mask: number): boolean {
+    return this.regs.ignores(address - this.base, mask);
+  }
+
   writeWord(address: number, value: number, mask: number): void {
     const offset = address - this.base;
     this.regs.write(offset, value, mask);
