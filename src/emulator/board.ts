@@ -358,7 +358,10 @@ function parseBoard(raw: unknown, file: string): Board {
   });
   const blocksRaw = b.registerBlocks === undefined ? [] : b.registerBlocks;
   if (!Array.isArray(blocksRaw) || blocksRaw.length > MEMORY_LIMITS.registerBlocks)
-    f.fail('registerBlocks', `expected a list of at most ${MEMORY_LIMITS.registerBlocks} blocks {name, base, size}`);
+    f.fail(
+      'registerBlocks',
+      `expected a list of at most ${MEMORY_LIMITS.registerBlocks} blocks {name, base, size}`,
+    );
   const registerBlocks = (blocksRaw as unknown[]).map((r, i) => {
     const field = `registerBlocks[${i}]`;
     const blk = f.region(r, field, '');

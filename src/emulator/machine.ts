@@ -153,7 +153,13 @@ export interface RunResult {
    * Registers of the board's peripheral ranges that no model serves, with the named register block
    * (board file `registerBlocks`) and offset when one holds them (else null).
    */
-  peripherals: { address: number; block: string | null; offset: number | null; reads: number; writes: number }[];
+  peripherals: {
+    address: number;
+    block: string | null;
+    offset: number | null;
+    reads: number;
+    writes: number;
+  }[];
   /**
    * Accesses to peripheral registers beyond the first PERIPHERAL_REGISTER_LIMIT distinct ones: not
    * stored (reads return 0) and not listed in `peripherals`, only counted.
@@ -770,7 +776,13 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
       ppbUnmodeled: ppb.describeUnmodeled(),
       peripherals: unmodeled.describe().map((p) => {
         const blk = board.registerBlocks.find((x) => p.address >= x.base && p.address < x.base + x.size);
-        return { address: p.address, block: blk?.name ?? null, offset: blk ? p.address - blk.base : null, reads: p.reads, writes: p.writes };
+        return {
+          address: p.address,
+          block: blk?.name ?? null,
+          offset: blk ? p.address - blk.base : null,
+          reads: p.reads,
+          writes: p.writes,
+        };
       }),
       peripheralsUntracked: unmodeled.untracked,
       blocks,
