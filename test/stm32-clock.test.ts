@@ -91,6 +91,7 @@ describe.skipIf(!haveToolchain)('STM32F4 clock set-up through the RCC model', ()
     expect(j.devices).toEqual({
       events: [{ cycles: at, device: 'RCC', kind: 'hclk', index: 0, value: 168e6 }],
       dropped: 0,
+      ignoredWrites: [],
     });
   });
 });
