@@ -315,7 +315,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     if (checkLimits_) CheckLimits();
   }
 
-  // After a block that wrote SP dynamically or left through an indirect branch (a return).
+  // After a block that wrote SP dynamically or wrote an exception mask (PRIMASK, BASEPRI, FAULTMASK, CONTROL).
   void AfterRareBlock(const BlockInfo& p, uint32_t address) {
     if (p.flags & BLOCK_MASK_WRITE) {
       if (maskWatch_) stopAt_ = 0;

@@ -20,6 +20,7 @@ import { loadScenario, ScenarioError } from '../src/scenarios/schema.js';
 import { projectRoot } from '../src/util/paths.js';
 import { BOARD_DIR, buildTestFirmware, haveToolchain } from './helpers/firmware.js';
 import { cli, simulate } from './helpers/run.js';
+import type { RunJson } from '../src/report/json.js';
 
 const F439_LD = join(BOARD_DIR, 'stm32f439.ld');
 const UNTIL_SOURCE = join(projectRoot(), 'test', 'firmware', 'until-loop.c');
@@ -33,21 +34,11 @@ const UNTIL_SOURCE = join(projectRoot(), 'test', 'firmware', 'until-loop.c');
  */
 const LOOP_MAX_BLOCK_CYCLES = 10;
 
-interface Json {
-  exit: { reason: string; code: number; message: string; pc: number | null; location: string | null };
-  instructions: number;
-  cycles: number;
-  seconds: number;
-  clockHz: number;
-  output: string;
-  peripherals: {
-    address: number;
-    block: string | null;
-    offset: number | null;
-    reads: number;
-    writes: number;
-  }[];
-}
+/** The fields of `simulate --json` these tests read (src/report/json.ts). */
+type Json = Pick<
+  RunJson,
+  'exit' | 'instructions' | 'cycles' | 'seconds' | 'clockHz' | 'output' | 'peripherals'
+>;
 
 function json(args: string[]): { status: number | null; j: Json; stderr: string } {
   const r = cli(['simulate', ...args, '--json']);
