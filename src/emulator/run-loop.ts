@@ -4,8 +4,8 @@
 // comes back, or the fault that ends the run. Where exceptions are taken: at translation-block
 // boundaries (asynchronous ones), at the SVC (synchronous), at the faulting instruction (faults).
 import { hex } from '../util/units.js';
-import type { ExitReason } from './faults.js';
-import { disasm, TRAP_INVSTATE, UC_ARM_REG, type Insn, type UnicornEngine } from './native.js';
+import { decodeBlock, type ExitReason } from './faults.js';
+import { TRAP_INVSTATE, UC_ARM_REG, type Insn, type UnicornEngine } from './native.js';
 import type { ExceptionCore } from './exception-core.js';
 import { EXC, exceptionName } from './exceptions.js';
 import { TRAP_LAZYFP } from './trap-checks.js';
@@ -21,10 +21,6 @@ export interface Fault {
 
 /** A synchronous event the loop handles after emu_start returns: SVC, or an exception return. */
 export type SyncEvent = { kind: 'svc' } | { kind: 'return'; value: number };
-
-function decodeBlock(uc: UnicornEngine, address: number, size: number): Insn[] {
-  return disasm(uc.mem_read(address, size), address);
-}
 
 /** CFSR bits of the UsageFault a native trap stands for (src/emulator/trap-checks.ts TRAP_* kinds). */
 const TRAP_CFSR: Record<number, number> = {
