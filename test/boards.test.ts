@@ -291,3 +291,44 @@ describe('registerBlocks: names of register blocks without a model', () => {
     expect(() => loadBoard(write(blocks))).toThrow(message);
   });
 });
+
+describe('board file lists past their limits are refused in one line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'm4sim-limits-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const base = JSON.parse(readFileSync(join(projectRoot(), 'boards', 'stm32f439.json'), 'utf8'));
+  const write = (extra: Record<string, unknown>) => {
+    const file = join(dir, 'b.json');
+    writeFileSync(file, JSON.stringify({ ...base, ...extra }));
+    return file;
+  };
+
+  it('129 modeled peripherals (at most 128)', () => {
+    const gpio = (i: number) => ({ name: `P${i}`, model: 'stm32f4-gpio', base: 0x40100000 + 0x400 * i });
+    const peripherals = [base.peripherals[0], ...Array.from({ length: 129 }, (_, i) => gpio(i))];
+    expect(() => loadBoard(write({ peripherals, registerBlocks: [] }))).toThrow(
+      /b\.json: peripherals: expected at most 128 modeled peripherals$/,
+    );
+  });
+
+  it('257 register blocks (at most 256)', () => {
+    const registerBlocks = Array.from({ length: 257 }, (_, i) => ({
+      name: `B${i}`,
+      base: 0x50100000 + 0x400 * i,
+      size: 0x400,
+    }));
+    expect(() => loadBoard(write({ registerBlocks }))).toThrow(
+      /b\.json: registerBlocks: expected a list of at most 256 blocks \{name, base, size\}$/,
+    );
+  });
+
+  it('a peripheral block larger than 64 KiB, and a huge IRQ number', () => {
+    const big = { name: 'X', model: 'stm32f4-gpio', base: '0x40100000', size: '0x20000' };
+    expect(() => loadBoard(write({ peripherals: [base.peripherals[0], big], registerBlocks: [] }))).toThrow(
+      /peripherals\[1\]\.size: expected a multiple of 4 bytes up to 65536, got 131072$/,
+    );
+    const irq = { name: 'U', model: 'stm32f4-usart', base: '0x40100000', irq: [1e12] };
+    expect(() => loadBoard(write({ peripherals: [base.peripherals[0], irq], registerBlocks: [] }))).toThrow(
+      /peripherals\[1\]\.irq\[0\]: expected a whole number 0\.\.90, got an integer 1000000000000$/,
+    );
+  });
+});
