@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Installs the system packages m4sim needs when they are missing: Debian's arm-none-eabi-gcc and
 // newlib (to build firmware), libunicorn-dev and libcapstone-dev (linked by the native addon), a
-// C++ toolchain for node-gyp, Debian's chromium (the tests open the HTML report in it),
-// qemu-system-arm (the exception tests compare with QEMU) and picolibc-arm-none-eabi (the heap tests
-// build picolibc firmware), none of them needed by `npm run demo`. As root it runs apt-get; otherwise
-// it prints the exact command.
-// Runs as npm's preinstall (so `npm ci` builds the addon against what it installed) and before
-// `npm test` / `npm run demo`. Set M4SIM_SKIP_SETUP=1 to skip it.
+// C++ toolchain for node-gyp, and for the tests only Debian's chromium (the tests open the HTML report
+// in it), qemu-system-arm (the exception tests compare with QEMU) and picolibc-arm-none-eabi (the heap
+// tests build picolibc firmware). As root it runs apt-get; otherwise it prints the exact command.
+// Runs as npm's preinstall (so `npm ci`, and `npm install m4sim` in another project, build the addon
+// against what it installed; there it needs nothing of a git checkout and no devDependencies) and
+// before `npm test` / `npm run demo`. Set M4SIM_SKIP_SETUP=1 to skip it.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,16 +41,15 @@ if (!ok('pkg-config', ['--exists', 'capstone'])) missing.push('libcapstone-dev')
 if (!ok('g++', ['--version'])) missing.push('g++');
 if (!ok('make', ['--version'])) missing.push('make');
 if (!ok('python3', ['--version'])) missing.push('python3');
+// What only the tests use: not for `npm run demo`, nor for an install (preinstall), which also runs
+// where m4sim is installed as a package and has no tests.
+const forTests = !['demo', 'preinstall'].includes(process.env.npm_lifecycle_event ?? '');
 // Debian's Chromium, for the HTML report test in a headless browser (test/report-browser.test.ts).
-if (process.env.npm_lifecycle_event !== 'demo' && !existsSync('/usr/bin/chromium')) missing.push('chromium');
+if (forTests && !existsSync('/usr/bin/chromium')) missing.push('chromium');
 // Debian's QEMU, the independent oracle for the exception test firmwares (test/exceptions-qemu.test.ts).
-if (process.env.npm_lifecycle_event !== 'demo' && !existsSync('/usr/bin/qemu-system-arm'))
-  missing.push('qemu-system-arm');
+if (forTests && !existsSync('/usr/bin/qemu-system-arm')) missing.push('qemu-system-arm');
 // Debian's picolibc, the second C library the heap tests link firmware with (test/heap.test.ts).
-if (
-  process.env.npm_lifecycle_event !== 'demo' &&
-  !existsSync('/usr/lib/picolibc/arm-none-eabi/picolibc.specs')
-)
+if (forTests && !existsSync('/usr/lib/picolibc/arm-none-eabi/picolibc.specs'))
   missing.push('picolibc-arm-none-eabi');
 
 if (missing.length === 0) {

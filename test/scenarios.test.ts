@@ -1,7 +1,7 @@
 // Scenarios and `m4sim check`: schema errors name the field, budgets and expected failures, baselines,
 // JUnit/JSON output, worker threads, and every shipped scenario within its budgets (the RAM-budget
 // regression test).
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,11 +17,13 @@ import { cli } from './helpers/run.js';
 
 const ROOT = projectRoot();
 const SCENARIO_DIR = join(ROOT, 'scenarios');
-const HELLO_SOURCE = join(ROOT, 'test', 'firmware', 'hello.c');
+const HELLO_SOURCE = join(ROOT, 'scenarios', 'hello', 'hello.c');
 
 let tmp: string;
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'm4sim-scenarios-'));
+  // A scenario's sources live in its folder (src/scenarios/source-firmware.ts).
+  copyFileSync(HELLO_SOURCE, join(tmp, 'hello.c'));
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -31,11 +33,11 @@ function write(name: string, text: string): string {
   return file;
 }
 
-/** The hello-world scenario with its source path made absolute (it lives in a temporary folder). */
+/** The hello-world scenario, in the temporary folder with its copy of hello.c. */
 function helloScenario(budgets: string, extra = ''): string {
   return [
     'firmware:',
-    `  source: ${HELLO_SOURCE}`,
+    '  source: hello.c',
     'exit: 3',
     'output: hello from the M4',
     'budgets:',

@@ -1,7 +1,7 @@
 // Ending a run of firmware that never exits (--until-output, --until, --sim-time, --max-cycles and a
 // scenario's `until:`), and the diagnoses of firmware waiting on hardware m4sim does not model
 // (--strict-peripherals, and a poll of an unmodeled register nothing can change).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -425,6 +425,8 @@ describe.skipIf(!haveToolchain)('a scenario with until:', () => {
   let tmp: string;
   beforeAll(() => {
     tmp = mkdtempSync(join(tmpdir(), 'm4sim-until-'));
+    // A scenario's sources live in its folder (src/scenarios/source-firmware.ts).
+    copyFileSync(UNTIL_SOURCE, join(tmp, 'until-loop.c'));
   });
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
   const write = (name: string, text: string) => {
@@ -433,7 +435,7 @@ describe.skipIf(!haveToolchain)('a scenario with until:', () => {
     return file;
   };
   const schemaError = (until: string) => {
-    const file = write('bad.yaml', `firmware:\n  source: ${UNTIL_SOURCE}\nuntil: ${until}\n`);
+    const file = write('bad.yaml', `firmware:\n  source: until-loop.c\nuntil: ${until}\n`);
     try {
       loadScenario(file);
     } catch (e) {
@@ -467,7 +469,7 @@ describe.skipIf(!haveToolchain)('a scenario with until:', () => {
       'loop.yaml',
       [
         `firmware:`,
-        `  source: ${UNTIL_SOURCE}`,
+        `  source: until-loop.c`,
         `board: stm32f439`,
         `output: inference done`,
         `until: { time: 1ms, output: never printed }`,
@@ -500,7 +502,7 @@ describe.skipIf(!haveToolchain)('a scenario with until:', () => {
       'tight.yaml',
       [
         `firmware:`,
-        `  source: ${UNTIL_SOURCE}`,
+        `  source: until-loop.c`,
         `until: { cycles: 50000 }`,
         `budgets:`,
         `  cycles: 40000`,

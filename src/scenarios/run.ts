@@ -2,7 +2,7 @@
 // ELF / a C source built for the scenario's board. The result is plain data (it crosses worker threads).
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { buildDetector, resolveModelPath } from '../detector/build.js';
 import { loadFrame } from '../detector/detect.js';
 import { referenceRunner } from '../detector/reference.js';
@@ -11,11 +11,11 @@ import { loadBoard, type Board } from '../emulator/board.js';
 import { loadElf, runFirmware, type RunResult } from '../emulator/machine.js';
 import { loadModel, type Model } from '../model/index.js';
 import type { Box } from '../reference/postprocess.js';
-import { compileFirmware } from '../toolchain/toolchain.js';
 import { projectRoot } from '../util/paths.js';
 import { INPUT_LIMITS, readInputFile } from '../util/input-file.js';
 import { hex } from '../util/units.js';
 import type { Scenario } from './schema.js';
+import { buildSourceProject } from './source-firmware.js';
 
 /** What `check` compares with budgets and baselines: the worst value over the scenario's images. */
 export interface Measured {
@@ -105,35 +105,15 @@ function boardLinkerScript(board: Board): string {
 }
 
 /**
- * Builds what the scenario needs (the detector for its model, or its C sources) and returns the ELF.
- * Both builds are cached by content hash, so calling this again (in a worker) does not run gcc.
+ * Builds what the scenario needs (the detector for its model, or its C project) and returns the ELF.
+ * Both builds are cached by content hash, so calling this again (in a worker) does not run gcc. A
+ * source firmware is linked with its own linkerScript when it has one, else for the board.
  */
 export function prepareScenario(s: Scenario): string {
   const fw = s.firmware;
   if (fw.kind === 'detector') return buildDetector(fw.model).elf;
   if (fw.kind === 'elf') return fw.elf;
-  const board = scenarioBoard(s);
-  const linkerScript = fw.linkerScript ?? boardLinkerScript(board);
-  const key = createHash('sha256')
-    .update(JSON.stringify([fw.sources, linkerScript, fw.defines ?? {}]))
-    .digest('hex')
-    .slice(0, 8);
-  const first = fw.sources[0]!;
-  const output = join(
-    projectRoot(),
-    'firmware',
-    'build',
-    'scenarios',
-    `${basename(first, extname(first))}-${key}.elf`,
-  );
-  return compileFirmware({
-    sources: [...fw.sources, join(projectRoot(), 'firmware', 'board', 'startup.c')],
-    output,
-    linkerScript,
-    specs: ['rdimon.specs'],
-    defines: fw.defines,
-    cflags: ['-Wall', '-Wextra'],
-  }).elf;
+  return buildSourceProject(fw, boardLinkerScript(scenarioBoard(s))).elf;
 }
 
 function firmwareLabel(s: Scenario): string {

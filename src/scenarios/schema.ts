@@ -13,6 +13,18 @@ import {
   type StopConditions,
 } from '../emulator/stop-conditions.js';
 import { INPUT_LIMITS, readInputText } from '../util/input-file.js';
+import {
+  defineList,
+  defineProblem,
+  OPT_LEVELS,
+  pathTextProblem,
+  projectRootOf,
+  resolveProjectPath,
+  sourceNamesProblem,
+  SourceProjectError,
+  SOURCE_LIMITS,
+  type SourceProject,
+} from './source-firmware.js';
 
 /** The budgets a scenario may set, in the order `check` prints them. */
 export const BUDGET_NAMES = ['sram', 'static', 'stack', 'heap', 'flash', 'cycles', 'match'] as const;
@@ -39,12 +51,7 @@ export interface Budgets {
 export type Firmware =
   | { kind: 'detector'; model?: string; threshold?: number }
   | { kind: 'elf'; elf: string }
-  | {
-      kind: 'source';
-      sources: string[];
-      linkerScript?: string;
-      defines?: Record<string, string | number | boolean>;
-    };
+  | ({ kind: 'source' } & SourceProject);
 
 export interface Expectation {
   /** 'pass': every row passes. 'fail': the rows in `fail` must fail (all other rows pass). */
@@ -235,8 +242,31 @@ const firmwareSchema = z
         errorMap: () => ({ message: 'expected a C/assembly file path or a list of them' }),
       })
       .optional(),
+    includeDirs: z
+      .array(path, { invalid_type_error: 'expected a list of folders' })
+      .max(SOURCE_LIMITS.includeDirs, `expected at most ${SOURCE_LIMITS.includeDirs} folders`)
+      .optional(),
+    optimize: z
+      .enum(OPT_LEVELS, {
+        errorMap: (_issue, ctx) => ({
+          message: `expected one of ${OPT_LEVELS.join(', ')}, got ${show(ctx.data)}`,
+        }),
+      })
+      .optional(),
     linkerScript: path.optional(),
-    defines: z.record(z.union([z.string(), z.number(), z.boolean()])).optional(),
+    defines: z
+      .union(
+        [
+          z.array(z.string()).max(SOURCE_LIMITS.defines),
+          z.record(z.union([z.string(), z.number(), z.boolean()])),
+        ],
+        {
+          errorMap: () => ({
+            message: `expected a mapping NAME: value or a list of NAME / NAME=VALUE (at most ${SOURCE_LIMITS.defines})`,
+          }),
+        },
+      )
+      .optional(),
   })
   .strict()
   .superRefine((f, ctx) => {
@@ -247,11 +277,52 @@ const firmwareSchema = z
         message: `expected exactly one of detector, elf, source, got ${kinds.length === 0 ? 'none' : kinds.join(' and ')}`,
       });
     }
-    if ((f.linkerScript !== undefined || f.defines !== undefined) && f.source === undefined) {
+    const sourceOnly = (['includeDirs', 'optimize', 'linkerScript', 'defines'] as const).filter(
+      (k) => f[k] !== undefined,
+    );
+    if (sourceOnly.length > 0 && f.source === undefined) {
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
-        message: 'linkerScript and defines apply to source firmware only',
+        message: `${sourceOnly.join(', ')}: only source firmware takes these`,
       });
+    }
+    // Each path as written, before anything looks at the disk (parseScenario checks where it leads).
+    const texts: [(string | number)[], string, 'source' | 'folder' | 'linkerScript'][] = [];
+    if (typeof f.source === 'string') texts.push([['source'], f.source, 'source']);
+    else f.source?.forEach((t, i) => texts.push([['source', i], t, 'source']));
+    f.includeDirs?.forEach((t, i) => texts.push([['includeDirs', i], t, 'folder']));
+    if (f.linkerScript !== undefined) texts.push([['linkerScript'], f.linkerScript, 'linkerScript']);
+    for (const [field, text, kind] of texts) {
+      const problem = pathTextProblem(text, kind);
+      if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, path: field, message: problem });
+    }
+    if (Array.isArray(f.source) && f.source.length > SOURCE_LIMITS.sources)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['source'],
+        message: `expected at most ${SOURCE_LIMITS.sources} sources, got ${f.source.length}`,
+      });
+    else if (Array.isArray(f.source)) {
+      const clash = sourceNamesProblem(f.source);
+      if (clash)
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['source', clash.index], message: clash.problem });
+    }
+    if (Array.isArray(f.defines)) {
+      const r = defineList(f.defines);
+      if ('problem' in r)
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['defines', r.index], message: r.problem });
+    } else if (f.defines !== undefined) {
+      const entries = Object.entries(f.defines);
+      if (entries.length > SOURCE_LIMITS.defines)
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['defines'],
+          message: `expected at most ${SOURCE_LIMITS.defines} defines`,
+        });
+      for (const [name, value] of entries) {
+        const problem = defineProblem(name, value);
+        if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['defines', name], message: problem });
+      }
     }
   });
 
@@ -327,6 +398,42 @@ function describeIssue(issue: z.ZodIssue): string {
   }
 }
 
+/**
+ * The C project of a `source:` firmware, its paths resolved inside the scenario's folder (a path that
+ * does not exist yet is left to the build, which reports it in the scenario's row).
+ */
+function sourceProject(fw: z.infer<typeof firmwareSchema>, file: string, displayFile: string): SourceProject {
+  const root = projectRootOf(file);
+  const where = (field: string, f: () => string) => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof SourceProjectError)
+        throw new ScenarioError(`${displayFile}: firmware.${field}: ${e.message}`);
+      throw e;
+    }
+  };
+  const single = !Array.isArray(fw.source);
+  const list = Array.isArray(fw.source) ? fw.source : [fw.source!];
+  const defines = Array.isArray(fw.defines) ? defineList(fw.defines) : { defines: fw.defines ?? {} };
+  return {
+    root,
+    sources: list.map((t, i) =>
+      where(single ? 'source' : `source[${i}]`, () => resolveProjectPath(root, t, 'source', true)),
+    ),
+    includeDirs: (fw.includeDirs ?? []).map((t, i) =>
+      where(`includeDirs[${i}]`, () => resolveProjectPath(root, t, 'folder', true)),
+    ),
+    optimize: fw.optimize,
+    // defineList's problems were reported by the schema
+    defines: 'defines' in defines ? defines.defines : {},
+    linkerScript:
+      fw.linkerScript === undefined
+        ? undefined
+        : where('linkerScript', () => resolveProjectPath(root, fw.linkerScript!, 'linkerScript', true)),
+  };
+}
+
 /** Validates parsed YAML; `file` is used for messages and to resolve relative paths. */
 export function parseScenario(data: unknown, file: string): Scenario {
   const displayFile = displayPath(file);
@@ -348,13 +455,7 @@ export function parseScenario(data: unknown, file: string): Scenario {
   } else if (fw.elf !== undefined) {
     firmware = { kind: 'elf', elf: abs(fw.elf) };
   } else {
-    const list = Array.isArray(fw.source) ? fw.source : [fw.source!];
-    firmware = {
-      kind: 'source',
-      sources: list.map(abs),
-      linkerScript: fw.linkerScript && abs(fw.linkerScript),
-      defines: fw.defines,
-    };
+    firmware = { kind: 'source', ...sourceProject(fw, file, displayFile) };
   }
   if (s.images && firmware.kind !== 'detector') {
     throw new ScenarioError(`${displayFile}: images: only a detector firmware takes images`);

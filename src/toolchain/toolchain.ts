@@ -16,7 +16,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, delimiter, dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { projectRoot } from '../util/paths.js';
+import { isInside, projectRoot } from '../util/paths.js';
 
 export { projectRoot };
 
@@ -154,6 +154,13 @@ export interface CompileOptions {
   toolchain?: Toolchain;
   /** Build even when the inputs are unchanged. */
   force?: boolean;
+  /**
+   * Folders the build may read files from, besides the toolchain's own (its include and library
+   * folders): when set, every file the preprocessor, the assembler (`.incbin`, `.include`) and the
+   * linker read is checked after the run, and a build that read anything else is refused and its
+   * output removed — for sources that are untrusted input (a scenario's C project).
+   */
+  confineTo?: string[];
 }
 
 export interface CompileResult {
@@ -209,8 +216,9 @@ function headersIn(dirs: string[]): string[] {
     }
     for (const e of entries) {
       const p = join(dir, e.name);
+      // Only folders and regular files: a FIFO named x.h would block the hashing read forever.
       if (e.isDirectory()) walk(p, depth + 1);
-      else if (HEADER.test(e.name)) out.push(p);
+      else if (e.isFile() && HEADER.test(e.name)) out.push(p);
     }
   };
   for (const d of dirs) walk(d, 0);
@@ -274,11 +282,6 @@ function stackUsageFiles(output: string, sources: string[]): string[] {
     .filter((f) => existsSync(f));
 }
 
-/**
- * Compiles and links firmware for the Cortex-M4 (FIRMWARE_FLAGS, -Wl,-Map=<map>) in one gcc run.
- * Skipped when the stored hash of flags, toolchain, sources, linker script, include-directory
- * headers and every header the last build read still matches. Throws CompileError on failure.
- */
 /** The linker script and the other *.ld files beside it, which it may INCLUDE. */
 function linkerScripts(script: string | undefined): string[] {
   if (!script) return [];
@@ -291,6 +294,98 @@ function linkerScripts(script: string | undefined): string[] {
   return [script, ...others];
 }
 
+const searchDirs = new Map<string, string[]>();
+
+/**
+ * The folders a toolchain reads from on its own, as real paths: its `#include <…>` search list
+ * (`gcc -v -E`) and its install and library folders (`gcc -print-search-dirs`).
+ */
+function toolchainDirs(tc: Toolchain): string[] {
+  const known = searchDirs.get(tc.gcc);
+  if (known) return known;
+  const dirs: string[] = [];
+  const e = spawnSync(tc.gcc, ['-xc', '-E', '-v', '-'], { input: '', encoding: 'utf8', timeout: 30_000 });
+  const lines = (typeof e.stderr === 'string' ? e.stderr : '').split('\n');
+  const start = lines.findIndex((l) => l.startsWith('#include <...> search starts here:'));
+  for (const l of start < 0 ? [] : lines.slice(start + 1)) {
+    if (!l.startsWith(' ')) break;
+    dirs.push(l.trim());
+  }
+  const p = spawnSync(tc.gcc, ['-print-search-dirs'], { encoding: 'utf8', timeout: 30_000 });
+  for (const l of (typeof p.stdout === 'string' ? p.stdout : '').split('\n')) {
+    const m = /^(install|libraries): =?(.*)$/.exec(l);
+    if (m) dirs.push(...m[2]!.split(delimiter).filter((d) => d !== ''));
+  }
+  const real = [
+    ...new Set(
+      dirs.flatMap((d) => {
+        try {
+          return [realpathSync(d)];
+        } catch {
+          return []; // gcc lists folders that need not exist
+        }
+      }),
+    ),
+  ];
+  searchDirs.set(tc.gcc, real);
+  return real;
+}
+
+/** The file names of a make-style dependency file (`out.o: a.c b.h \`), targets left out. */
+function dependencyFileNames(text: string): string[] {
+  const out: string[] = [];
+  const joined = text.replace(/\\\r?\n/g, ' ');
+  for (const token of joined.match(/(?:\\.|[^\s])+/g) ?? []) {
+    if (token.endsWith(':')) continue;
+    out.push(token.replace(/\\(.)/g, '$1').replace(/\$\$/g, '$'));
+  }
+  return out;
+}
+
+/**
+ * The files a confined build read — `traced` from the preprocessor's -H trace, plus the make-style
+ * dependency files `depFiles` of the assembler and the linker (relative names are gcc's working
+ * folder's, `workDir`) — and the first outside `allowed` (real paths), or null. The files read are
+ * hashed with the headers for the next build (an `.incbin` file too).
+ */
+function confinedReads(
+  traced: string[],
+  depFiles: string[],
+  workDir: string,
+  allowed: string[],
+): { outside: string | null; read: string[] } {
+  const files = [...traced];
+  for (const f of depFiles) {
+    if (existsSync(f)) files.push(...dependencyFileNames(readFileSync(f, 'utf8')));
+  }
+  const read: string[] = [];
+  for (const f of files) {
+    const path = resolve(workDir, f);
+    if (isInside(workDir, path)) continue; // gcc's own temporary files
+    let real: string;
+    try {
+      real = realpathSync(path);
+    } catch {
+      continue;
+    }
+    if (!allowed.some((d) => isInside(d, real))) return { outside: real, read };
+    read.push(path);
+  }
+  return { outside: null, read };
+}
+
+/**
+ * A spec GCC reads with --specs: the assembler writes the files it read (`.incbin`, `.include`) to
+ * `%b.asdeps`, which with -dumpdir is `<output>-<source base name>.asdeps`, beside the .su files.
+ */
+const ASSEMBLER_DEPS_SPEC = '*asm:\n+ --MD %b.asdeps\n\n';
+
+/**
+ * Compiles and links firmware for the Cortex-M4 (FIRMWARE_FLAGS, -Wl,-Map=<map>) in one gcc run.
+ * Skipped when the stored hash of flags, toolchain, sources, linker script, include-directory
+ * headers and every header the last build read (for a confined build: every file the assembler and
+ * linker read too) still matches. Throws CompileError on failure.
+ */
 export function compileFirmware(opts: CompileOptions): CompileResult {
   const tc = opts.toolchain ?? requireToolchain();
   const cwd = process.cwd();
@@ -341,14 +436,53 @@ export function compileFirmware(opts: CompileOptions): CompileResult {
   const tmpMap = `${map}.tmp-${process.pid}`;
   // -dumpdir keeps the .su names those of the final output; -H lists the headers read.
   const command = [...args, `-Wl,-Map=${tmpMap}`, '-o', tmpElf, '-dumpdir', `${elf}-`, '-H'];
+  // A confined build runs in a folder of its own, which also holds gcc's temporary files (TMPDIR) and
+  // the dependency files of the assembler (a spec of ours) and of the linker (ld --dependency-file).
+  const workDir = opts.confineTo ? `${elf}.work-${process.pid}` : null;
+  let env = process.env;
+  if (workDir) {
+    rmSync(workDir, { recursive: true, force: true });
+    mkdirSync(workDir);
+    writeFileSync(join(workDir, 'deps.specs'), ASSEMBLER_DEPS_SPEC);
+    command.push(
+      `--specs=${join(workDir, 'deps.specs')}`,
+      `-Wl,--dependency-file=${join(workDir, 'ld.deps')}`,
+    );
+    env = { ...process.env, TMPDIR: workDir };
+  }
+  const runDir = workDir ?? cwd;
   const r = spawnSync(tc.gcc, command, {
-    cwd,
+    cwd: runDir,
+    env,
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
     timeout: 600_000,
   });
   const stderr = typeof r.stderr === 'string' ? r.stderr : '';
-  const { deps, diagnostics } = splitIncludeTrace(stderr, cwd);
+  const { deps, diagnostics } = splitIncludeTrace(stderr, runDir);
+  let otherReads: string[] = [];
+  if (workDir) {
+    const allowed = [
+      ...opts.confineTo!.map((d) => realpathSync(d)),
+      ...toolchainDirs(tc),
+      realpathSync(workDir),
+    ];
+    const asDeps = sources.map((f) => `${elf}-${basename(f, extname(f))}.asdeps`);
+    const { outside, read } = confinedReads(deps, [...asDeps, join(workDir, 'ld.deps')], workDir, allowed);
+    otherReads = read;
+    rmSync(workDir, { recursive: true, force: true });
+    for (const f of asDeps) rmSync(f, { force: true });
+    if (outside !== null) {
+      // Whether gcc succeeded or not: its messages could quote what it read.
+      rmSync(tmpElf, { force: true });
+      rmSync(tmpMap, { force: true });
+      throw new CompileError(
+        `the build read ${outside}, outside the project's folder and the toolchain's`,
+        '',
+        [tc.gcc, ...command],
+      );
+    }
+  }
   if (r.status !== 0 || !existsSync(tmpElf)) {
     rmSync(tmpElf, { force: true });
     rmSync(tmpMap, { force: true });
@@ -369,7 +503,7 @@ export function compileFirmware(opts: CompileOptions): CompileResult {
   if (existsSync(tmpMap)) renameSync(tmpMap, map);
   else writeFileSync(map, '');
 
-  const depList = [...new Set(deps)].sort();
+  const depList = [...new Set([...deps, ...otherReads])].sort();
   const stamp: Stamp = { hash: inputsHash(tc, args, [...fixedInputs, ...depList]), deps: depList };
   writeFileSync(stampPath, JSON.stringify(stamp, null, 1) + '\n');
   return { elf, map, stackUsage: stackUsageFiles(elf, sources), skipped: false, warnings: diagnostics };

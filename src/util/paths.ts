@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 let root: string | undefined;
@@ -30,4 +30,10 @@ export function packageVersion(): string {
   if (typeof pkg.version !== 'string') throw new Error('package.json has no "version"');
   version = pkg.version;
   return version;
+}
+
+/** True when `path` is `dir` or inside it (both absolute; compared as written, links not resolved). */
+export function isInside(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
