@@ -21,3 +21,16 @@ export {
 } from './profile/cycle-model.js';
 export { toJson, JSON_SCHEMA_VERSION, type RunJson } from './report/json.js';
 export { findToolchain, compileFirmware } from './toolchain/toolchain.js';
+// The face detector: build it for a board (refused with the numbers when it does not fit), then run
+// frames through one session.
+export {
+  prepareDetector,
+  openDetector,
+  type DetectorSession,
+  type SessionOptions,
+  type FrameRunOptions,
+} from './detector/session.js';
+export { loadFrame, type DetectorInput } from './detector/input.js';
+export { DetectorFitError, DETECTOR_STACK_RESERVE, type FitProblem } from './detector/fit.js';
+export { referenceRunner } from './detector/reference.js';
+export type { DetectionReport } from './detector/detect.js';

@@ -160,6 +160,7 @@ function fakeResult(
     images: [],
     notes: [],
     error: null,
+    doesNotFit: null,
     wallSeconds: 0.1,
   };
 }

@@ -1,21 +1,18 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
   compareBaseline,
-  DEFAULT_TOLERANCE,
   formatDeltas,
   readBaseline,
   writeBaseline,
   type DeltaRow,
 } from '../scenarios/baseline.js';
 import { evaluate, formatRows, type ScenarioVerdict } from '../scenarios/budgets.js';
+import { discoverScenarios } from '../scenarios/discovery.js';
 import { junitXml } from '../scenarios/junit.js';
 import { defaultJobs, runScenarios, shard } from '../scenarios/parallel.js';
-import { loadScenario, ScenarioError, type Scenario } from '../scenarios/schema.js';
-import { InputFileError } from '../util/input-file.js';
-import { projectRoot } from '../util/paths.js';
+import { checkJson } from '../scenarios/report-json.js';
 import { UsageError } from '../util/units.js';
+import type { Done } from './status.js';
 import { writeOutputFile } from './output-file.js';
 
 interface CheckOptions {
@@ -27,32 +24,6 @@ interface CheckOptions {
   junit?: string;
   jobs?: string;
   shard?: string;
-}
-
-/** Scenario files: the arguments (files or folders), or every scenarios/*.yaml. */
-function scenarioFiles(args: string[]): string[] {
-  const yamls = (dir: string) =>
-    readdirSync(dir)
-      .filter((f) => /\.ya?ml$/.test(f))
-      .sort()
-      .map((f) => join(dir, f));
-  if (args.length === 0) {
-    const local = resolve('scenarios');
-    const dir = existsSync(local) ? local : join(projectRoot(), 'scenarios');
-    return yamls(dir);
-  }
-  return args.flatMap((a) => (isDirectory(a) ? yamls(a) : [a]));
-}
-
-/** A folder of scenarios, or not (then loadScenario reads it as a file, refusing special files). */
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    const why = code === 'ENOENT' ? 'no such file or folder' : `cannot be read (${code ?? 'unknown error'})`;
-    throw new InputFileError(`scenario ${path}: ${why}`, 66);
-  }
 }
 
 function parseShard(text: string): { index: number; count: number } {
@@ -79,7 +50,7 @@ function parseNumber(text: string, what: string, percent: boolean): number {
   return percent ? v / 100 : v;
 }
 
-export function registerCheck(program: Command, setStatus: (code: number) => void): void {
+export function registerCheck(program: Command, done: Done): void {
   program
     .command('check')
     .description('run scenarios (scenarios/*.yaml) and check their SRAM, flash and cycle budgets')
@@ -100,17 +71,8 @@ export function registerCheck(program: Command, setStatus: (code: number) => voi
       const jobs = parseJobs(opts.jobs);
       const slice = opts.shard ? parseShard(opts.shard) : null;
       const out = opts.json === '-' ? process.stderr : process.stdout;
-      // A bad scenario or baseline file is thrown to main's reportError, which owns the exit statuses.
-      const files = scenarioFiles(args);
-      if (files.length === 0) throw new UsageError('no scenario files (scenarios/*.yaml) found');
-      let scenarios: Scenario[] = files.map(loadScenario);
-      const seen = new Map<string, string>();
-      for (const s of scenarios) {
-        const other = seen.get(s.name);
-        if (other)
-          throw new ScenarioError(`${s.displayFile}: name: "${s.name}" is also the name of ${other}`);
-        seen.set(s.name, s.displayFile);
-      }
+      // A bad scenario or baseline file is thrown to main, whose exitStatus owns the exit statuses.
+      let scenarios = discoverScenarios(args);
       const baseline = opts.baseline && !opts.updateBaseline ? readBaseline(opts.baseline) : null;
       if (slice) scenarios = shard(scenarios, slice.index, slice.count);
       if (scenarios.length === 0) {
@@ -152,25 +114,17 @@ export function registerCheck(program: Command, setStatus: (code: number) => voi
           `${baseline ? (baselineOk ? ', no regression against the baseline' : ', regression against the baseline') : ''}\n`,
       );
       if (opts.json) {
-        const json = {
-          schema: 1,
+        const json = checkJson({
           ok,
-          tolerance: { ...DEFAULT_TOLERANCE, ...tolerance },
-          scenarios: verdicts.map((v) => ({
-            name: v.scenario.name,
-            file: v.scenario.displayFile,
-            ok: v.ok,
-            expect: v.scenario.expect,
-            result: v.result,
-            rows: v.rows,
-          })),
-          baseline: baseline ? { file: opts.baseline, ok: baselineOk, rows: deltas } : null,
-        };
+          tolerance,
+          verdicts,
+          baseline: baseline ? { file: opts.baseline!, ok: baselineOk, rows: deltas } : null,
+        });
         const text = JSON.stringify(json, null, 2) + '\n';
         if (opts.json === '-') process.stdout.write(text);
         else writeOutputFile(opts.json, text, '--json');
       }
       if (opts.junit) writeOutputFile(opts.junit, junitXml(verdicts, deltas), '--junit');
-      setStatus(ok ? 0 : 1);
+      done({ kind: 'check', ok });
     });
 }

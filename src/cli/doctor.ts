@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import type { Done } from './status.js';
 import { doctor } from '../toolchain/doctor.js';
 
-export function registerDoctor(program: Command, setStatus: (code: number) => void): void {
+export function registerDoctor(program: Command, done: Done): void {
   program
     .command('doctor')
     .description('show which compiler, Unicorn and Capstone m4sim uses, and their versions')
@@ -15,6 +16,6 @@ export function registerDoctor(program: Command, setStatus: (code: number) => vo
           process.stdout.write(`${item.ok ? 'ok     ' : 'MISSING'} ${item.name.padEnd(18)} ${item.detail}\n`);
         }
       }
-      setStatus(report.items.every((i) => i.ok) ? 0 : 69);
+      done({ kind: 'doctor', ok: report.items.every((i) => i.ok) });
     });
 }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import type { Done } from './status.js';
 import { basename } from 'node:path';
 import { resolveModelPath } from '../detector/build.js';
-import { loadFrame } from '../detector/detect.js';
+import { loadFrame } from '../detector/input.js';
 import { importEdgeML, loadModel, ModelError, parameterCount, saveModel } from '../model/index.js';
 import { JsonSyntaxError, parseJsonText } from '../util/json-text.js';
 import { printableFileName } from '../model/names.js';
@@ -9,7 +10,7 @@ import { architectureOf } from '../detector/architectures.js';
 import { formatLayerStats, layerStats } from '../reference/face-m4.js';
 import { readInputText } from '../util/input-file.js';
 
-export function registerModel(program: Command, setStatus: (code: number) => void): void {
+export function registerModel(program: Command, done: Done): void {
   const model = program.command('model').description('inspect, generate and import detector models');
   model
     .command('stats')
@@ -32,7 +33,7 @@ export function registerModel(program: Command, setStatus: (code: number) => voi
         );
         process.stdout.write(formatLayerStats(stats));
       }
-      setStatus(0);
+      done({ kind: 'done' });
     });
   model
     .command('import-edgeml')
@@ -55,6 +56,6 @@ export function registerModel(program: Command, setStatus: (code: number) => voi
       process.stdout.write(
         `wrote ${opts.output}: ${m.name} (${m.architecture}, ${parameterCount(m)} parameters)\n`,
       );
-      setStatus(0);
+      done({ kind: 'done' });
     });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import type { Done } from './status.js';
 import { resolveModelPath } from '../detector/build.js';
-import { loadFrame } from '../detector/detect.js';
+import { loadFrame } from '../detector/input.js';
 import { referenceDetection } from '../detector/reference.js';
 import { UsageError } from '../util/units.js';
 import { writeOutputFile } from './output-file.js';
@@ -14,7 +15,7 @@ interface ReferenceOptions {
   outputs?: string;
 }
 
-export function registerReference(program: Command, setStatus: (code: number) => void): void {
+export function registerReference(program: Command, done: Done): void {
   program
     .command('reference')
     .description('run the TypeScript reference of the quantized detector alone (no emulator)')
@@ -58,6 +59,6 @@ export function registerReference(program: Command, setStatus: (code: number) =>
             `  ${[b.x1, b.y1, b.x2, b.y2].map((x) => x.toFixed(1)).join(' ')}  ${b.score.toFixed(3)}\n`,
           );
       }
-      setStatus(0);
+      done({ kind: 'done' });
     });
 }

@@ -1,23 +1,23 @@
 // m4sim report: run the detector and write a self-contained HTML report, a speedscope profile and
 // a Chrome/Perfetto trace; print the top functions and the layer table on stderr.
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_IMAGE, detect, readFrame, type DetectionReport } from '../detector/detect.js';
+import type { DetectionReport } from '../detector/detect.js';
+import { loadFrame } from '../detector/input.js';
 import { referenceRunner } from '../detector/reference.js';
-import { loadBoard } from '../emulator/board.js';
-import { decodeImage, frameToGray, type RgbaImage } from '../image/index.js';
+import { prepareDetector } from '../detector/session.js';
+import { loadBoard, type Board } from '../emulator/board.js';
 import { formatFunctionTable } from '../profile/functions.js';
 import { layerProfile } from '../profile/layers.js';
 import { formatDetection } from '../report/detector.js';
 import { renderHtml, type Budget } from '../report/html.js';
+import { scenarioBoard } from '../scenarios/run.js';
 import { loadScenario, type Scenario } from '../scenarios/schema.js';
 import { toSpeedscope } from '../report/speedscope.js';
 import { toTrace } from '../report/trace.js';
-import { INPUT_LIMITS, readInputFile } from '../util/input-file.js';
-import { projectRoot } from '../util/paths.js';
 import { parseClock, UsageError } from '../util/units.js';
 import { writeOutputFile } from './output-file.js';
 import { layerProgress } from './progress.js';
+import type { Done } from './status.js';
 
 interface ReportOptions {
   html?: string;
@@ -27,23 +27,14 @@ interface ReportOptions {
   frame?: string;
   model?: string;
   board: string;
+  ram?: string;
+  flash?: string;
   clock?: string;
   reference: boolean;
   top: string;
 }
 
-function imageFor(opts: { image?: string; frame?: string }): RgbaImage {
-  if (opts.frame) {
-    const gray = frameToGray(readFrame(opts.frame));
-    const rgba = new Uint8Array(gray.length * 4);
-    gray.forEach((g, i) => rgba.set([g, g, g, 255], 4 * i));
-    return { width: 320, height: 240, rgba };
-  }
-  const path = opts.image ?? join(projectRoot(), DEFAULT_IMAGE);
-  return decodeImage(readInputFile(path, 'image', INPUT_LIMITS.image), path);
-}
-
-export function registerReport(program: Command, setStatus: (code: number) => void): void {
+export function registerReport(program: Command, done: Done): void {
   program
     .command('report')
     .description('run the face detector and write an HTML report, a speedscope profile and a trace')
@@ -55,25 +46,29 @@ export function registerReport(program: Command, setStatus: (code: number) => vo
     .option('--frame <file>', 'an already-quantized 320x240 int8 frame')
     .option('--model <file>', 'a model file (default: models/face-m4-synthetic.model.json)')
     .option('--board <name>', 'board name or JSON file', 'm4-256k')
+    .option('--ram <size>', 'override the main SRAM size, e.g. 256K')
+    .option('--flash <size>', 'override the flash size, e.g. 1M')
     .option('--clock <freq>', 'core clock, e.g. 168MHz (default: the board clock)')
     .option('--no-reference', 'skip the TypeScript reference comparison')
     .option('--top <n>', 'functions in the terminal table', '15')
     .action((scenario: string | undefined, opts: ReportOptions) => {
-      const sc = scenario !== undefined ? fromScenario(scenario) : {};
+      const { board: scenarioBoardWithOverrides, ...sc } =
+        scenario !== undefined ? fromScenario(scenario) : {};
       const o: ReportOptions = { ...opts, ...definedOnly(sc) };
-      const board = loadBoard(o.board);
+      // A scenario's board comes with its `ram:`/`flash:`; otherwise the options' overrides.
+      const board = scenarioBoardWithOverrides ?? loadBoard(o.board, { ram: o.ram, flash: o.flash });
+      const clockHz = o.clock ? parseClock(o.clock) : sc.clockHz;
+      // Decoded once: the frame the firmware runs on and the picture the HTML report shows.
+      const input = loadFrame({ image: o.image, frame: o.frame, keepImage: o.html !== undefined });
+      const session = prepareDetector({
+        board,
+        modelPath: o.model,
+        reference: o.reference ? referenceRunner : undefined,
+      });
       const progress = layerProgress();
       let report: DetectionReport;
       try {
-        report = detect({
-          board,
-          clockHz: o.clock ? parseClock(o.clock) : sc.clockHz,
-          modelPath: o.model,
-          image: o.image,
-          frame: o.frame,
-          reference: o.reference ? referenceRunner : undefined,
-          onLayer: progress.onLayer,
-        });
+        report = session.run(input, { clockHz, onLayer: progress.onLayer });
       } finally {
         progress.done();
       }
@@ -83,7 +78,7 @@ export function registerReport(program: Command, setStatus: (code: number) => vo
       process.stderr.write('\n' + formatFunctionTable(r.functions, r.cycles, Number(o.top) || 15));
       if (o.html) {
         const html = renderHtml(report, layers, {
-          image: imageFor(o),
+          image: input.image!,
           budgets: sc.budgets ? measure(sc.budgets, report) : undefined,
         });
         writeOutputFile(o.html, html, '--html');
@@ -98,17 +93,21 @@ export function registerReport(program: Command, setStatus: (code: number) => vo
           JSON.stringify(toTrace(layers, r.clockHz, `m4sim ${report.model}`)),
           '--trace',
         );
-      setStatus(r.exit.reason !== 'exit' ? r.exit.code : report.match === false ? 1 : r.exit.code);
+      done({ kind: 'detector', exit: r.exit, match: report.match });
     });
 }
 
 /** Detector options and budgets from a scenario file (src/scenarios/schema.ts). */
-function fromScenario(path: string): Partial<ReportOptions> & { budgets?: Budget[]; clockHz?: number } {
+function fromScenario(path: string): Omit<Partial<ReportOptions>, 'board'> & {
+  board?: Board;
+  budgets?: Budget[];
+  clockHz?: number;
+} {
   const s = loadScenario(path);
   if (s.firmware.kind !== 'detector')
     throw new UsageError(`${s.displayFile}: m4sim report runs the face detector; this scenario runs an ELF`);
   return {
-    board: s.board,
+    board: scenarioBoard(s),
     image: s.images[0],
     model: s.firmware.model,
     clockHz: s.clockHz,

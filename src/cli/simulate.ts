@@ -1,8 +1,11 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { detect, type DetectionReport } from '../detector/detect.js';
+import type { Done, Outcome } from './status.js';
+import type { DetectionReport } from '../detector/detect.js';
+import { loadFrame } from '../detector/input.js';
 import { referenceRunner } from '../detector/reference.js';
+import { prepareDetector } from '../detector/session.js';
 import { loadBoard, type Board } from '../emulator/board.js';
 import { detectionJson, formatDetection } from '../report/detector.js';
 import { loadElf, runFirmware } from '../emulator/machine.js';
@@ -150,7 +153,7 @@ function outputCapture(limit: number): { add(b: Uint8Array): void; text(): strin
   };
 }
 
-export function registerSimulate(program: Command, setStatus: (code: number) => void): void {
+export function registerSimulate(program: Command, done: Done): void {
   program
     .command('simulate')
     .description('run a Cortex-M4 ELF and report instructions, modeled cycles, SRAM and flash')
@@ -226,7 +229,7 @@ export function registerSimulate(program: Command, setStatus: (code: number) => 
           throw new UsageError(
             '--until-output, --until, --sim-time, --max-cycles and --strict-peripherals apply to a firmware ELF, not the detector',
           );
-        setStatus(simulateDetector(opts, board, clockHz));
+        done(simulateDetector(opts, board, clockHz));
         return;
       }
       const sandbox = sandboxDir(opts.sandbox);
@@ -282,7 +285,7 @@ export function registerSimulate(program: Command, setStatus: (code: number) => 
       } else {
         writeStderr(formatSummary(result, firmware));
       }
-      setStatus(result.exit.code);
+      done({ kind: 'firmware', exit: result.exit });
     });
 }
 
@@ -292,23 +295,25 @@ function thresholdQ15(text: string): number {
   return Math.round(v * 32768);
 }
 
-function simulateDetector(opts: SimulateOptions, board: Board, clockHz: number | undefined): number {
+function simulateDetector(opts: SimulateOptions, board: Board, clockHz: number | undefined): Outcome {
+  const settings = {
+    clockHz,
+    thresholdQ15: thresholdQ15(opts.threshold),
+    exact: opts.exact,
+    maxInstructions: positiveInt(opts.maxInstructions, '--max-instructions'),
+    timeoutMs: duration(opts.timeout),
+  };
+  // The input first: a missing or special file is refused before the firmware is built.
+  const input = loadFrame(opts);
+  const session = prepareDetector({
+    board,
+    modelPath: opts.model,
+    reference: opts.reference ? referenceRunner : undefined,
+  });
   const progress = layerProgress({ json: opts.json });
   let report: DetectionReport;
   try {
-    report = detect({
-      board,
-      clockHz,
-      modelPath: opts.model,
-      image: opts.image,
-      frame: opts.frame,
-      thresholdQ15: thresholdQ15(opts.threshold),
-      exact: opts.exact,
-      maxInstructions: positiveInt(opts.maxInstructions, '--max-instructions'),
-      timeoutMs: duration(opts.timeout),
-      reference: opts.reference ? referenceRunner : undefined,
-      onLayer: progress.onLayer,
-    });
+    report = session.run(input, { ...settings, onLayer: progress.onLayer });
   } finally {
     progress.done();
   }
@@ -322,10 +327,8 @@ function simulateDetector(opts: SimulateOptions, board: Board, clockHz: number |
     writeStdout(JSON.stringify(json, null, 2) + '\n');
   } else {
     writeStderr(formatDetection(report));
+    if (r.exit.reason !== 'exit')
+      writeStderr(`m4sim: detector firmware ended: ${r.exit.reason}: ${r.exit.message}\n`);
   }
-  if (r.exit.reason !== 'exit') {
-    if (!opts.json) writeStderr(`m4sim: detector firmware ended: ${r.exit.reason}: ${r.exit.message}\n`);
-    return r.exit.code;
-  }
-  return report.match === false ? 1 : r.exit.code;
+  return { kind: 'detector', exit: r.exit, match: report.match };
 }

@@ -1,15 +1,22 @@
-// Builds the detector firmware for a model: C headers generated from the model file, our kernels,
-// the app (firmware/app) and start-up, linked for the m4-256k memory map. Rebuilt only when the
-// model, the sources or the flags change (compileFirmware hashes its inputs).
+// Builds the detector firmware for a model and a board: C headers generated from the model file, our
+// kernels, the app (firmware/app) and start-up, linked for the board's flash and main SRAM
+// (src/toolchain/board-linker.ts). Rebuilt only when the model, the sources, the flags or the memory
+// map change (compileFirmware hashes its inputs; each model, level and memory map has its own folder).
+// A firmware that does not fit the board is refused with the numbers (src/detector/fit.ts).
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
+import { loadBoard, type Board } from '../emulator/board.js';
+import { loadElf } from '../emulator/machine.js';
+import { staticSizes, type Elf } from '../elf/elf.js';
 import { generateHeaders, ModelError, parseModelText, type Model } from '../model/index.js';
 import { printableFileName } from '../model/names.js';
 import { FACE_M4_DEFAULT_OUTPUT_SHIFT } from '../reference/face-m4.js';
 import { architectureOf } from './architectures.js';
+import { DetectorFitError, fitMessage, fitOfLinked, fitOfOverflow } from './fit.js';
+import { linkMemory, memoryKey, writeLinkerScript, type LinkMemory } from '../toolchain/board-linker.js';
 import { CompileError, compileFirmware, type CompileOptions } from '../toolchain/toolchain.js';
-import { readInputText } from '../util/input-file.js';
+import { INPUT_LIMITS, readInputFile, readInputText } from '../util/input-file.js';
 import { projectRoot } from '../util/paths.js';
 
 export const DEFAULT_MODEL = 'models/face-m4-synthetic.model.json';
@@ -24,6 +31,13 @@ export interface DetectorBuild {
   modelPath: string;
   /** True when nothing changed and gcc did not run. */
   skipped: boolean;
+  /** The ELF, parsed once (the fit check read it; runs reuse it). */
+  image: Elf;
+  /** The memory map it is linked for. */
+  memory: LinkMemory;
+  /** Static RAM sections (.data + .bss + .noinit and other static RAM) and flash used, in bytes. */
+  staticBytes: number;
+  flashBytes: number;
 }
 
 export function headShifts(model: Model): { conf: number; loc: number }[] {
@@ -85,13 +99,25 @@ export function fastGrnnShifts(model: Model, header: string, struct: string): nu
 export type OptimizationLevel = 'O0' | 'O1' | 'O2' | 'O3' | 'Os';
 const OPTIMIZATION_LEVELS: readonly OptimizationLevel[] = ['O0', 'O1', 'O2', 'O3', 'Os'];
 
-export function buildDetector(
-  modelPath?: string,
-  opts: { optimization?: OptimizationLevel } = {},
-): DetectorBuild {
+/** The board the detector is built for when none is given. */
+export const DEFAULT_BOARD = 'm4-256k';
+
+export interface BuildOptions {
+  optimization?: OptimizationLevel;
+  /** The board linked for, with its --ram/--flash overrides (default: m4-256k). */
+  board?: Board;
+}
+
+/**
+ * Builds (or finds built) the detector for a model and a board. Throws DetectorFitError (one line
+ * with needed and available bytes) when it does not fit the board's SRAM or flash.
+ */
+export function buildDetector(modelPath?: string, opts: BuildOptions = {}): DetectorBuild {
   const level = opts.optimization ?? 'O2';
   // A fixed set: the level becomes a compiler flag and a folder name.
   if (!OPTIMIZATION_LEVELS.includes(level)) throw new Error(`unknown optimization level ${String(level)}`);
+  const board = opts.board ?? loadBoard(DEFAULT_BOARD);
+  const memory = linkMemory(board);
   const root = projectRoot();
   const resolved = resolveModelPath(modelPath);
   // Read once: the text validated is the text hashed (the file could change between two reads).
@@ -99,7 +125,13 @@ export function buildDetector(
   const model = parseModelText(text, basename(resolved));
   const arch = architectureOf(model);
   const hash = createHash('sha256').update(text).digest('hex').slice(0, 12);
-  const dir = join(root, 'firmware', 'build', `detector-${hash}${level === 'O2' ? '' : `-${level}`}`);
+  const dir = join(
+    root,
+    'firmware',
+    'build',
+    `detector-${hash}${level === 'O2' ? '' : `-${level}`}-${memoryKey(memory)}`,
+  );
+  const linkerScript = writeLinkerScript(memory, dir);
   generateHeaders(model, join(dir, 'model'), { scaleFieldNames: 'seedot' });
   const defines: Record<string, number> = {};
   const defineLists: Record<string, string> = {};
@@ -122,29 +154,53 @@ export function buildDetector(
       .map((f) => join(kernels, f)),
     join(root, 'firmware', 'board', 'startup.c'),
   ].sort();
-  const r = compileModelFirmware(resolved, {
+  const r = compileModelFirmware(resolved, model, board, memory, {
     sources,
     output: join(dir, 'detector.elf'),
-    linkerScript: join(root, 'firmware', 'board', 'm4-256k.ld'),
+    linkerScript,
     specs: ['rdimon.specs'],
     includeDirs: [join(dir, 'model'), app, kernels],
     defines: { ...defines, ...defineLists },
     cflags: ['-Wall', '-Wextra', ...(level === 'O2' ? [] : [`-${level}`])],
   });
-  return { elf: r.elf, map: r.map, model, modelPath: resolved, skipped: r.skipped };
+  const image = loadElf(readInputFile(r.elf, 'firmware', INPUT_LIMITS.firmware), r.elf);
+  // Counted as the SRAM report counts static data and flash (src/elf/elf.ts staticSizes).
+  const sizes = staticSizes(image, [memory.ram], memory.flash);
+  const staticBytes = sizes.data + sizes.bss + sizes.other;
+  const problem = fitOfLinked(memory, staticBytes, sizes.flashUsed);
+  if (problem) throw new DetectorFitError(fitMessage(model.name, board.name, problem), problem);
+  return {
+    elf: r.elf,
+    map: r.map,
+    model,
+    modelPath: resolved,
+    skipped: r.skipped,
+    image,
+    memory,
+    staticBytes,
+    flashBytes: sizes.flashUsed,
+  };
 }
 
 /**
  * compileFirmware for a model's firmware: the sources are m4sim's own and build with every valid
- * shipped model, so a build that fails is the model's doing (e.g. buffers too large for the SRAM):
- * a bad-input ModelError naming the model file and gcc's first error line. A missing newlib stays
- * what it is (an installation problem, not the model's).
+ * shipped model, so a link that overflows the board's SRAM or flash is a DetectorFitError with ld's
+ * numbers, and any other failure the model's doing: a bad-input ModelError naming the model file and
+ * gcc's first error line. A missing newlib stays what it is (an installation problem, not the model's).
  */
-function compileModelFirmware(modelPath: string, opts: CompileOptions): ReturnType<typeof compileFirmware> {
+function compileModelFirmware(
+  modelPath: string,
+  model: Model,
+  board: Board,
+  memory: LinkMemory,
+  opts: CompileOptions,
+): ReturnType<typeof compileFirmware> {
   try {
     return compileFirmware(opts);
   } catch (e) {
     if (!(e instanceof CompileError) || /install newlib/.test(e.message)) throw e;
+    const problem = fitOfOverflow(memory, `${e.message}\n${e.stderr}`);
+    if (problem) throw new DetectorFitError(fitMessage(model.name, board.name, problem), problem);
     throw new ModelError(
       `${printableFileName(basename(modelPath))}: the firmware generated from this model does not build: ${e.message}`,
     );

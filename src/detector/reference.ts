@@ -1,7 +1,9 @@
 // The TypeScript reference as the detector comparison uses it (per architecture, architectures.ts).
 import { loadModel, type Model } from '../model/index.js';
 import { architectureOf } from './architectures.js';
-import { imageMapper, type ImageBox, type ReferenceResult } from './detect.js';
+import type { ReferenceResult } from './detect.js';
+import { imageMapper, type ImageBox } from './input.js';
+import { MAX_BOXES } from './run.js';
 
 export function referenceRunner(
   model: Model,
@@ -22,7 +24,7 @@ export function referenceDetection(
   thresholdQ15: number,
 ): { model: string; outputs: Int16Array; boxes: ImageBox[]; layers: ReferenceResult['layers'] } {
   const model = loadModel(modelPath);
-  const r = referenceRunner(model, input.frame, thresholdQ15, 750);
+  const r = referenceRunner(model, input.frame, thresholdQ15, MAX_BOXES);
   const toImage = imageMapper(input.width, input.height);
   return { model: model.name, outputs: r.outputs, boxes: r.boxes.map(toImage), layers: r.layers };
 }

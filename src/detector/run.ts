@@ -2,6 +2,7 @@
 // runs it in the emulator, and reads back the raw head outputs, the boxes, and per-layer checksums
 // and cycles (from the ITM layer markers).
 import type { Board } from '../emulator/board.js';
+import type { Elf } from '../elf/elf.js';
 import { INPUT_LIMITS, readInputFile } from '../util/input-file.js';
 import { loadElf, runFirmware, type RunResult } from '../emulator/machine.js';
 import type { Box } from '../reference/postprocess.js';
@@ -15,6 +16,10 @@ import {
 } from './abi.js';
 
 export const FRAME_BYTES = 320 * 240;
+/** Box score threshold when none is given: 0.5 in Q15. */
+export const DEFAULT_THRESHOLD_Q15 = 16384;
+/** Most boxes the firmware (and the reference) keep. */
+export const MAX_BOXES = 750;
 
 export interface LayerRun {
   id: number;
@@ -63,11 +68,16 @@ export interface DetectorRunOptions {
 
 export type LayerListener = (id: number, name: string, phase: 'begin' | 'end', total: number) => void;
 
+/** Reads and parses the ELF, then runs it (a session parses once: runParsedDetector). */
 export function runDetector(elfPath: string, frame: Int8Array, opts: DetectorRunOptions): DetectorRun {
   const elf = loadElf(readInputFile(elfPath, 'firmware', INPUT_LIMITS.firmware), elfPath);
+  return runParsedDetector(elf, frame, opts);
+}
+
+export function runParsedDetector(elf: Elf, frame: Int8Array, opts: DetectorRunOptions): DetectorRun {
   const sym = (name: string) => {
     const s = elf.symbol(name);
-    if (!s) throw new Error(`${elfPath}: not a detector firmware (no ${name} symbol)`);
+    if (!s) throw new Error(`${elf.name}: not a detector firmware (no ${name} symbol)`);
     return s;
   };
   const input = sym('m4sim_input');
@@ -104,7 +114,11 @@ export function runDetector(elfPath: string, frame: Int8Array, opts: DetectorRun
       { address: input.value, bytes: new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength) },
       {
         address: control.value,
-        bytes: controlBlock(opts.stopAfter ?? 0, opts.thresholdQ15 ?? 16384, opts.maxBoxes ?? 750),
+        bytes: controlBlock(
+          opts.stopAfter ?? 0,
+          opts.thresholdQ15 ?? DEFAULT_THRESHOLD_Q15,
+          opts.maxBoxes ?? MAX_BOXES,
+        ),
       },
     ],
     collect: [

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UnavailableError } from '../util/units.js';
 
 /** unicorn.h constants used by m4sim (values from Unicorn 2's public headers). */
 export const UC_ARCH_ARM = 1;
@@ -330,7 +331,7 @@ function findAddon(): string {
     if (existsSync(candidate)) return candidate;
     dir = dirname(dir);
   }
-  throw new Error(
+  throw new UnavailableError(
     'the native addon is not built (build/Release/m4sim_native.node); run `npm ci` (it needs libunicorn-dev and libcapstone-dev)',
   );
 }

@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { INPUT_LIMITS, readInputText } from '../util/input-file.js';
 import { JsonSyntaxError, parseJsonText } from '../util/json-text.js';
 import type { Measured, ScenarioResult } from './run.js';
-import { thousands } from './budgets.js';
+import { thousands } from '../util/units.js';
 
 export const BASELINE_SCHEMA = 1;
 

@@ -1,5 +1,6 @@
 // Budget rows: one per scenario and budget, with value, limit and margin; `expect` decides what passing means.
 import { isStopReason } from '../emulator/faults.js';
+import { thousands } from '../util/units.js';
 import type { ScenarioResult } from './run.js';
 import type { RowName, Scenario } from './schema.js';
 
@@ -45,6 +46,28 @@ export function evaluate(s: Scenario, r: ScenarioResult): ScenarioVerdict {
     rows.push({ scenario: s.name, ...row, expectedFail: xf, ok, status });
   };
   const m = r.measured;
+  if (r.doesNotFit) {
+    // The firmware was not run: the SRAM and/or flash row breaks with what it needs against what the
+    // board has (nothing else was measured), so `expect: fail: [sram]` holds for a board too small.
+    const f = r.doesNotFit;
+    const regions: [RowName, { needed: number; available: number } | undefined][] = [
+      ['sram', f.sram],
+      ['flash', f.flash],
+    ];
+    for (const [budget, need] of regions) {
+      if (!need) continue;
+      push({
+        budget,
+        unit: 'bytes',
+        value: need.needed,
+        limit: need.available,
+        margin: need.available - need.needed,
+        pass: false,
+        detail: f.message,
+      });
+    }
+    return { scenario: s, result: r, rows, ok: rows.every((row) => row.ok) };
+  }
   if (r.error !== null || m === null) {
     rows.push({
       scenario: s.name,
@@ -143,11 +166,6 @@ export function evaluate(s: Scenario, r: ScenarioResult): ScenarioVerdict {
     ok = budgetFailed && runOk;
   }
   return { scenario: s, result: r, rows, ok };
-}
-
-/** 1234567 → "1,234,567". */
-export function thousands(v: number): string {
-  return Math.round(v).toLocaleString('en-US');
 }
 
 function cell(v: number | string, unit: BudgetRow['unit']): string {

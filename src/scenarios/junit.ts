@@ -1,6 +1,7 @@
 // JUnit XML for CI: one <testsuite> per scenario, one <testcase> per budget row and baseline metric.
 import type { DeltaRow } from './baseline.js';
-import { thousands, type BudgetRow, type ScenarioVerdict } from './budgets.js';
+import { thousands } from '../util/units.js';
+import type { BudgetRow, ScenarioVerdict } from './budgets.js';
 
 export function xmlEscape(s: string): string {
   return s

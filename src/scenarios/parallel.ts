@@ -47,14 +47,14 @@ export function shard<T>(items: T[], index: number, count: number): T[] {
   return items.filter((_, k) => k % count === index - 1);
 }
 
-/** What decides a build: scenarios with the same key share one ELF. */
+/** What decides a build: scenarios with the same key share one ELF (linked for the board's memory map). */
 function buildKey(s: Scenario): string {
-  return JSON.stringify([s.firmware, s.firmware.kind === 'source' ? [s.board, s.ram, s.flashSize] : null]);
+  return JSON.stringify([s.firmware, s.firmware.kind === 'elf' ? null : [s.board, s.ram, s.flashSize]]);
 }
 
-/** Builds every scenario's firmware (the same firmware once); an error message for a failed build. */
-function prepareAll(scenarios: Scenario[]): ({ elf: string } | { error: string })[] {
-  const done = new Map<string, { elf: string } | { error: string }>();
+/** Builds every scenario's firmware (the same firmware once); what was thrown for a failed build. */
+function prepareAll(scenarios: Scenario[]): ({ elf: string } | { error: unknown })[] {
+  const done = new Map<string, { elf: string } | { error: unknown }>();
   return scenarios.map((s) => {
     const key = buildKey(s);
     let out = done.get(key);
@@ -62,7 +62,7 @@ function prepareAll(scenarios: Scenario[]): ({ elf: string } | { error: string }
       try {
         out = { elf: prepareScenario(s) };
       } catch (e) {
-        out = { error: e instanceof Error ? e.message : String(e) };
+        out = { error: e };
       }
       done.set(key, out);
     }

@@ -17,6 +17,7 @@ import {
 } from 'node:fs';
 import { basename, delimiter, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { isInside, projectRoot } from '../util/paths.js';
+import { UnavailableError } from '../util/units.js';
 
 export { projectRoot };
 
@@ -130,11 +131,13 @@ export function requireToolchain(): Toolchain {
   if (tc) return tc;
   const env = process.env.ARM_NONE_EABI_GCC;
   if (env) {
-    throw new Error(
+    throw new UnavailableError(
       `ARM_NONE_EABI_GCC=${env} is not a working ${GCC_NAME} (or its objcopy is missing); fix or unset it, or run: ${INSTALL_HINT}`,
     );
   }
-  throw new Error(`${GCC_NAME} not found (PATH, xpacks/.bin, /usr/bin); install it with: ${INSTALL_HINT}`);
+  throw new UnavailableError(
+    `${GCC_NAME} not found (PATH, xpacks/.bin, /usr/bin); install it with: ${INSTALL_HINT}`,
+  );
 }
 
 export interface CompileOptions {

@@ -3,6 +3,11 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** Something m4sim needs is not installed (the toolchain, the native addon): exit status 69 (EX_UNAVAILABLE). */
+export class UnavailableError extends Error {
+  override name = 'UnavailableError';
+}
+
 /** "256K", "256KiB", "1M", "262144" → bytes. */
 export function parseSize(text: string, what: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(k|kb|kib|m|mb|mib|)?\s*$/i.exec(text);
@@ -24,6 +29,11 @@ export function parseClock(text: string): number {
   const hz = Number(m[1]) * scale;
   if (!(hz > 0)) throw new UsageError(`--clock: "${text}" is not a positive frequency`);
   return hz;
+}
+
+/** 1234567 → "1,234,567". */
+export function thousands(v: number): string {
+  return Math.round(v).toLocaleString('en-US');
 }
 
 export function hex(n: number, width = 8): string {
