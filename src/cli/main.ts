@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { BrokenPipeError, writeStderr } from '../util/stdio.js';
 import { packageVersion } from '../util/paths.js';
 import { registerCheck } from './check.js';
+import { registerDemo } from './demo.js';
 import { registerDoctor } from './doctor.js';
 import { registerModel } from './model.js';
 import { registerReference } from './reference.js';
@@ -48,6 +49,7 @@ export async function main(argv: string[]): Promise<number> {
   registerModel(program, done);
   registerReport(program, done);
   registerCheck(program, done);
+  registerDemo(program, done);
   try {
     await program.parseAsync(argv);
   } catch (e) {

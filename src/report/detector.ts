@@ -31,7 +31,7 @@ export function formatDetection(d: DetectionReport): string {
   }
   const seconds = r.cycles / r.clockHz;
   lines.push(
-    `  cycles        ${n(r.cycles)} (${seconds.toFixed(3)} s at ${r.clockHz / 1e6} MHz; paper: ${PAPER.cycles / 1e9} G = 10.45 s on an STM32F439)`,
+    `  cycles        ${n(r.cycles)} (${seconds.toFixed(3)} s at ${r.clockHz / 1e6} MHz; paper: ${PAPER.cycles / 1e9} G = ${PAPER.seconds} s on an STM32F439)`,
   );
   lines.push('  layers        cycles          share');
   for (const l of d.run.layers) {

@@ -289,11 +289,15 @@ function flameGraph(tree: readonly CallTreeNode[]): string {
 <p>Icicle graph of the calling-context tree: width = inclusive modeled cycles, callers above callees.</p>`;
 }
 
+// Box corners are tenths of a pixel (imageMapper); their difference is rounded back to tenths so
+// 171.9 - 130.3 is drawn as 41.6, not 41.60000000000002.
+const size = (d: number) => Math.max(0, Math.round(d * 10) / 10);
+
 function boxRects(boxes: ImageBox[], color: string, dash: string, who: string): string {
   return boxes
     .map(
       (b) =>
-        `<rect x="${b.x1}" y="${b.y1}" width="${Math.max(0, b.x2 - b.x1)}" height="${Math.max(0, b.y2 - b.y1)}" fill="none" stroke="${color}" stroke-width="2" vector-effect="non-scaling-stroke" stroke-dasharray="${dash}"><title>${who} ${b.score}</title></rect>`,
+        `<rect x="${b.x1}" y="${b.y1}" width="${size(b.x2 - b.x1)}" height="${size(b.y2 - b.y1)}" fill="none" stroke="${color}" stroke-width="2" vector-effect="non-scaling-stroke" stroke-dasharray="${dash}"><title>${who} ${b.score}</title></rect>`,
     )
     .join('');
 }
