@@ -1,6 +1,7 @@
 // The full RNNPool-Face-M4 detector: C firmware in the emulator against the TypeScript reference on
 // real and synthetic frames, inside 256 KiB, deterministic.
 import { describe, expect, it } from 'vitest';
+import { architectureOf, layerNames } from '../src/architectures/index.js';
 import { buildDetector } from '../src/detector/build.js';
 import { detect } from '../src/detector/detect.js';
 import { referenceRunner } from '../src/detector/reference.js';
@@ -23,6 +24,7 @@ function noiseFrame(seed: number): Int8Array {
 
 describe.skipIf(!haveToolchain)('RNNPool-Face-M4 firmware vs reference', () => {
   const build = haveToolchain ? buildDetector() : null;
+  const names = build ? layerNames(architectureOf(build.model)) : [];
   const frames: [string, () => Int8Array][] = [
     ['the default photo', () => frameFromFile(PHOTO)],
     ['a blank frame', () => new Int8Array(76800)],
@@ -31,7 +33,7 @@ describe.skipIf(!haveToolchain)('RNNPool-Face-M4 firmware vs reference', () => {
 
   it.each(frames)('%s: 18000 raw outputs, boxes and every layer checksum identical', (_, frame) => {
     const f = frame();
-    const fw = runDetector(build!.elf, f, { board });
+    const fw = runDetector(build!.elf, f, { board, layerNames: names, maxBoxes: 750 });
     const ref = referenceRunner(build!.model, f, 16384, 750);
     expect(fw.result.exit).toMatchObject({ reason: 'exit', code: 0 });
     expect(fw.outputs.length).toBe(18000);
@@ -49,8 +51,8 @@ describe.skipIf(!haveToolchain)('RNNPool-Face-M4 firmware vs reference', () => {
 
   it('the same frame twice gives the same cycles, bytes and boxes', () => {
     const f = frameFromFile(PHOTO);
-    const a = runDetector(build!.elf, f, { board });
-    const b = runDetector(build!.elf, f, { board });
+    const a = runDetector(build!.elf, f, { board, layerNames: names, maxBoxes: 750 });
+    const b = runDetector(build!.elf, f, { board, layerNames: names, maxBoxes: 750 });
     expect([b.result.cycles, b.result.instructions, b.result.sram, b.boxes, b.layers]).toEqual([
       a.result.cycles,
       a.result.instructions,

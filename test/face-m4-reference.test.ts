@@ -2,14 +2,12 @@
 // determinism, checksums, the RNNPool stage's replicate padding, and stages against direct kernel calls.
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { architectureOf, headShifts } from '../src/architectures/index.js';
 import { frameFromFile } from '../src/image/index.js';
 import { loadModel, type Model } from '../src/model/index.js';
 import { fnv1a32, tensorBytes, tensorChecksum } from '../src/reference/checksum.js';
 import { conv2dCbr } from '../src/reference/conv.js';
 import {
-  FACE_M4_LAYERS,
-  faceM4Boxes,
-  faceM4Heads,
   faceM4Params,
   formatLayerStats,
   layerStats,
@@ -37,6 +35,8 @@ const SHAPES: Record<string, number[]> = {
   head4: [15, 20, 6],
   outputs: [18000],
 };
+/** Layer names in id order (1 = conv … 11 = outputs), as the firmware publishes them. */
+const NAMES = Object.keys(SHAPES);
 
 let model: Model;
 let photo: Int8Array;
@@ -57,9 +57,9 @@ beforeAll(() => {
 });
 
 function checkLayers(r: FaceM4Result, upTo: number): void {
-  expect(r.layers.map((l) => l.id)).toEqual(FACE_M4_LAYERS.filter((l) => l.id <= upTo).map((l) => l.id));
+  expect(r.layers.map((l) => l.id)).toEqual(NAMES.map((_, i) => i + 1).filter((id) => id <= upTo));
   for (const l of r.layers) {
-    expect(l.name).toBe(FACE_M4_LAYERS[l.id - 1].name);
+    expect(l.name).toBe(NAMES[l.id - 1]);
     expect(l.shape).toEqual(SHAPES[l.name]);
     expect(l.tensor.length).toBe(l.shape.reduce((a, b) => a * b, 1));
     expect(l.dtype).toBe(l.id <= 2 ? 'q7' : 'q15');
@@ -208,21 +208,23 @@ describe('runFaceM4 stages against direct kernel calls (photo)', () => {
   });
 });
 
-describe('faceM4Boxes and layerStats', () => {
-  it('decodes boxes with the default shift, both call forms agree', () => {
-    const boxes = faceM4Boxes(photoRun.outputs, { model, threshold: 16384 });
-    expect(faceM4Boxes(model, photoRun.outputs, { threshold: 16384 })).toEqual(boxes);
+describe('box decoding and layerStats', () => {
+  it('decodes boxes with the default shift; the default threshold is 0.5', () => {
+    const boxes = architectureOf(model).boxes(model, photoRun.outputs, { threshold: 16384 });
+    expect(architectureOf(model).boxes(model, photoRun.outputs)).toEqual(boxes);
     expect(boxes.length).toBeLessThanOrEqual(750);
     for (const b of boxes) expect(b.score).toBeGreaterThan(16384);
     // EdgeML eval_fromquant.py's default output scale, 2^-12, for heads without their own shift.
-    expect(faceM4Heads({}).map((h) => [h.confShift, h.locShift])).toEqual([
+    expect(headShifts(model).map((h) => [h.conf, h.loc])).toEqual([
       [12, 12],
       [12, 12],
       [12, 12],
       [12, 12],
     ]);
     console.log(`face-m4 reference, astronaut photo: ${boxes.length} boxes above 0.5`);
-    expect(() => faceM4Boxes(new Int16Array(10))).toThrow(/18000/);
+    expect(() => architectureOf(model).boxes(model, new Int16Array(10))).toThrow(
+      /need 18000 outputs, got 10/,
+    );
   });
 
   it('layerStats: counts, limits, zeros', () => {

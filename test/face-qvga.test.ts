@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { architectureOf } from '../src/detector/architectures.js';
+import { architectureOf, layerNames as namesOf } from '../src/architectures/index.js';
 import { buildDetector } from '../src/detector/build.js';
 import { referenceRunner } from '../src/detector/reference.js';
 import { runDetector } from '../src/detector/run.js';
@@ -58,7 +58,7 @@ describe.skipIf(!run)('RNNPool-Face-QVGA (face-2) firmware vs reference', () => 
   it.each(frames)('%s: 18000 raw outputs, boxes and every layer checksum identical', (name, frame) => {
     const f = frame();
     // Threshold 0.05 (EdgeML's CONF_THRESH) so the comparison covers many boxes; >= 0.5 is checked below.
-    const layerNames = architectureOf(build!.model).layerNames;
+    const layerNames = namesOf(architectureOf(build!.model));
     const fw = runDetector(build!.elf, f, { board, layerNames, thresholdQ15: 1638, maxBoxes: 750 });
     const ref = referenceRunner(build!.model, f, 1638, 750);
     expect(fw.result.exit).toMatchObject({ reason: 'exit', code: 0 });

@@ -9,7 +9,6 @@ import {
   DEFAULT_SCORE_THRESHOLD,
   EXP2_HI,
   EXP2_LO,
-  M4_HEADS,
   decodeBox,
   decodeFloat,
   detect,
@@ -30,9 +29,14 @@ const MAX_PRIORS = 3000; // as in test/firmware/kernels/postprocess-test.c
 const W = 320;
 const H = 240;
 
-/** The M4 heads with the given output shifts. */
+/** RNNPool-Face-M4's four heads on the 320x240 frame (rows x cols, step, anchor), with the given shifts. */
 const m4Heads = (confShift: number, locShift: number): Head[] =>
-  M4_HEADS.map((h) => ({ ...h, confShift, locShift }));
+  [
+    { rows: 30, cols: 40, step: 8, anchor: 8 },
+    { rows: 30, cols: 40, step: 8, anchor: 16 },
+    { rows: 15, cols: 20, step: 16, anchor: 32 },
+    { rows: 15, cols: 20, step: 16, anchor: 48 },
+  ].map((h) => ({ ...h, confShift, locShift }));
 
 const config = (heads: Head[], over: Partial<PostprocessConfig> = {}): PostprocessConfig => ({
   heads,

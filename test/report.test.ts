@@ -5,11 +5,10 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_IMAGE, detect, type DetectionReport } from '../src/detector/detect.js';
 import { referenceRunner } from '../src/detector/reference.js';
-import { ARENA_BYTES, liveArenaBytes, MEMORY_PLAN } from '../src/detector/memory-plan.js';
 import { loadBoard } from '../src/emulator/board.js';
 import { decodeImage } from '../src/image/index.js';
 import { formatFunctionTable, pathOf } from '../src/profile/functions.js';
-import { layerMacs, layerProfile, type LayerReport } from '../src/profile/layers.js';
+import { layerProfile, type LayerReport } from '../src/profile/layers.js';
 import { renderHtml } from '../src/report/html.js';
 import { SPEEDSCOPE_SCHEMA, toSpeedscope } from '../src/report/speedscope.js';
 import { toTrace } from '../src/report/trace.js';
@@ -68,26 +67,6 @@ describe.skipIf(!haveToolchain)('per-function profile from the native shadow sta
     const main = r.functions.functions.find((f) => f.name === 'main')!;
     expect(main.calls).toBe(1);
     expect(main.inclusiveCycles).toBeGreaterThan(main.selfCycles);
-  });
-});
-
-describe('memory plan and MAC counts', () => {
-  it('the peak live arena equals the arena size and buffers of a layer do not overlap', () => {
-    expect(Math.max(...Object.keys(MEMORY_PLAN).map((id) => liveArenaBytes(Number(id))))).toBe(ARENA_BYTES);
-    for (const buffers of Object.values(MEMORY_PLAN)) {
-      const sorted = [...buffers].sort((a, b) => a.start - b.start);
-      for (let i = 1; i < sorted.length; i++)
-        expect(sorted[i]!.start).toBeGreaterThanOrEqual(sorted[i - 1]!.end);
-      for (const b of buffers) expect(b.end).toBeLessThanOrEqual(ARENA_BYTES);
-    }
-  });
-
-  it('MACs from the layer shapes', () => {
-    expect(layerMacs(1)).toBe(691_200);
-    expect(layerMacs(2)).toBe(1131 * (40_960 + 16_384));
-    expect(layerMacs(3)).toBe(30 * 40 * 64 * 128 + 30 * 40 * (9 * 128 + 128 * 32));
-    expect(layerMacs(4)).toBe(1200 * 9 * 32 * 8);
-    expect(layerMacs(12)).toBe(0);
   });
 });
 

@@ -4,31 +4,18 @@
  * our kernels in one static arena. TS twin: src/reference/face-fast.ts (same stages, same layer ids,
  * same checksums).
  *
- * Memory plan (byte offsets into the arena; every buffer is dead before it is reused):
- *   image int8 240x320           [0, 76800)        conv in
- *   conv out int8 120x160x4      [76800, 153600)   RNNPool in
- *   RNNPool out int8 15x20x64    [0, 19200)        (over the image) L1 in
- *   RNNPool scratch              [19200, 19840)    patch output 64 Q15 + RNN1 row/column buffer 256 Q15
- *   outputs int16 5400           [0, 10800)        written by the heads from H1 on
- *   L1 out int16 15x20x32        [68400, 87600), ring [87600, 102960), dw [102960, 103216)
- *   H1 ring                      [10800, 14640)
- *   L2 out int16 15x20x96        [10800, 68400), ring [87600, 95280), dw [95280, 95408)
- *   H2 ring                      [68400, 79920)
- *   L3 out int16 15x20x96        [68400, 126000), ring [126000, 149040), dw [149040, 149424);
- *                                the residual sum goes back over L3's output
- *   L4 out int16 15x20x128       [55600, 132400): starts 12,800 bytes below its input (the L3 sum at
- *                                68400) and runs over it; the kernel reads an input row only while
- *                                expanding it, before any output row that could reach it is written
- *                                (m4_mbconv_q7w_inplace_gap, checked at run time); ring [10800, 33840),
- *                                dw [33840, 34224)
- *   H3 ring                      [10800, 26160)
- *   post-processing scratch      [26160, 29760), boxes [29760, 38760)
- * Peak: 153,600 bytes (the frame and the conv output; L3 needs 149,424). EdgeML's own buffer: 165,840.
+ * Memory plan: src/architectures/face-fast.ts, generated into m4sim_layers.h (M4SIM_ARENA_<buffer>:
+ * offset, _BYTES: size; the layer ids LAYER_<NAME>). Every buffer is dead before it is reused; the
+ * checks below hold the model's shapes to the buffers. L3's residual sum goes back over L3's output.
+ * L4's output starts below its input (the L3 sum) and runs over it: the kernel reads an input row only
+ * while expanding it, before any output row that could reach it is written (m4_mbconv_q7w_inplace_gap,
+ * checked at run time against the gap between the two buffers).
  */
 #include <stdint.h>
 #include <string.h>
 
 #include "layer_markers.h"
+#include "m4sim_layers.h"
 #include "conv.h"
 #include "face_fast.h"
 #include "heads.h"
@@ -39,43 +26,32 @@
 #include "postprocess.h"
 #include "rnnpool.h"
 
-#define OFF_CONV 76800u
-#define OFF_RNN_SCRATCH 19200u
-#define OFF_L1_OUT 68400u
-#define OFF_L2_OUT 10800u
-#define OFF_L3_OUT 68400u
-#define L4_GAP 12800u
-#define OFF_L4_OUT (OFF_L3_OUT - L4_GAP)
-#define OFF_L4_RING 10800u
-#define OFF_HEAD_RING 10800u
-#define OFF_PP_SCRATCH 26160u
-#define OFF_BOXES 29760u
-#define ARENA_USED 153600u
+/* The gap L4's output starts below its input at. */
+#define L4_GAP (M4SIM_ARENA_L3_OUT - M4SIM_ARENA_L4_OUT)
 
-
-enum {
-  LAYER_CONV = 1,
-  LAYER_RNNPOOL,
-  LAYER_MBCONV1,
-  LAYER_HEAD1,
-  LAYER_MBCONV2,
-  LAYER_HEAD2,
-  LAYER_MBCONV3,
-  LAYER_MBCONV4,
-  LAYER_HEAD3,
-  LAYER_OUTPUTS,
-  LAYER_BOXES,
-};
-
-_Static_assert(FACE_FAST_ARENA_BYTES >= ARENA_USED, "arena smaller than the memory plan");
+/* The plan's buffers hold the model's tensors (sizes from the model's shapes). */
+#define RING_BYTES(L) (L##_HF * L##_W * L##_CTEMP * 2)
+#define TENSOR_BYTES(L) (L##_HOUT * L##_WOUT * L##_COUT * 2)
+#define HEAD_RING_BYTES(D, L) (D##CW_HF * L##_WOUT * L##_COUT * 2)
 _Static_assert(M4SIM_MODEL_HEADS == 3, "the fast pipeline has 3 heads");
-_Static_assert(CONV2D_HOUT * CONV2D_WOUT * CONV2D_COUT <= ARENA_USED - OFF_CONV, "conv output");
-_Static_assert(L1_H * L1_W * L1_CIN <= OFF_RNN_SCRATCH, "RNNPool output");
-_Static_assert(OFF_RNN_SCRATCH + 2 * (4 * HIDDEN_DIM2 + HIDDEN_DIM1 * PATCH_DIM) <= OFF_CONV, "RNNPool scratch");
-_Static_assert(M4SIM_MODEL_OUTPUTS * 2 <= OFF_L2_OUT, "outputs");
-_Static_assert(L4_HOUT * L4_WOUT * L4_COUT * 2 + OFF_L4_OUT <= ARENA_USED, "L4 output");
-_Static_assert(OFF_L4_RING + 2 * (3 * L4_W * L4_CTEMP + L4_CTEMP) <= OFF_L4_OUT, "L4 ring");
-_Static_assert(OFF_BOXES + FACE_FAST_MAX_BOXES * sizeof(pp_box) <= OFF_L4_OUT, "boxes");
+_Static_assert(CBR1F_H * CBR1F_W * CBR1F_CIN <= M4SIM_ARENA_IMAGE_BYTES, "image");
+_Static_assert(CONV2D_HOUT * CONV2D_WOUT * CONV2D_COUT <= M4SIM_ARENA_CONV_OUT_BYTES, "conv output");
+_Static_assert(L1_H * L1_W * L1_CIN <= M4SIM_ARENA_POOLED_BYTES, "RNNPool output");
+_Static_assert(2 * (4 * HIDDEN_DIM2 + HIDDEN_DIM1 * PATCH_DIM) <= M4SIM_ARENA_RNN_SCRATCH_BYTES, "RNNPool scratch");
+_Static_assert(M4SIM_MODEL_OUTPUTS * 2 <= M4SIM_ARENA_OUTPUTS_BYTES, "outputs");
+_Static_assert(TENSOR_BYTES(L1) <= M4SIM_ARENA_L1_OUT_BYTES && RING_BYTES(L1) <= M4SIM_ARENA_L1_RING_BYTES &&
+                   L1_CTEMP * 2 <= M4SIM_ARENA_L1_DW_BYTES, "L1");
+_Static_assert(TENSOR_BYTES(L2) <= M4SIM_ARENA_L2_OUT_BYTES && RING_BYTES(L2) <= M4SIM_ARENA_L2_RING_BYTES &&
+                   L2_CTEMP * 2 <= M4SIM_ARENA_L2_DW_BYTES, "L2");
+_Static_assert(TENSOR_BYTES(L3) <= M4SIM_ARENA_L3_OUT_BYTES && RING_BYTES(L3) <= M4SIM_ARENA_L3_RING_BYTES &&
+                   L3_CTEMP * 2 <= M4SIM_ARENA_L3_DW_BYTES, "L3");
+_Static_assert(TENSOR_BYTES(L4) <= M4SIM_ARENA_L4_OUT_BYTES && RING_BYTES(L4) <= M4SIM_ARENA_L4_RING_BYTES &&
+                   L4_CTEMP * 2 <= M4SIM_ARENA_L4_DW_BYTES, "L4");
+_Static_assert(HEAD_RING_BYTES(D1, L1) <= M4SIM_ARENA_H1_RING_BYTES, "H1 ring");
+_Static_assert(HEAD_RING_BYTES(D2, L2) <= M4SIM_ARENA_H2_RING_BYTES, "H2 ring");
+_Static_assert(HEAD_RING_BYTES(D3, L4) <= M4SIM_ARENA_H3_RING_BYTES, "H3 ring");
+_Static_assert(M4SIM_MODEL_OUTPUTS / 6 * 4 <= M4SIM_ARENA_PP_SCRATCH_BYTES, "post-processing scratch");
+_Static_assert(M4SIM_MAX_BOXES * sizeof(pp_box) <= M4SIM_ARENA_BOXES_BYTES, "boxes");
 
 
 /* MBConv L with Q7 weights (m4_mbconv_q7w_params, EdgeML q15xq7_q15_mbconv_block). */
@@ -109,7 +85,7 @@ _Static_assert(OFF_BOXES + FACE_FAST_MAX_BOXES * sizeof(pp_box) <= OFF_L4_OUT, "
     h.norm_scinput = D##NW_Scinput, h.norm_scoutput = D##NW_Scoutput, h.norm_demote = D##NW_Demote;        \
   } while (0)
 
-__attribute__((section(".noinit"), aligned(8))) uint8_t m4sim_input[FACE_FAST_ARENA_BYTES];
+__attribute__((section(".noinit"), aligned(8))) uint8_t m4sim_input[M4SIM_ARENA_BYTES];
 
 int detector_run(uint32_t stop_after, uint32_t threshold_q15, uint32_t max_boxes, m4sim_output_t *out) {
   return face_fast_run(m4sim_input, stop_after, threshold_q15, max_boxes, out);
@@ -117,9 +93,9 @@ int detector_run(uint32_t stop_after, uint32_t threshold_q15, uint32_t max_boxes
 
 int face_fast_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uint32_t max_boxes,
                   m4sim_output_t *out) {
-  int8_t *image = (int8_t *)arena;
-  int8_t *conv_out = (int8_t *)(arena + OFF_CONV);
-  int16_t *outputs = (int16_t *)arena;
+  int8_t *image = (int8_t *)(arena + M4SIM_ARENA_IMAGE);
+  int8_t *conv_out = (int8_t *)(arena + M4SIM_ARENA_CONV_OUT);
+  int16_t *outputs = (int16_t *)(arena + M4SIM_ARENA_OUTPUTS);
   m4_mbconv_params p;
   m4_mbconv_q7w_params q;
   m4_head_params h;
@@ -127,7 +103,7 @@ int face_fast_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   memset(out, 0, sizeof *out);
   out->magic = M4SIM_OUTPUT_MAGIC;
   out->version = 1;
-  out->arena_bytes = ARENA_USED;
+  out->arena_bytes = M4SIM_ARENA_BYTES;
 
   /* 1. conv 3x3 stride 2 + bias + per-channel scale + ReLU, fused. */
   m4sim_layer_begin(LAYER_CONV);
@@ -157,8 +133,8 @@ int face_fast_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   enum { STRIDE = PATCH_DIM / 2, PR = (CONV2D_HOUT - PATCH_DIM) / STRIDE + 1 };
   enum { PC = (CONV2D_WOUT - PATCH_DIM) / STRIDE + 1, OC = 4 * HIDDEN_DIM2 };
   _Static_assert(PR + 1 == L1_H && PC + 1 == L1_W && OC == L1_CIN, "RNNPool grid vs L1");
-  int8_t *pooled = (int8_t *)arena;
-  Q15_T *patch_out = (Q15_T *)(arena + OFF_RNN_SCRATCH);
+  int8_t *pooled = (int8_t *)(arena + M4SIM_ARENA_POOLED);
+  Q15_T *patch_out = (Q15_T *)(arena + M4SIM_ARENA_RNN_SCRATCH);
   Q15_T *patch_buf = patch_out + OC;
   for (uint32_t px = 0; px < PR; px++) {
     for (uint32_t py = 0; py < PC; py++) {
@@ -178,57 +154,57 @@ int face_fast_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
 
   /* 3. MBConv L1 (Q7 in, Q15 weights). */
   m4sim_layer_begin(LAYER_MBCONV1);
-  int16_t *x1 = (int16_t *)(arena + OFF_L1_OUT);
+  int16_t *x1 = (int16_t *)(arena + M4SIM_ARENA_L1_OUT);
   M4SIM_MBCONV_PARAMS(p, L1);
-  m4_mbconv_q7xq15_q15(pooled, x1, (int16_t *)(arena + 87600), (int16_t *)(arena + 102960), &p);
+  m4_mbconv_q7xq15_q15(pooled, x1, (int16_t *)(arena + M4SIM_ARENA_L1_RING), (int16_t *)(arena + M4SIM_ARENA_L1_DW), &p);
   if (m4sim_layer_end(out, stop_after, LAYER_MBCONV1, x1, L1_HOUT * L1_WOUT * L1_COUT * 2, 0, 0)) return 0;
 
   /* 4. Head 1 on L1: L2 norm, conf 4 -> 2, loc 4. */
   m4sim_layer_begin(LAYER_HEAD1);
   HEAD(D1, L1);
   int16_t *c1 = outputs + M4SIM_HEAD1_CONF_OFFSET, *o1 = outputs + M4SIM_HEAD1_LOC_OFFSET;
-  m4_detection_head(x1, c1, o1, (int16_t *)(arena + OFF_HEAD_RING), &h);
+  m4_detection_head(x1, c1, o1, (int16_t *)(arena + M4SIM_ARENA_H1_RING), &h);
   if (m4sim_layer_end(out, stop_after, LAYER_HEAD1, c1, M4SIM_HEAD1_ROWS * M4SIM_HEAD1_COLS * 2 * 2, o1,
           M4SIM_HEAD1_ROWS * M4SIM_HEAD1_COLS * 4 * 2))
     return 0;
 
   /* 5. MBConv L2 (Q15, int64 sums), no residual. */
   m4sim_layer_begin(LAYER_MBCONV2);
-  int16_t *x2 = (int16_t *)(arena + OFF_L2_OUT);
+  int16_t *x2 = (int16_t *)(arena + M4SIM_ARENA_L2_OUT);
   M4SIM_MBCONV_PARAMS(p, L2);
-  m4_mbconv_q15(x1, x2, (int16_t *)(arena + 87600), (int16_t *)(arena + 95280), &p);
+  m4_mbconv_q15(x1, x2, (int16_t *)(arena + M4SIM_ARENA_L2_RING), (int16_t *)(arena + M4SIM_ARENA_L2_DW), &p);
   if (m4sim_layer_end(out, stop_after, LAYER_MBCONV2, x2, L2_HOUT * L2_WOUT * L2_COUT * 2, 0, 0)) return 0;
 
   /* 6. Head 2 on L2. */
   m4sim_layer_begin(LAYER_HEAD2);
   HEAD(D2, L2);
   int16_t *c2 = outputs + M4SIM_HEAD2_CONF_OFFSET, *o2 = outputs + M4SIM_HEAD2_LOC_OFFSET;
-  m4_detection_head(x2, c2, o2, (int16_t *)(arena + 68400), &h);
+  m4_detection_head(x2, c2, o2, (int16_t *)(arena + M4SIM_ARENA_H2_RING), &h);
   if (m4sim_layer_end(out, stop_after, LAYER_HEAD2, c2, M4SIM_HEAD2_ROWS * M4SIM_HEAD2_COLS * 2 * 2, o2,
           M4SIM_HEAD2_ROWS * M4SIM_HEAD2_COLS * 4 * 2))
     return 0;
 
   /* 7. MBConv L3 (Q7 weights) + residual: sum = L2 out / (Scten1 Scret) + L3 out / (Scten2 Scret). */
   m4sim_layer_begin(LAYER_MBCONV3);
-  int16_t *x3 = (int16_t *)(arena + OFF_L3_OUT);
+  int16_t *x3 = (int16_t *)(arena + M4SIM_ARENA_L3_OUT);
   MBCONV_Q7W(L3);
-  m4_mbconv_q15xq7_q15(x2, x3, (int16_t *)(arena + 126000), (int16_t *)(arena + 149040), &q);
+  m4_mbconv_q15xq7_q15(x2, x3, (int16_t *)(arena + M4SIM_ARENA_L3_RING), (int16_t *)(arena + M4SIM_ARENA_L3_DW), &q);
   m4_residual_add_q15(x2, x3, L3_HOUT * L3_WOUT * L3_COUT, x3, L3_Scten1, L3_Scten2, L3_Scret);
   if (m4sim_layer_end(out, stop_after, LAYER_MBCONV3, x3, L3_HOUT * L3_WOUT * L3_COUT * 2, 0, 0)) return 0;
 
   /* 8. MBConv L4 (Q7 weights), its output running over its input (see the memory plan). */
   m4sim_layer_begin(LAYER_MBCONV4);
-  int16_t *x4 = (int16_t *)(arena + OFF_L4_OUT);
+  int16_t *x4 = (int16_t *)(arena + M4SIM_ARENA_L4_OUT);
   MBCONV_Q7W(L4);
   if (m4_mbconv_q7w_inplace_gap(&q) > L4_GAP) return 3; /* the plan does not fit this model */
-  m4_mbconv_q15xq7_q15(x3, x4, (int16_t *)(arena + OFF_L4_RING), (int16_t *)(arena + 33840), &q);
+  m4_mbconv_q15xq7_q15(x3, x4, (int16_t *)(arena + M4SIM_ARENA_L4_RING), (int16_t *)(arena + M4SIM_ARENA_L4_DW), &q);
   if (m4sim_layer_end(out, stop_after, LAYER_MBCONV4, x4, L4_HOUT * L4_WOUT * L4_COUT * 2, 0, 0)) return 0;
 
   /* 9. Head 3 on L4. */
   m4sim_layer_begin(LAYER_HEAD3);
   HEAD(D3, L4);
   int16_t *c3 = outputs + M4SIM_HEAD3_CONF_OFFSET, *o3 = outputs + M4SIM_HEAD3_LOC_OFFSET;
-  m4_detection_head(x4, c3, o3, (int16_t *)(arena + OFF_HEAD_RING), &h);
+  m4_detection_head(x4, c3, o3, (int16_t *)(arena + M4SIM_ARENA_H3_RING), &h);
   if (m4sim_layer_end(out, stop_after, LAYER_HEAD3, c3, M4SIM_HEAD3_ROWS * M4SIM_HEAD3_COLS * 2 * 2, o3,
           M4SIM_HEAD3_ROWS * M4SIM_HEAD3_COLS * 4 * 2))
     return 0;
@@ -260,9 +236,9 @@ int face_fast_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
 
   /* 11. Boxes: priors, decode, score threshold, NMS (firmware/kernels/postprocess.c). */
   m4sim_layer_begin(LAYER_BOXES);
-  pp_box *boxes = (pp_box *)(arena + OFF_BOXES);
-  uint32_t n = m4sim_detect_boxes(outputs, (uint32_t *)(arena + OFF_PP_SCRATCH), boxes, threshold_q15, max_boxes,
-                                  FACE_FAST_MAX_BOXES);
+  pp_box *boxes = (pp_box *)(arena + M4SIM_ARENA_BOXES);
+  uint32_t n = m4sim_detect_boxes(outputs, (uint32_t *)(arena + M4SIM_ARENA_PP_SCRATCH), boxes, threshold_q15, max_boxes,
+                                  M4SIM_MAX_BOXES);
   out->box_address = (uint32_t)(uintptr_t)boxes;
   out->box_count = n;
   m4sim_layer_end(out, stop_after, LAYER_BOXES, boxes, n * (uint32_t)sizeof(pp_box), 0, 0);

@@ -3,25 +3,11 @@
  * (conv 3x3 -> RNNPool -> 4 MBConv -> 4 detection heads), run with our kernels in one static arena.
  * TS twin: src/reference/face-m4.ts (same stages, same layer ids, same checksums).
  *
- * Memory plan (byte offsets into the arena; every buffer is dead before it is reused):
- *   image int8 240x320           [0, 76800)        conv in
- *   conv out int8 120x160x4      [76800, 153600)   RNNPool in
- *   RNNPool out int8 30x40x64    [0, 76800)        (over the image) L1 in
- *   RNNPool scratch              [153600, 153984)
- *   L1 out int16 30x40x32        [76800, 153600)   ring [153600, 184320), dw [184320, 184576)  <- peak
- *   outputs int16 18000          [0, 36000)        (over the RNNPool out) written by the heads from H1 on
- *   H1/H2 ring                   [36000, 43680)
- *   L2 + residual, in place      [76800, 153600)   ring [36000, 51360), dw [51360, 51488),
- *                                                  row [51488, 51552)
- *   L3 out int16 15x20x64        [36000, 74400)    ring [153600, 168960), dw [168960, 169088)
- *   H3 ring                      [76800, 84480)
- *   L4 + residual, in place      [36000, 74400)    ring [76800, 92160), dw [92160, 92416),
- *                                                  row [92416, 92544)
- *   post-processing scratch      [76800, 88800), boxes [88800, 97800)
- * L2 and L4 use m4_mbconv_q15_residual_inplace (mbconv.h): each output pixel, once its residual sum
- * is taken, goes over its own input pixel, so no separate output tensor. Same values as the block
- * into a separate buffer followed by the residual add.
- * Peak: 184,576 bytes (L1: RNNPool out + L1 out + ring + dw).
+ * Memory plan: src/architectures/face-m4.ts, generated into m4sim_layers.h (M4SIM_ARENA_<buffer>:
+ * offset, _BYTES: size; the layer ids LAYER_<NAME>). Every buffer is dead before it is reused; the
+ * checks below hold the model's shapes to the buffers. L2 and L4 use m4_mbconv_q15_residual_inplace
+ * (mbconv.h): each output pixel, once its residual sum is taken, goes over its own input pixel, so no
+ * separate output tensor. Same values as the block into a separate buffer followed by the residual add.
  */
 #include <stdint.h>
 #include <string.h>
@@ -31,64 +17,35 @@
 #include "face_m4.h"
 #include "heads.h"
 #include "layer_markers.h"
+#include "m4sim_layers.h"
 #include "mbconv.h"
 #include "model.h"
 #include "model_params.h"
 #include "postprocess.h"
 #include "rnnpool.h"
 
-#define OFF_CONV 76800u
-#define OFF_RNN_SCRATCH 153600u
-#define OFF_L1 76800u /* L1 out, L2 in place, L3 in */
-#define OFF_L1_RING 153600u
-#define OFF_L1_DW 184320u
-#define OFF_OUT 0u
-#define OFF_H12_RING 36000u
-#define OFF_L2_RING 36000u
-#define OFF_L2_DW 51360u
-#define OFF_L2_ROW 51488u
-#define OFF_L3 36000u /* L3 out, L4 in place */
-#define OFF_L3_RING 153600u
-#define OFF_L3_DW 168960u
-#define OFF_H3_RING 76800u
-#define OFF_L4_RING 76800u
-#define OFF_L4_DW 92160u
-#define OFF_L4_ROW 92416u
-#define OFF_PP_SCRATCH 76800u
-#define OFF_BOXES 88800u
-#define ARENA_USED 184576u
-
-
-enum {
-  LAYER_CONV = 1,
-  LAYER_RNNPOOL,
-  LAYER_MBCONV1,
-  LAYER_HEAD1,
-  LAYER_MBCONV2,
-  LAYER_HEAD2,
-  LAYER_MBCONV3,
-  LAYER_HEAD3,
-  LAYER_MBCONV4,
-  LAYER_HEAD4,
-  LAYER_OUTPUTS,
-  LAYER_BOXES,
-};
-
-_Static_assert(FACE_M4_ARENA_BYTES >= ARENA_USED, "arena smaller than the memory plan");
-/* The plan's buffer sizes, from the model's shapes. */
+/* The plan's buffers hold the model's tensors (sizes from the model's shapes). */
 #define RING_BYTES(L) (L##_HF * L##_W * L##_CTEMP * 2)
-_Static_assert(OFF_L1_DW - OFF_L1_RING == RING_BYTES(L1) && ARENA_USED - OFF_L1_DW == L1_CTEMP * 2, "L1");
-_Static_assert(OFF_OUT + M4SIM_MODEL_OUTPUTS * 2 <= OFF_H12_RING, "outputs");
-_Static_assert(OFF_H12_RING + D1CW_HF * L1_WOUT * L1_COUT * 2 <= OFF_L1, "H1 ring");
-_Static_assert(OFF_H12_RING + D2CW_HF * L2_WOUT * L2_COUT * 2 <= OFF_L1, "H2 ring");
-_Static_assert(OFF_L2_DW - OFF_L2_RING == RING_BYTES(L2) && OFF_L2_ROW - OFF_L2_DW == L2_CTEMP * 2, "L2");
-_Static_assert(OFF_L2_ROW + L2_COUT * 2 <= OFF_L1, "L2 row");
-_Static_assert(OFF_L3 + L3_HOUT * L3_WOUT * L3_COUT * 2 <= OFF_L1, "L3 out");
-_Static_assert(OFF_L3_DW - OFF_L3_RING == RING_BYTES(L3) && OFF_L3_DW + L3_CTEMP * 2 <= ARENA_USED, "L3");
-_Static_assert(OFF_L4_DW - OFF_L4_RING == RING_BYTES(L4) && OFF_L4_ROW - OFF_L4_DW == L4_CTEMP * 2, "L4");
-_Static_assert(OFF_L4_ROW + L4_COUT * 2 <= ARENA_USED, "L4 row");
-_Static_assert(OFF_BOXES - OFF_PP_SCRATCH >= M4SIM_MODEL_OUTPUTS / 6 * 4, "post-processing scratch");
-_Static_assert(OFF_BOXES + FACE_M4_MAX_BOXES * sizeof(pp_box) <= ARENA_USED, "boxes");
+#define TENSOR_BYTES(L) (L##_HOUT * L##_WOUT * L##_COUT * 2)
+#define HEAD_RING_BYTES(D, L) (D##CW_HF * L##_WOUT * L##_COUT * 2)
+_Static_assert(CBR1F_H * CBR1F_W * CBR1F_CIN <= M4SIM_ARENA_IMAGE_BYTES, "image");
+_Static_assert(CONV2D_HOUT * CONV2D_WOUT * CONV2D_COUT <= M4SIM_ARENA_CONV_OUT_BYTES, "conv out");
+_Static_assert(L1_H * L1_W * L1_CIN <= M4SIM_ARENA_POOLED_BYTES, "RNNPool out");
+_Static_assert((4 * HIDDEN_DIM2 + HIDDEN_DIM1 * PATCH_DIM) * 2 <= M4SIM_ARENA_RNN_SCRATCH_BYTES, "RNNPool scratch");
+_Static_assert(M4SIM_ARENA_L1_RING_BYTES == RING_BYTES(L1) && M4SIM_ARENA_L1_DW_BYTES == L1_CTEMP * 2, "L1");
+_Static_assert(TENSOR_BYTES(L1) <= M4SIM_ARENA_L1_OUT_BYTES, "L1 out");
+_Static_assert(M4SIM_MODEL_OUTPUTS * 2 <= M4SIM_ARENA_OUTPUTS_BYTES, "outputs");
+_Static_assert(HEAD_RING_BYTES(D1, L1) <= M4SIM_ARENA_H1_RING_BYTES, "H1 ring");
+_Static_assert(HEAD_RING_BYTES(D2, L2) <= M4SIM_ARENA_H2_RING_BYTES, "H2 ring");
+_Static_assert(M4SIM_ARENA_L2_RING_BYTES == RING_BYTES(L2) && M4SIM_ARENA_L2_DW_BYTES == L2_CTEMP * 2, "L2");
+_Static_assert(L2_COUT * 2 <= M4SIM_ARENA_L2_ROW_BYTES && M4SIM_ARENA_L2_OUT == M4SIM_ARENA_L1_OUT, "L2 row");
+_Static_assert(TENSOR_BYTES(L3) <= M4SIM_ARENA_L3_OUT_BYTES, "L3 out");
+_Static_assert(M4SIM_ARENA_L3_RING_BYTES == RING_BYTES(L3) && L3_CTEMP * 2 <= M4SIM_ARENA_L3_DW_BYTES, "L3");
+_Static_assert(HEAD_RING_BYTES(D3, L3) <= M4SIM_ARENA_H3_RING_BYTES, "H3 ring");
+_Static_assert(M4SIM_ARENA_L4_RING_BYTES == RING_BYTES(L4) && M4SIM_ARENA_L4_DW_BYTES == L4_CTEMP * 2, "L4");
+_Static_assert(L4_COUT * 2 <= M4SIM_ARENA_L4_ROW_BYTES && M4SIM_ARENA_L4_OUT == M4SIM_ARENA_L3_OUT, "L4 row");
+_Static_assert(M4SIM_MODEL_OUTPUTS / 6 * 4 <= M4SIM_ARENA_PP_SCRATCH_BYTES, "post-processing scratch");
+_Static_assert(M4SIM_MAX_BOXES * sizeof(pp_box) <= M4SIM_ARENA_BOXES_BYTES, "boxes");
 /* L2 and L4 run in place: stride 1, same padding, CIn == COut (m4_mbconv_q15_residual_inplace). */
 #define INPLACE_OK(L)                                                                                        \
   (L##_HSTRIDE == 1 && L##_WSTRIDE == 1 && L##_CIN == L##_COUT && L##_HPADL == (L##_HF - 1) / 2 &&           \
@@ -113,7 +70,7 @@ _Static_assert(INPLACE_OK(L2) && INPLACE_OK(L4), "L2/L4 cannot run in place");
   h.l2norm = 1, h.l2_scale_in = D##_ScaleIn, h.l2_scale_out = D##_ScaleOut, h.norm_w = D##NW;              \
   h.norm_scinput = D##NW_Scinput, h.norm_scoutput = D##NW_Scoutput, h.norm_demote = D##NW_Demote;
 
-__attribute__((section(".noinit"), aligned(8))) uint8_t m4sim_input[FACE_M4_ARENA_BYTES];
+__attribute__((section(".noinit"), aligned(8))) uint8_t m4sim_input[M4SIM_ARENA_BYTES];
 
 int detector_run(uint32_t stop_after, uint32_t threshold_q15, uint32_t max_boxes, m4sim_output_t *out) {
   return face_m4_run(m4sim_input, stop_after, threshold_q15, max_boxes, out);
@@ -121,16 +78,16 @@ int detector_run(uint32_t stop_after, uint32_t threshold_q15, uint32_t max_boxes
 
 int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uint32_t max_boxes,
                 m4sim_output_t *out) {
-  int8_t *image = (int8_t *)arena;
-  int8_t *conv_out = (int8_t *)(arena + OFF_CONV);
-  int16_t *outputs = (int16_t *)(arena + OFF_OUT);
+  int8_t *image = (int8_t *)(arena + M4SIM_ARENA_IMAGE);
+  int8_t *conv_out = (int8_t *)(arena + M4SIM_ARENA_CONV_OUT);
+  int16_t *outputs = (int16_t *)(arena + M4SIM_ARENA_OUTPUTS);
   m4_mbconv_params p;
   m4_head_params h;
 
   memset(out, 0, sizeof *out);
   out->magic = M4SIM_OUTPUT_MAGIC;
   out->version = 1;
-  out->arena_bytes = ARENA_USED;
+  out->arena_bytes = M4SIM_ARENA_BYTES;
 
   /* 1. conv 3x3 stride 2 + bias + per-channel scale + ReLU6, fused. */
   m4sim_layer_begin(LAYER_CONV);
@@ -139,29 +96,29 @@ int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uin
 
   /* 2. RNNPool: 8x8 patches at stride 4 -> 29x39x64, stored as Q7, then replicate-padded to 30x40. */
   m4sim_layer_begin(LAYER_RNNPOOL);
-  int8_t *pooled = (int8_t *)arena;
-  rnnpool_face_pool_8x8(conv_out, pooled, (Q15_T *)(arena + OFF_RNN_SCRATCH));
+  int8_t *pooled = (int8_t *)(arena + M4SIM_ARENA_POOLED);
+  rnnpool_face_pool_8x8(conv_out, pooled, (Q15_T *)(arena + M4SIM_ARENA_RNN_SCRATCH));
   if (m4sim_layer_end(out, stop_after, LAYER_RNNPOOL, pooled, 30 * 40 * 64, 0, 0)) return 0;
 
   /* 3. MBConv L1 (Q7 in). */
   m4sim_layer_begin(LAYER_MBCONV1);
-  int16_t *l1 = (int16_t *)(arena + OFF_L1);
+  int16_t *l1 = (int16_t *)(arena + M4SIM_ARENA_L1_OUT);
   M4SIM_MBCONV_PARAMS(p, L1);
-  m4_mbconv_q7xq15_q15(pooled, l1, (int16_t *)(arena + OFF_L1_RING), (int16_t *)(arena + OFF_L1_DW), &p);
+  m4_mbconv_q7xq15_q15(pooled, l1, (int16_t *)(arena + M4SIM_ARENA_L1_RING), (int16_t *)(arena + M4SIM_ARENA_L1_DW), &p);
   if (m4sim_layer_end(out, stop_after, LAYER_MBCONV1, l1, L1_HOUT * L1_WOUT * L1_COUT * 2, 0, 0)) return 0;
 
   /* 4. Head 1: L2 norm, conf 4 -> 2, loc 4. */
   m4sim_layer_begin(LAYER_HEAD1);
   HEAD(D1, L1, WITH_L2NORM(D1));
   int16_t *c1 = outputs + M4SIM_HEAD1_CONF_OFFSET, *l1o = outputs + M4SIM_HEAD1_LOC_OFFSET;
-  m4_detection_head(l1, c1, l1o, (int16_t *)(arena + OFF_H12_RING), &h);
+  m4_detection_head(l1, c1, l1o, (int16_t *)(arena + M4SIM_ARENA_H1_RING), &h);
   if (m4sim_layer_end(out, stop_after, LAYER_HEAD1, c1, 2400 * 2, l1o, 4800 * 2)) return 0;
 
   /* 5. MBConv L2 + residual, in place over L1's output. */
   m4sim_layer_begin(LAYER_MBCONV2);
   M4SIM_MBCONV_PARAMS(p, L2);
-  if (m4_mbconv_q15_residual_inplace(l1, (int16_t *)(arena + OFF_L2_RING), (int16_t *)(arena + OFF_L2_DW),
-                                     (int16_t *)(arena + OFF_L2_ROW), &p, L2_Scten1, L2_Scten2, L2_Scret))
+  if (m4_mbconv_q15_residual_inplace(l1, (int16_t *)(arena + M4SIM_ARENA_L2_RING), (int16_t *)(arena + M4SIM_ARENA_L2_DW),
+                                     (int16_t *)(arena + M4SIM_ARENA_L2_ROW), &p, L2_Scten1, L2_Scten2, L2_Scret))
     return -1;
   if (m4sim_layer_end(out, stop_after, LAYER_MBCONV2, l1, L2_HOUT * L2_WOUT * L2_COUT * 2, 0, 0)) return 0;
 
@@ -169,28 +126,28 @@ int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uin
   m4sim_layer_begin(LAYER_HEAD2);
   HEAD(D2, L2, WITH_L2NORM(D2));
   int16_t *c2 = outputs + M4SIM_HEAD2_CONF_OFFSET, *l2o = outputs + M4SIM_HEAD2_LOC_OFFSET;
-  m4_detection_head(l1, c2, l2o, (int16_t *)(arena + OFF_H12_RING), &h);
+  m4_detection_head(l1, c2, l2o, (int16_t *)(arena + M4SIM_ARENA_H2_RING), &h);
   if (m4sim_layer_end(out, stop_after, LAYER_HEAD2, c2, 2400 * 2, l2o, 4800 * 2)) return 0;
 
   /* 7. MBConv L3, stride 2. */
   m4sim_layer_begin(LAYER_MBCONV3);
-  int16_t *l3 = (int16_t *)(arena + OFF_L3);
+  int16_t *l3 = (int16_t *)(arena + M4SIM_ARENA_L3_OUT);
   M4SIM_MBCONV_PARAMS(p, L3);
-  m4_mbconv_q15(l1, l3, (int16_t *)(arena + OFF_L3_RING), (int16_t *)(arena + OFF_L3_DW), &p);
+  m4_mbconv_q15(l1, l3, (int16_t *)(arena + M4SIM_ARENA_L3_RING), (int16_t *)(arena + M4SIM_ARENA_L3_DW), &p);
   if (m4sim_layer_end(out, stop_after, LAYER_MBCONV3, l3, L3_HOUT * L3_WOUT * L3_COUT * 2, 0, 0)) return 0;
 
   /* 8. Head 3. */
   m4sim_layer_begin(LAYER_HEAD3);
   HEAD(D3, L3, WITH_L2NORM(D3));
   int16_t *c3 = outputs + M4SIM_HEAD3_CONF_OFFSET, *l3o = outputs + M4SIM_HEAD3_LOC_OFFSET;
-  m4_detection_head(l3, c3, l3o, (int16_t *)(arena + OFF_H3_RING), &h);
+  m4_detection_head(l3, c3, l3o, (int16_t *)(arena + M4SIM_ARENA_H3_RING), &h);
   if (m4sim_layer_end(out, stop_after, LAYER_HEAD3, c3, 600 * 2, l3o, 1200 * 2)) return 0;
 
   /* 9. MBConv L4 + residual, in place over L3's output. */
   m4sim_layer_begin(LAYER_MBCONV4);
   M4SIM_MBCONV_PARAMS(p, L4);
-  if (m4_mbconv_q15_residual_inplace(l3, (int16_t *)(arena + OFF_L4_RING), (int16_t *)(arena + OFF_L4_DW),
-                                     (int16_t *)(arena + OFF_L4_ROW), &p, L4_Scten1, L4_Scten2, L4_Scret))
+  if (m4_mbconv_q15_residual_inplace(l3, (int16_t *)(arena + M4SIM_ARENA_L4_RING), (int16_t *)(arena + M4SIM_ARENA_L4_DW),
+                                     (int16_t *)(arena + M4SIM_ARENA_L4_ROW), &p, L4_Scten1, L4_Scten2, L4_Scret))
     return -1;
   if (m4sim_layer_end(out, stop_after, LAYER_MBCONV4, l3, L4_HOUT * L4_WOUT * L4_COUT * 2, 0, 0)) return 0;
 
@@ -226,9 +183,9 @@ int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uin
 
   /* 12. Boxes: priors, decode, score threshold, NMS (firmware/kernels/postprocess.c). */
   m4sim_layer_begin(LAYER_BOXES);
-  pp_box *boxes = (pp_box *)(arena + OFF_BOXES);
-  uint32_t n = m4sim_detect_boxes(outputs, (uint32_t *)(arena + OFF_PP_SCRATCH), boxes, threshold_q15, max_boxes,
-                                  FACE_M4_MAX_BOXES);
+  pp_box *boxes = (pp_box *)(arena + M4SIM_ARENA_BOXES);
+  uint32_t n = m4sim_detect_boxes(outputs, (uint32_t *)(arena + M4SIM_ARENA_PP_SCRATCH), boxes, threshold_q15, max_boxes,
+                                  M4SIM_MAX_BOXES);
   out->box_address = (uint32_t)(uintptr_t)boxes;
   out->box_count = n;
   m4sim_layer_end(out, stop_after, LAYER_BOXES, boxes, n * (uint32_t)sizeof(pp_box), 0, 0);

@@ -5,38 +5,21 @@
  * ids, same checksums). 22 stages, published as 16 layers (m4sim_abi.h's M4SIM_MAX_LAYERS): runs of
  * MBConv blocks are one layer, checksummed over the run's last output.
  *
- * Memory plan (byte offsets into the arena; every buffer is dead, or not yet written, before it is
- * reused):
- *   image int8 240x320             [0, 76800)         conv in
- *   conv out int8 120x160x4        [76800, 153600)    RNNPool in
- *   RNNPool out int8 30x40x64      [0, 76800)         (over the image); scratch [153600, 153984)
- *   L1 out int16 30x40x32 = X      [107776, 184576)   ring [76800, 107520), dw [107520, 107776)  <- peak
- *   outputs int16 18000            [0, 36000)         (over the RNNPool out) written by the heads from H1 on
- *   H1 / H2 ring (L2 norm rows)    [36000, 43680)
- *   L2..L8 + residual, in place    X                  ring [36000, 51360), dw [51360, 51488),
- *                                                     row [51488, 51552)
- *   L9 out int16 15x20x96 = A      [46688, 104288)    ring [31200, 46560), dw [46560, 46688); the ring
- *                                                     starts over the outputs' H3/H4 loc slots [31200,
- *                                                     36000), which the heads write only from H3 on
- *   L10, L11 + residual, in place  A                  ring [104288, 127328), dw [127328, 127712),
- *                                                     row [127712, 127904)
- *   H3 ring                        [104288, 115808)
- *   L12 out int8 15x20x128 = B     [104288, 142688)   ring [142688, 165728), dw [165728, 166112)
- *   L13, L14 + residual, in place  B                  ring int8 [142688, 158048), dw [158048, 158304),
- *                                                     row [158304, 158432)
- *   H4 conf int8 15x20x2           [46688, 47288)     (over A; H4 loc goes straight into outputs)
- *   post-processing scratch        [36000, 48000), boxes [48000, 57000)   (over A and H4 conf, both dead)
- * L2..L8 use m4_mbconv_q15_residual_inplace (mbconv.h), L10/L11 m4_mbconv7_q15xq7_q15_residual_inplace
- * and L13/L14 m4_mbconv7_q7_residual_inplace (mbconv_q7.h): each output pixel, once its residual sum is
+ * Memory plan: src/architectures/face-qvga.ts, generated into m4sim_layers.h (M4SIM_ARENA_<buffer>:
+ * offset, _BYTES: size; the layer ids LAYER_<NAME>). Every buffer is dead, or not yet written, before
+ * it is reused; the checks below hold the model's shapes to the buffers. X is the L1 output that L2..L8
+ * update in place, A the L9 output (L10, L11 in place), B the L12 output (L13, L14 in place). L9's ring
+ * starts over the outputs' H3/H4 loc slots, which the heads write only from H3 on. L2..L8 use
+ * m4_mbconv_q15_residual_inplace (mbconv.h), L10/L11 m4_mbconv7_q15xq7_q15_residual_inplace and
+ * L13/L14 m4_mbconv7_q7_residual_inplace (mbconv_q7.h): each output pixel, once its residual sum is
  * taken, goes over its own input pixel, so no separate output tensor; same values as the block into a
  * separate buffer followed by the residual add.
- * Peak: 184,576 bytes (L1: RNNPool out + L1 out + ring + dw; L9 needs 178,688 of it with the H1/H2
- * outputs live). EdgeML's own pipeline uses 188,160 bytes.
  */
 #include <stdint.h>
 #include <string.h>
 
 #include "layer_markers.h"
+#include "m4sim_layers.h"
 #include "conv.h"
 #include "front_end.h"
 #include "face_qvga.h"
@@ -49,102 +32,51 @@
 #include "quantized.h"
 #include "rnnpool.h"
 
-#define OFF_IMAGE 0u
-#define OFF_CONV 76800u
-#define OFF_POOLED 0u
-#define OFF_RNN_SCRATCH 153600u
-#define OFF_L1_RING 76800u
-#define OFF_L1_DW 107520u
-#define OFF_X 107776u /* L1 out, L2..L8 in place, L9 in */
-#define OFF_OUT 0u
-#define OFF_H12_RING 36000u
-#define OFF_X_RING 36000u /* L2..L8 */
-#define OFF_X_DW 51360u
-#define OFF_X_ROW 51488u
-#define OFF_L9_RING 31200u
-#define OFF_L9_DW 46560u
-#define OFF_A 46688u /* L9 out, L10 and L11 in place, L12 in */
-#define OFF_A_RING 104288u /* L10, L11 */
-#define OFF_A_DW 127328u
-#define OFF_A_ROW 127712u
-#define OFF_H3_RING 104288u
-#define OFF_B 104288u /* L12 out, L13 and L14 in place */
-#define OFF_L12_RING 142688u
-#define OFF_L12_DW 165728u
-#define OFF_B_RING 142688u /* L13, L14 (int8) */
-#define OFF_B_DW 158048u
-#define OFF_B_ROW 158304u
-#define OFF_C4 46688u
-#define OFF_PP_SCRATCH 36000u
-#define OFF_BOXES 48000u
-#define ARENA_USED 184576u
-
-
-enum {
-  LAYER_CONV = 1,
-  LAYER_RNNPOOL,
-  LAYER_MBCONV1,
-  LAYER_MBCONV2_4,
-  LAYER_HEAD1,
-  LAYER_MBCONV5_8,
-  LAYER_HEAD2,
-  LAYER_MBCONV9,
-  LAYER_MBCONV10_11,
-  LAYER_HEAD3,
-  LAYER_MBCONV12,
-  LAYER_MBCONV13,
-  LAYER_MBCONV14,
-  LAYER_HEAD4,
-  LAYER_OUTPUTS,
-  LAYER_BOXES,
-};
-
-_Static_assert(LAYER_BOXES <= M4SIM_MAX_LAYERS, "more layers than the ABI publishes");
-_Static_assert(FACE_QVGA_ARENA_BYTES >= ARENA_USED, "arena smaller than the memory plan");
-/* The plan's buffer sizes, from the model's shapes: each buffer ends where the next one live with it starts. */
+/* The plan's buffers hold the model's tensors (sizes from the model's shapes). */
 #define RING_BYTES(L) (L##_HF * L##_W * L##_CTEMP * 2)   /* int16 ring (Q15 weights, q15xq7) */
 #define RING_BYTES_Q7(L) (L##_HF * L##_W * L##_CTEMP)    /* int8 ring (q7 blocks) */
 #define TENSOR_BYTES(L, size) (L##_HOUT * L##_WOUT * L##_COUT * (size))
+#define HEAD_RING_BYTES(D, L) (D##CW_HF * L##_WOUT * L##_COUT * 2)
 #define POOLED_BYTES (L1_H * L1_W * L1_CIN)
-_Static_assert(OFF_IMAGE + CBR1F_H * CBR1F_W * CBR1F_CIN <= OFF_CONV, "image");
-_Static_assert(OFF_CONV + CONV2D_HOUT * CONV2D_WOUT * CONV2D_COUT <= OFF_RNN_SCRATCH, "conv out");
-_Static_assert(POOLED_BYTES == 30 * 40 * 64 && OFF_POOLED + POOLED_BYTES <= OFF_CONV, "RNNPool out");
-_Static_assert(OFF_RNN_SCRATCH + (4 * HIDDEN_DIM2 + HIDDEN_DIM1 * PATCH_DIM) * 2 <= ARENA_USED, "RNNPool scratch");
-_Static_assert(OFF_POOLED + POOLED_BYTES <= OFF_L1_RING && OFF_L1_DW - OFF_L1_RING == RING_BYTES(L1) &&
-                   OFF_X - OFF_L1_DW == L1_CTEMP * 2, "L1 ring, dw");
-_Static_assert(OFF_X + TENSOR_BYTES(L1, 2) == ARENA_USED, "L1 out");
-_Static_assert(OFF_OUT + M4SIM_MODEL_OUTPUTS * 2 <= OFF_H12_RING, "outputs");
-_Static_assert(OFF_H12_RING + D1CW_HF * L4_WOUT * L4_COUT * 2 <= OFF_X, "H1 ring");
-_Static_assert(OFF_H12_RING + D2CW_HF * L8_WOUT * L8_COUT * 2 <= OFF_X, "H2 ring");
+_Static_assert(CBR1F_H * CBR1F_W * CBR1F_CIN <= M4SIM_ARENA_IMAGE_BYTES, "image");
+_Static_assert(CONV2D_HOUT * CONV2D_WOUT * CONV2D_COUT <= M4SIM_ARENA_CONV_OUT_BYTES, "conv out");
+_Static_assert(POOLED_BYTES == 30 * 40 * 64 && POOLED_BYTES <= M4SIM_ARENA_POOLED_BYTES, "RNNPool out");
+_Static_assert((4 * HIDDEN_DIM2 + HIDDEN_DIM1 * PATCH_DIM) * 2 <= M4SIM_ARENA_RNN_SCRATCH_BYTES, "RNNPool scratch");
+_Static_assert(M4SIM_ARENA_L1_RING_BYTES == RING_BYTES(L1) && M4SIM_ARENA_L1_DW_BYTES == L1_CTEMP * 2, "L1 ring, dw");
+_Static_assert(TENSOR_BYTES(L1, 2) == M4SIM_ARENA_L1_OUT_BYTES, "L1 out");
+_Static_assert(M4SIM_ARENA_L4_OUT == M4SIM_ARENA_L1_OUT && M4SIM_ARENA_L8_OUT == M4SIM_ARENA_L1_OUT, "X in place");
+_Static_assert(M4SIM_MODEL_OUTPUTS * 2 <= M4SIM_ARENA_OUTPUTS_BYTES, "outputs");
+_Static_assert(HEAD_RING_BYTES(D1, L4) <= M4SIM_ARENA_H1_RING_BYTES, "H1 ring");
+_Static_assert(HEAD_RING_BYTES(D2, L8) <= M4SIM_ARENA_H2_RING_BYTES, "H2 ring");
 #define X_BLOCK_OK(L)                                                                                       \
-  (L##_H == L1_HOUT && L##_W == L1_WOUT && L##_CIN == L1_COUT && OFF_X_DW - OFF_X_RING == RING_BYTES(L) &&  \
-   OFF_X_ROW - OFF_X_DW == L##_CTEMP * 2 && OFF_X_ROW + L##_COUT * 2 <= OFF_X)
+  (L##_H == L1_HOUT && L##_W == L1_WOUT && L##_CIN == L1_COUT && M4SIM_ARENA_X_RING_BYTES == RING_BYTES(L) && \
+   M4SIM_ARENA_X_DW_BYTES == L##_CTEMP * 2 && L##_COUT * 2 <= M4SIM_ARENA_X_ROW_BYTES)
 _Static_assert(X_BLOCK_OK(L2) && X_BLOCK_OK(L3) && X_BLOCK_OK(L4) && X_BLOCK_OK(L5) && X_BLOCK_OK(L6) &&
                    X_BLOCK_OK(L7) && X_BLOCK_OK(L8), "L2..L8 ring, dw, row");
-/* L9's ring may start over the outputs only past every H1/H2 slot (H3/H4 are written after L9). */
-#define BEFORE_L9_RING(K, CELLS) (OFF_OUT + 2 * (M4SIM_##K##_CONF_OFFSET + 2 * (CELLS)) <= OFF_L9_RING &&    \
-                                  OFF_OUT + 2 * (M4SIM_##K##_LOC_OFFSET + 4 * (CELLS)) <= OFF_L9_RING)
-_Static_assert(BEFORE_L9_RING(HEAD1, M4SIM_HEAD1_ROWS * M4SIM_HEAD1_COLS) &&
+/* While L9 runs only the outputs below its ring are kept: every H1/H2 slot must be there (H3/H4 are
+ * written after L9). */
+#define BEFORE_L9_RING(K, CELLS) (2 * (M4SIM_##K##_CONF_OFFSET + 2 * (CELLS)) <= M4SIM_ARENA_OUTPUTS_LOW_BYTES && \
+                                  2 * (M4SIM_##K##_LOC_OFFSET + 4 * (CELLS)) <= M4SIM_ARENA_OUTPUTS_LOW_BYTES)
+_Static_assert(M4SIM_ARENA_OUTPUTS_LOW == M4SIM_ARENA_OUTPUTS &&
+                   BEFORE_L9_RING(HEAD1, M4SIM_HEAD1_ROWS * M4SIM_HEAD1_COLS) &&
                    BEFORE_L9_RING(HEAD2, M4SIM_HEAD2_ROWS * M4SIM_HEAD2_COLS), "L9 ring over H1/H2 outputs");
-_Static_assert(OFF_L9_DW - OFF_L9_RING == RING_BYTES(L9) && OFF_A - OFF_L9_DW == L9_CTEMP * 2, "L9 ring, dw");
-_Static_assert(OFF_A + TENSOR_BYTES(L9, 2) <= OFF_X, "L9 out");
+_Static_assert(M4SIM_ARENA_L9_RING_BYTES == RING_BYTES(L9) && M4SIM_ARENA_L9_DW_BYTES == L9_CTEMP * 2, "L9 ring, dw");
+_Static_assert(TENSOR_BYTES(L9, 2) <= M4SIM_ARENA_L9_OUT_BYTES && M4SIM_ARENA_L11_OUT == M4SIM_ARENA_L9_OUT, "L9 out");
 #define A_BLOCK_OK(L)                                                                                       \
-  (L##_H == L9_HOUT && L##_W == L9_WOUT && L##_CIN == L9_COUT && OFF_A_DW - OFF_A_RING == RING_BYTES(L) &&  \
-   OFF_A_ROW - OFF_A_DW == L##_CTEMP * 2 && OFF_A_ROW + L##_COUT * 2 <= ARENA_USED)
-_Static_assert(OFF_A + TENSOR_BYTES(L9, 2) <= OFF_A_RING && A_BLOCK_OK(L10) && A_BLOCK_OK(L11), "L10/L11");
-_Static_assert(OFF_A + TENSOR_BYTES(L11, 2) <= OFF_H3_RING &&
-                   OFF_H3_RING + D3CW_HF * L11_WOUT * L11_COUT * 2 <= ARENA_USED, "H3 ring");
-_Static_assert(OFF_A + TENSOR_BYTES(L11, 2) <= OFF_B && OFF_B + TENSOR_BYTES(L12, 1) <= OFF_L12_RING, "L12 out");
-_Static_assert(OFF_L12_DW - OFF_L12_RING == RING_BYTES(L12) && OFF_L12_DW + L12_CTEMP * 2 <= ARENA_USED, "L12");
+  (L##_H == L9_HOUT && L##_W == L9_WOUT && L##_CIN == L9_COUT && M4SIM_ARENA_A_RING_BYTES == RING_BYTES(L) && \
+   M4SIM_ARENA_A_DW_BYTES == L##_CTEMP * 2 && L##_COUT * 2 <= M4SIM_ARENA_A_ROW_BYTES)
+_Static_assert(A_BLOCK_OK(L10) && A_BLOCK_OK(L11), "L10/L11");
+_Static_assert(HEAD_RING_BYTES(D3, L11) <= M4SIM_ARENA_H3_RING_BYTES, "H3 ring");
+_Static_assert(TENSOR_BYTES(L12, 1) <= M4SIM_ARENA_L12_OUT_BYTES && M4SIM_ARENA_L13_OUT == M4SIM_ARENA_L12_OUT &&
+                   M4SIM_ARENA_L14_OUT == M4SIM_ARENA_L12_OUT, "L12 out");
+_Static_assert(M4SIM_ARENA_L12_RING_BYTES == RING_BYTES(L12) && L12_CTEMP * 2 <= M4SIM_ARENA_L12_DW_BYTES, "L12");
 #define B_BLOCK_OK(L)                                                                                          \
-  (L##_H == L12_HOUT && L##_W == L12_WOUT && L##_CIN == L12_COUT && OFF_B_DW - OFF_B_RING == RING_BYTES_Q7(L) && \
-   OFF_B_ROW - OFF_B_DW == L##_CTEMP && OFF_B_ROW + L##_COUT <= ARENA_USED)
-_Static_assert(OFF_B + TENSOR_BYTES(L12, 1) <= OFF_B_RING && B_BLOCK_OK(L13) && B_BLOCK_OK(L14), "L13/L14");
-_Static_assert(OFF_C4 >= OFF_OUT + M4SIM_MODEL_OUTPUTS * 2 &&
-                   OFF_C4 + L14_HOUT * L14_WOUT * D4CW_COUT <= OFF_B, "H4 conf");
-_Static_assert(OFF_PP_SCRATCH >= OFF_OUT + M4SIM_MODEL_OUTPUTS * 2 &&
-                   OFF_BOXES - OFF_PP_SCRATCH >= M4SIM_MODEL_OUTPUTS / 6 * 4, "post-processing scratch");
-_Static_assert(OFF_BOXES + FACE_QVGA_MAX_BOXES * sizeof(pp_box) <= ARENA_USED, "boxes");
+  (L##_H == L12_HOUT && L##_W == L12_WOUT && L##_CIN == L12_COUT && M4SIM_ARENA_B_RING_BYTES == RING_BYTES_Q7(L) && \
+   M4SIM_ARENA_B_DW_BYTES == L##_CTEMP && L##_COUT <= M4SIM_ARENA_B_ROW_BYTES)
+_Static_assert(B_BLOCK_OK(L13) && B_BLOCK_OK(L14), "L13/L14");
+_Static_assert(L14_HOUT * L14_WOUT * D4CW_COUT <= M4SIM_ARENA_H4_CONF_BYTES, "H4 conf");
+_Static_assert(M4SIM_MODEL_OUTPUTS / 6 * 4 <= M4SIM_ARENA_PP_SCRATCH_BYTES, "post-processing scratch");
+_Static_assert(M4SIM_MAX_BOXES * sizeof(pp_box) <= M4SIM_ARENA_BOXES_BYTES, "boxes");
 /* The residual blocks run in place: stride 1, same padding, CIn == COut. */
 #define INPLACE_OK(L)                                                                                        \
   (L##_HSTRIDE == 1 && L##_WSTRIDE == 1 && L##_CIN == L##_COUT && L##_HPADL == (L##_HF - 1) / 2 &&           \
@@ -237,7 +169,7 @@ _Static_assert(INPLACE_OK(L10) && INPLACE_OK(L11) && INPLACE_OK(L13) && INPLACE_
       return -1;                                                                                           \
   } while (0)
 
-__attribute__((section(".noinit"), aligned(8))) uint8_t m4sim_input[FACE_QVGA_ARENA_BYTES];
+__attribute__((section(".noinit"), aligned(8))) uint8_t m4sim_input[M4SIM_ARENA_BYTES];
 
 int detector_run(uint32_t stop_after, uint32_t threshold_q15, uint32_t max_boxes, m4sim_output_t *out) {
   return face_qvga_run(m4sim_input, stop_after, threshold_q15, max_boxes, out);
@@ -245,15 +177,15 @@ int detector_run(uint32_t stop_after, uint32_t threshold_q15, uint32_t max_boxes
 
 int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uint32_t max_boxes,
                   m4sim_output_t *out) {
-  int8_t *image = (int8_t *)(arena + OFF_IMAGE);
-  int8_t *conv_out = (int8_t *)(arena + OFF_CONV);
-  int16_t *outputs = (int16_t *)(arena + OFF_OUT);
-  int16_t *x_ring = (int16_t *)(arena + OFF_X_RING), *x_dw = (int16_t *)(arena + OFF_X_DW);
-  int16_t *x_row = (int16_t *)(arena + OFF_X_ROW);
-  int16_t *a_ring = (int16_t *)(arena + OFF_A_RING), *a_dw = (int16_t *)(arena + OFF_A_DW);
-  int16_t *a_row = (int16_t *)(arena + OFF_A_ROW);
-  int8_t *b_ring = (int8_t *)(arena + OFF_B_RING), *b_dw = (int8_t *)(arena + OFF_B_DW);
-  int8_t *b_row = (int8_t *)(arena + OFF_B_ROW);
+  int8_t *image = (int8_t *)(arena + M4SIM_ARENA_IMAGE);
+  int8_t *conv_out = (int8_t *)(arena + M4SIM_ARENA_CONV_OUT);
+  int16_t *outputs = (int16_t *)(arena + M4SIM_ARENA_OUTPUTS);
+  int16_t *x_ring = (int16_t *)(arena + M4SIM_ARENA_X_RING), *x_dw = (int16_t *)(arena + M4SIM_ARENA_X_DW);
+  int16_t *x_row = (int16_t *)(arena + M4SIM_ARENA_X_ROW);
+  int16_t *a_ring = (int16_t *)(arena + M4SIM_ARENA_A_RING), *a_dw = (int16_t *)(arena + M4SIM_ARENA_A_DW);
+  int16_t *a_row = (int16_t *)(arena + M4SIM_ARENA_A_ROW);
+  int8_t *b_ring = (int8_t *)(arena + M4SIM_ARENA_B_RING), *b_dw = (int8_t *)(arena + M4SIM_ARENA_B_DW);
+  int8_t *b_row = (int8_t *)(arena + M4SIM_ARENA_B_ROW);
   m4_mbconv_params p;
   m4_mbconv7_params q;
   m4_head_params h;
@@ -261,7 +193,7 @@ int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   memset(out, 0, sizeof *out);
   out->magic = M4SIM_OUTPUT_MAGIC;
   out->version = 1;
-  out->arena_bytes = ARENA_USED;
+  out->arena_bytes = M4SIM_ARENA_BYTES;
 
   /* 1. conv 3x3 stride 2 + bias + per-channel scale + ReLU6, fused. */
   m4sim_layer_begin(LAYER_CONV);
@@ -270,15 +202,15 @@ int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
 
   /* 2. RNNPool: 8x8 patches at stride 4 -> 29x39x64 Q7 (wrapping), then replicate-padded to 30x40. */
   m4sim_layer_begin(LAYER_RNNPOOL);
-  int8_t *pooled = (int8_t *)(arena + OFF_POOLED);
-  rnnpool_face_pool_8x8(conv_out, pooled, (Q15_T *)(arena + OFF_RNN_SCRATCH));
+  int8_t *pooled = (int8_t *)(arena + M4SIM_ARENA_POOLED);
+  rnnpool_face_pool_8x8(conv_out, pooled, (Q15_T *)(arena + M4SIM_ARENA_RNN_SCRATCH));
   if (m4sim_layer_end(out, stop_after, LAYER_RNNPOOL, pooled, 30 * 40 * 64, 0, 0)) return 0;
 
   /* 3. MBConv L1 (Q7 in). */
   m4sim_layer_begin(LAYER_MBCONV1);
-  int16_t *x = (int16_t *)(arena + OFF_X);
+  int16_t *x = (int16_t *)(arena + M4SIM_ARENA_L1_OUT);
   MBCONV(L1);
-  m4_mbconv_q7xq15_q15(pooled, x, (int16_t *)(arena + OFF_L1_RING), (int16_t *)(arena + OFF_L1_DW), &p);
+  m4_mbconv_q7xq15_q15(pooled, x, (int16_t *)(arena + M4SIM_ARENA_L1_RING), (int16_t *)(arena + M4SIM_ARENA_L1_DW), &p);
   if (m4sim_layer_end(out, stop_after, LAYER_MBCONV1, x, L1_HOUT * L1_WOUT * L1_COUT * 2, 0, 0)) return 0;
 
   /* 4. MBConv L2..L4, each + residual (q15_t_add(input, output) back into the input), in place over X. */
@@ -292,7 +224,7 @@ int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   m4sim_layer_begin(LAYER_HEAD1);
   HEAD(D1, L4);
   int16_t *c1 = outputs + M4SIM_HEAD1_CONF_OFFSET, *l1o = outputs + M4SIM_HEAD1_LOC_OFFSET;
-  m4_detection_head(x, c1, l1o, (int16_t *)(arena + OFF_H12_RING), &h);
+  m4_detection_head(x, c1, l1o, (int16_t *)(arena + M4SIM_ARENA_H1_RING), &h);
   if (m4sim_layer_end(out, stop_after, LAYER_HEAD1, c1, 2400 * 2, l1o, 4800 * 2)) return 0;
 
   /* 6. MBConv L5..L8, each + residual, in place over X. */
@@ -307,14 +239,14 @@ int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   m4sim_layer_begin(LAYER_HEAD2);
   HEAD(D2, L8);
   int16_t *c2 = outputs + M4SIM_HEAD2_CONF_OFFSET, *l2o = outputs + M4SIM_HEAD2_LOC_OFFSET;
-  m4_detection_head(x, c2, l2o, (int16_t *)(arena + OFF_H12_RING), &h);
+  m4_detection_head(x, c2, l2o, (int16_t *)(arena + M4SIM_ARENA_H2_RING), &h);
   if (m4sim_layer_end(out, stop_after, LAYER_HEAD2, c2, 2400 * 2, l2o, 4800 * 2)) return 0;
 
   /* 8. MBConv L9, stride 2, no residual. */
   m4sim_layer_begin(LAYER_MBCONV9);
-  int16_t *a = (int16_t *)(arena + OFF_A);
+  int16_t *a = (int16_t *)(arena + M4SIM_ARENA_L9_OUT);
   MBCONV(L9);
-  m4_mbconv_q15(x, a, (int16_t *)(arena + OFF_L9_RING), (int16_t *)(arena + OFF_L9_DW), &p);
+  m4_mbconv_q15(x, a, (int16_t *)(arena + M4SIM_ARENA_L9_RING), (int16_t *)(arena + M4SIM_ARENA_L9_DW), &p);
   if (m4sim_layer_end(out, stop_after, LAYER_MBCONV9, a, L9_HOUT * L9_WOUT * L9_COUT * 2, 0, 0)) return 0;
 
   /* 9. MBConv L10, L11 (Q7 weights, Q15 activations), each + residual, in place over A. */
@@ -327,14 +259,14 @@ int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   m4sim_layer_begin(LAYER_HEAD3);
   HEAD(D3, L11);
   int16_t *c3 = outputs + M4SIM_HEAD3_CONF_OFFSET, *l3o = outputs + M4SIM_HEAD3_LOC_OFFSET;
-  m4_detection_head(a, c3, l3o, (int16_t *)(arena + OFF_H3_RING), &h);
+  m4_detection_head(a, c3, l3o, (int16_t *)(arena + M4SIM_ARENA_H3_RING), &h);
   if (m4sim_layer_end(out, stop_after, LAYER_HEAD3, c3, 600 * 2, l3o, 1200 * 2)) return 0;
 
   /* 11. MBConv L12: Q15 in, Q7 out. */
   m4sim_layer_begin(LAYER_MBCONV12);
-  int8_t *b = (int8_t *)(arena + OFF_B);
+  int8_t *b = (int8_t *)(arena + M4SIM_ARENA_L12_OUT);
   MBCONV_Q7W(L12);
-  m4_mbconv7_q15xq7_q7(a, b, (int16_t *)(arena + OFF_L12_RING), (int16_t *)(arena + OFF_L12_DW), &q);
+  m4_mbconv7_q15xq7_q7(a, b, (int16_t *)(arena + M4SIM_ARENA_L12_RING), (int16_t *)(arena + M4SIM_ARENA_L12_DW), &q);
   if (m4sim_layer_end(out, stop_after, LAYER_MBCONV12, b, L12_HOUT * L12_WOUT * L12_COUT, 0, 0)) return 0;
 
   /* 12, 13. MBConv L13, L14 (all Q7), each + residual (q7_t_add), in place over B. */
@@ -347,7 +279,7 @@ int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
 
   /* 14. Head 4 (no L2 norm): conf q7xq15_q7 conv + q7xq15_q7 bias; loc q7xq15_q15 conv + q15 bias. */
   m4sim_layer_begin(LAYER_HEAD4);
-  int8_t *c4 = (int8_t *)(arena + OFF_C4);
+  int8_t *c4 = (int8_t *)(arena + M4SIM_ARENA_H4_CONF);
   int16_t *l4o = outputs + M4SIM_HEAD4_LOC_OFFSET;
   m4_conv_params cw = HEAD4_CONV(D4CW, L14), lw = HEAD4_CONV(D4LW, L14);
   m4_conv_q7xq15_q7(b, D4CW, c4, &cw);
@@ -368,9 +300,9 @@ int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
 
   /* 16. Boxes: priors, decode, score threshold, NMS (firmware/kernels/postprocess.c). */
   m4sim_layer_begin(LAYER_BOXES);
-  pp_box *boxes = (pp_box *)(arena + OFF_BOXES);
-  uint32_t n = m4sim_detect_boxes(outputs, (uint32_t *)(arena + OFF_PP_SCRATCH), boxes, threshold_q15, max_boxes,
-                                  FACE_QVGA_MAX_BOXES);
+  pp_box *boxes = (pp_box *)(arena + M4SIM_ARENA_BOXES);
+  uint32_t n = m4sim_detect_boxes(outputs, (uint32_t *)(arena + M4SIM_ARENA_PP_SCRATCH), boxes, threshold_q15, max_boxes,
+                                  M4SIM_MAX_BOXES);
   out->box_address = (uint32_t)(uintptr_t)boxes;
   out->box_count = n;
   m4sim_layer_end(out, stop_after, LAYER_BOXES, boxes, n * (uint32_t)sizeof(pp_box), 0, 0);

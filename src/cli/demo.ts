@@ -3,6 +3,7 @@
 // measured on the paper's part at the paper's clock and set against the paper's figures.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { architectureOf } from '../architectures/index.js';
 import type { DetectionReport } from '../detector/detect.js';
 import { DEFAULT_IMAGE, loadFrame } from '../detector/input.js';
 import { referenceRunner } from '../detector/reference.js';
@@ -13,7 +14,6 @@ import { formatDemoDetection, formatDemoPaper } from '../report/demo.js';
 import { renderHtml } from '../report/html.js';
 import { projectRoot } from '../util/paths.js';
 import { writeStderr } from '../util/stdio.js';
-import { parseClock } from '../util/units.js';
 import { writeOutputFile } from './output-file.js';
 import { layerProgress } from './progress.js';
 import { exitStatus, type Done } from './status.js';
@@ -22,8 +22,8 @@ import { exitStatus, type Done } from './status.js';
 export const DEMO_MODEL = 'models/edgeml/face2.model.json';
 /** The paper's architecture (synthetic weights) on the paper's part at the paper's clock. */
 export const PAPER_MODEL = 'models/face-m4-synthetic.model.json';
+/** The board file of the part the paper measured on; the clock is the paper's (its descriptor). */
 export const PAPER_BOARD = 'stm32f439';
-export const PAPER_CLOCK = '168MHz';
 
 interface DemoOptions {
   image?: string;
@@ -65,8 +65,9 @@ export function registerDemo(program: Command, done: Done): void {
           modelPath: resolve(root, PAPER_MODEL),
           reference: referenceRunner,
         });
-        const measured = runWithProgress(paper, input, parseClock(PAPER_CLOCK));
-        writeStderr('\n' + formatDemoPaper(measured, paper.model.architecture));
+        const figures = architectureOf(paper.model).paper!;
+        const measured = runWithProgress(paper, input, figures.clockHz);
+        writeStderr('\n' + formatDemoPaper(measured, paper.model.architecture, figures));
         // The first part that did not succeed decides the status.
         if (exitStatus(outcome) === 0)
           outcome = { kind: 'detector', exit: measured.run.result.exit, match: measured.match };

@@ -6,7 +6,7 @@ import { loadFrame } from '../detector/input.js';
 import { importEdgeML, loadModel, ModelError, parameterCount, saveModel } from '../model/index.js';
 import { JsonSyntaxError, parseJsonText } from '../util/json-text.js';
 import { printableFileName } from '../model/names.js';
-import { architectureOf } from '../detector/architectures.js';
+import { architectureOf } from '../architectures/index.js';
 import { formatLayerStats, layerStats } from '../reference/face-m4.js';
 import { readInputText } from '../util/input-file.js';
 

@@ -1,27 +1,11 @@
-// The detector firmware's ABI as the simulator reads it (mirror of firmware/app/m4sim_abi.h).
+// The detector firmware's ABI as the simulator reads it (mirror of firmware/app/m4sim_abi.h). The layer
+// ids are the architecture's (src/architectures; generated into m4sim_layers.h).
 
 export const OUTPUT_MAGIC = 0x4453344d; // "M4SD"
 export const CONTROL_MAGIC = 0x4c52544d; // "MTRL"
 export const MAX_LAYERS = 16;
 /** sizeof(m4sim_output_t): 7 words, five arrays of MAX_LAYERS words, arena_bytes. */
 export const OUTPUT_BYTES = 4 * (7 + 5 * MAX_LAYERS + 1);
-
-/** Layer ids the firmware publishes on ITM ports 1 (begin), 2 (end) and 3 (checksum). */
-export const LAYER_NAMES = [
-  'conv',
-  'rnnpool',
-  'mbconv1',
-  'head1',
-  'mbconv2',
-  'head2',
-  'mbconv3',
-  'head3',
-  'mbconv4',
-  'head4',
-  'outputs',
-  'boxes',
-] as const;
-export type LayerName = (typeof LAYER_NAMES)[number];
 
 export interface DetectorOutputBlock {
   magic: number;

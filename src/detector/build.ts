@@ -1,18 +1,19 @@
-// Builds the detector firmware for a model and a board: C headers generated from the model file, our
-// kernels, the app (firmware/app) and start-up, linked for the board's flash and main SRAM
-// (src/toolchain/board-linker.ts). Rebuilt only when the model, the sources, the flags or the memory
-// map change (compileFirmware hashes its inputs; each model, level and memory map has its own folder).
-// A firmware that does not fit the board is refused with the numbers (src/detector/fit.ts).
+// Builds the detector firmware for a model and a board: C headers generated from the model file and
+// from its architecture's descriptor (m4sim_layers.h: layer ids, arena plan), our kernels, the app
+// (firmware/app) and start-up, linked for the board's flash and main SRAM
+// (src/toolchain/board-linker.ts). Rebuilt only when the model, the descriptor's header, the sources,
+// the flags or the memory map change (compileFirmware hashes its inputs; each model, level and memory
+// map has its own folder). A firmware that does not fit the board is refused with the numbers
+// (src/detector/fit.ts).
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { basename, isAbsolute, join } from 'node:path';
 import { loadBoard, type Board } from '../emulator/board.js';
 import { loadElf } from '../emulator/machine.js';
 import { staticSizes, type Elf } from '../elf/elf.js';
 import { generateHeaders, ModelError, parseModelText, type Model } from '../model/index.js';
 import { printableFileName } from '../model/names.js';
-import { FACE_M4_DEFAULT_OUTPUT_SHIFT } from '../reference/face-m4.js';
-import { architectureOf } from './architectures.js';
+import { architectureOf, headShifts, LAYERS_HEADER, renderLayersHeader } from '../architectures/index.js';
 import { DetectorFitError, fitMessage, fitOfLinked, fitOfOverflow } from './fit.js';
 import { linkMemory, memoryKey, writeLinkerScript, type LinkMemory } from '../toolchain/board-linker.js';
 import { CompileError, compileFirmware, type CompileOptions } from '../toolchain/toolchain.js';
@@ -20,9 +21,6 @@ import { INPUT_LIMITS, readInputFile, readInputText } from '../util/input-file.j
 import { projectRoot } from '../util/paths.js';
 
 export const DEFAULT_MODEL = 'models/face-m4-synthetic.model.json';
-
-/** Real value of a head's raw output = q / 2^shift when the model does not say: the reference's default. */
-export const DEFAULT_OUTPUT_SHIFT = FACE_M4_DEFAULT_OUTPUT_SHIFT;
 
 export interface DetectorBuild {
   elf: string;
@@ -38,13 +36,6 @@ export interface DetectorBuild {
   /** Static RAM sections (.data + .bss + .noinit and other static RAM) and flash used, in bytes. */
   staticBytes: number;
   flashBytes: number;
-}
-
-export function headShifts(model: Model): { conf: number; loc: number }[] {
-  return model.heads.map((h) => {
-    const extra = h as { confShift?: number; locShift?: number };
-    return { conf: extra.confShift ?? DEFAULT_OUTPUT_SHIFT, loc: extra.locShift ?? DEFAULT_OUTPUT_SHIFT };
-  });
 }
 
 /** A model path as given (relative to the working directory), or the shipped default model. */
@@ -124,7 +115,10 @@ export function buildDetector(modelPath?: string, opts: BuildOptions = {}): Dete
   const text = readInputText(resolved, 'model file');
   const model = parseModelText(text, basename(resolved));
   const arch = architectureOf(model);
-  const hash = createHash('sha256').update(text).digest('hex').slice(0, 12);
+  const layersHeader = renderLayersHeader(arch);
+  // The folder is named by the model and the descriptor's header (a changed plan builds anew), the
+  // level and the memory map.
+  const hash = createHash('sha256').update(text).update('\0').update(layersHeader).digest('hex').slice(0, 12);
   const dir = join(
     root,
     'firmware',
@@ -133,6 +127,7 @@ export function buildDetector(modelPath?: string, opts: BuildOptions = {}): Dete
   );
   const linkerScript = writeLinkerScript(memory, dir);
   generateHeaders(model, join(dir, 'model'), { scaleFieldNames: 'seedot' });
+  writeFileSync(join(dir, 'model', LAYERS_HEADER), layersHeader);
   const defines: Record<string, number> = {};
   const defineLists: Record<string, string> = {};
   const a = fastGrnnShifts(model, 'rnn1.h', 'RNN1_SCALES');
@@ -148,7 +143,7 @@ export function buildDetector(modelPath?: string, opts: BuildOptions = {}): Dete
   const sources = [
     join(app, 'main.c'),
     join(app, 'layer_markers.c'),
-    ...arch.appSources.map((f) => join(app, f)),
+    ...arch.firmwareSources.map((f) => join(app, f)),
     ...readdirSync(kernels)
       .filter((f) => f.endsWith('.c'))
       .map((f) => join(kernels, f)),

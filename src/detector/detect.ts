@@ -17,10 +17,7 @@ export {
   type ImageBox,
 } from './input.js';
 
-/** The paper's figures for RNNPool-Face-M4 on an STM32F439 at 168 MHz (Table 5): 188 KB of RAM, 10.45 s per frame (the cycles are 10.45 s × 168 MHz, rounded as the paper gives them). */
-export const PAPER = { peakRamBytes: 188_000, cycles: 1.76e9, seconds: 10.45 } as const;
-
-/** What the reference side must provide (src/reference/face-m4.ts). */
+/** What the reference side must provide (src/detector/reference.ts). */
 export interface ReferenceResult {
   outputs: Int16Array;
   boxes: Box[];
@@ -46,6 +43,8 @@ export interface Divergence {
 export interface DetectionReport {
   model: string;
   modelPath: string;
+  /** The parsed model file: its architecture (src/architectures) gives layer shapes, MACs and the arena plan. */
+  modelSpec: Model;
   source: string;
   run: DetectorRun;
   /** Boxes in the source image's pixels (the frame's letterbox undone), score 0..1. */

@@ -1,9 +1,8 @@
-// The TypeScript reference as the detector comparison uses it (per architecture, architectures.ts).
+// The TypeScript reference as the detector comparison uses it (per architecture: src/architectures).
 import { loadModel, type Model } from '../model/index.js';
-import { architectureOf } from './architectures.js';
+import { architectureOf } from '../architectures/index.js';
 import type { ReferenceResult } from './detect.js';
 import { imageMapper, type ImageBox } from './input.js';
-import { MAX_BOXES } from './run.js';
 
 export function referenceRunner(
   model: Model,
@@ -13,7 +12,7 @@ export function referenceRunner(
 ): ReferenceResult {
   const arch = architectureOf(model);
   const r = arch.reference(model, frame);
-  const boxes = arch.boxes(model, r.outputs, thresholdQ15, maxBoxes);
+  const boxes = arch.boxes(model, r.outputs, { threshold: thresholdQ15, maxBoxes });
   return { outputs: r.outputs, boxes, layers: r.layers };
 }
 
@@ -24,7 +23,7 @@ export function referenceDetection(
   thresholdQ15: number,
 ): { model: string; outputs: Int16Array; boxes: ImageBox[]; layers: ReferenceResult['layers'] } {
   const model = loadModel(modelPath);
-  const r = referenceRunner(model, input.frame, thresholdQ15, MAX_BOXES);
+  const r = referenceRunner(model, input.frame, thresholdQ15, architectureOf(model).maxBoxes);
   const toImage = imageMapper(input.width, input.height);
   return { model: model.name, outputs: r.outputs, boxes: r.boxes.map(toImage), layers: r.layers };
 }

@@ -8,7 +8,6 @@ import { loadElf, runFirmware, type RunResult } from '../emulator/machine.js';
 import type { Box } from '../reference/postprocess.js';
 import {
   controlBlock,
-  LAYER_NAMES,
   OUTPUT_BYTES,
   OUTPUT_MAGIC,
   parseOutputBlock,
@@ -18,8 +17,6 @@ import {
 export const FRAME_BYTES = 320 * 240;
 /** Box score threshold when none is given: 0.5 in Q15. */
 export const DEFAULT_THRESHOLD_Q15 = 16384;
-/** Most boxes the firmware (and the reference) keep. */
-export const MAX_BOXES = 750;
 
 export interface LayerRun {
   id: number;
@@ -35,7 +32,7 @@ export interface LayerRun {
 export interface DetectorRun {
   result: RunResult;
   block: DetectorOutputBlock;
-  /** 18000 raw head outputs, or empty when the run stopped before them. */
+  /** The raw head outputs (model.outputs.count), or empty when the run stopped before them. */
   outputs: Int16Array;
   boxes: Box[];
   layers: LayerRun[];
@@ -48,9 +45,10 @@ export interface DetectorRun {
 export interface DetectorRunOptions {
   board: Board;
   thresholdQ15?: number;
-  maxBoxes?: number;
-  /** Layer names by id (default: RNNPool-Face-M4's). */
-  layerNames?: readonly string[];
+  /** Most boxes to keep: the architecture's maxBoxes (its firmware's cap) or fewer. */
+  maxBoxes: number;
+  /** Layer names by id - 1: the architecture's (src/architectures: layerNames). */
+  layerNames: readonly string[];
   /** Stop after this layer id; its tensor stays in the arena. */
   stopAfter?: number;
   exact?: boolean;
@@ -86,7 +84,7 @@ export function runParsedDetector(elf: Elf, frame: Int8Array, opts: DetectorRunO
   if (frame.length !== FRAME_BYTES)
     throw new Error(`frame must be ${FRAME_BYTES} bytes, got ${frame.length}`);
   const text: Buffer[] = [];
-  const names = opts.layerNames ?? LAYER_NAMES;
+  const names = opts.layerNames;
   const onLayer = opts.onLayer;
   const result = runFirmware(elf, {
     board: opts.board,
@@ -114,11 +112,7 @@ export function runParsedDetector(elf: Elf, frame: Int8Array, opts: DetectorRunO
       { address: input.value, bytes: new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength) },
       {
         address: control.value,
-        bytes: controlBlock(
-          opts.stopAfter ?? 0,
-          opts.thresholdQ15 ?? DEFAULT_THRESHOLD_Q15,
-          opts.maxBoxes ?? MAX_BOXES,
-        ),
+        bytes: controlBlock(opts.stopAfter ?? 0, opts.thresholdQ15 ?? DEFAULT_THRESHOLD_Q15, opts.maxBoxes),
       },
     ],
     collect: [

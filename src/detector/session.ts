@@ -10,13 +10,12 @@ import { loadElf } from '../emulator/machine.js';
 import { loadModel, type Model } from '../model/index.js';
 import type { Box } from '../reference/postprocess.js';
 import { INPUT_LIMITS, readInputFile } from '../util/input-file.js';
-import { architectureOf } from './architectures.js';
+import { architectureOf, layerNames as namesOf } from '../architectures/index.js';
 import { buildDetector, resolveModelPath, type DetectorBuild, type OptimizationLevel } from './build.js';
 import type { DetectionReport, Divergence, ReferenceResult, ReferenceRunner } from './detect.js';
 import { imageMapper, type DetectorInput } from './input.js';
 import {
   DEFAULT_THRESHOLD_Q15,
-  MAX_BOXES,
   runParsedDetector,
   type DetectorRun,
   type DetectorRunOptions,
@@ -93,7 +92,8 @@ function session(
   build: DetectorBuild | null,
   reference: ReferenceRunner | undefined,
 ): DetectorSession {
-  const layerNames = architectureOf(model).layerNames;
+  const arch = architectureOf(model);
+  const layerNames = namesOf(arch);
   return {
     board,
     model,
@@ -103,7 +103,7 @@ function session(
     build,
     run(input, o = {}) {
       const threshold = o.thresholdQ15 ?? DEFAULT_THRESHOLD_Q15;
-      const maxBoxes = o.maxBoxes ?? MAX_BOXES;
+      const maxBoxes = o.maxBoxes ?? arch.maxBoxes;
       const settings: DetectorRunOptions = {
         board,
         layerNames,
@@ -123,6 +123,7 @@ function session(
       return {
         model: model.name,
         modelPath,
+        modelSpec: model,
         source: input.source,
         run,
         boxes: run.boxes.map(imageMapper(input.width, input.height)),

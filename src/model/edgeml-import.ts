@@ -4,14 +4,19 @@
 // renames the FastGRNN scale fields to the names EdgeML's kernels use now.
 import {
   architectureHeads,
+  architectureNamed,
+  architectures,
+  type ArchitectureName,
+} from '../architectures/index.js';
+import {
   evalShapeExpr,
   MODEL_FORMAT,
   MODEL_VERSION,
   ModelError,
+  outputLayout,
   parseModel,
   type ArrayCType,
   type ArraySpec,
-  type Architecture,
   type BufferSpec,
   type HeaderSpec,
   type Model,
@@ -46,8 +51,8 @@ export const FASTGRNN_SCALE_DROPPED: readonly string[] = ['H2W', 'H2U'];
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Which architecture a set of EdgeML headers describes. */
-export function detectArchitecture(headers: string[], name = 'model'): Architecture {
+/** Which architecture a set of EdgeML headers describes: the one with as many MBConv and detection headers. */
+export function detectArchitecture(headers: string[], name = 'model'): ArchitectureName {
   const has = (h: string): boolean => headers.includes(h);
   const count = (prefix: string): number => {
     let n = 0;
@@ -58,12 +63,12 @@ export function detectArchitecture(headers: string[], name = 'model'): Architect
   const detections = count('detection');
   const base = ['conv2D.h', 'rnn1.h', 'rnn2.h'].filter((h) => !has(h));
   if (base.length > 0) throw new ModelError(`${name}: files: missing header ${base.join(', ')}`);
-  if (mbconvs === 14 && detections === 4) return 'rnnpool-face-qvga';
-  if (mbconvs === 4 && detections === 4) return 'rnnpool-face-m4';
-  if (mbconvs === 4 && detections === 3) return 'rnnpool-face-fast';
+  const all = architectures();
+  const match = all.find((a) => a.mbconvs === mbconvs && a.heads.length === detections);
+  if (match) return match.name;
   throw new ModelError(
     `${name}: files: ${mbconvs} mbconv and ${detections} detection headers match no known architecture ` +
-      '(14+4 face-qvga, 4+4 face-m4, 4+3 face-fast)',
+      `(${all.map((a) => `${a.mbconvs}+${a.heads.length} ${a.name}`).join(', ')})`,
   );
 }
 
@@ -201,7 +206,8 @@ export function importEdgeML(json: unknown, name: string): Model {
     files[header] = out;
   }
 
-  const { heads, outputs } = architectureHeads(arch, (d) => defines.get(d));
+  const heads = architectureHeads(architectureNamed(arch), (d) => defines.get(d));
+  const outputs = outputLayout(heads);
   const model: Model = {
     format: MODEL_FORMAT,
     version: MODEL_VERSION,

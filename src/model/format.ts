@@ -4,6 +4,14 @@
 // truncating toward zero), merged into each header's `scalars` / `structs`.
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import {
+  architectureHeads,
+  architectureNamed,
+  architectures,
+  isArchitectureName,
+  type ArchitectureName,
+  type HeaderRequirement,
+} from '../architectures/index.js';
 import { readInputText } from '../util/input-file.js';
 import { JsonSyntaxError, parseJsonText } from '../util/json-text.js';
 import {
@@ -16,16 +24,12 @@ import {
   quoted,
   SHAPE_EXPR,
 } from './names.js';
+import { ModelError } from './errors.js';
+
+export { ModelError };
 
 export const MODEL_FORMAT = 'm4sim-model';
 export const MODEL_VERSION = 1;
-
-export type Architecture = 'rnnpool-face-m4' | 'rnnpool-face-qvga' | 'rnnpool-face-fast';
-export const ARCHITECTURES: readonly Architecture[] = [
-  'rnnpool-face-m4',
-  'rnnpool-face-qvga',
-  'rnnpool-face-fast',
-];
 
 /** Element types of weight arrays and buffers. */
 export type ArrayCType = 'Q7_T' | 'Q15_T';
@@ -92,6 +96,10 @@ export interface HeadSpec {
   confScale?: number;
   /** Divisor (C `/`) applied to this head's loc values when they are written to the output; default 1. */
   locScale?: number;
+  /** Real conf value = q / 2^confShift; default: the architecture's (src/architectures). */
+  confShift?: number;
+  /** Real loc value = q / 2^locShift; default: the architecture's. */
+  locShift?: number;
 }
 export interface OutputSegment {
   head: string;
@@ -103,7 +111,7 @@ export interface Model {
   format: typeof MODEL_FORMAT;
   version: typeof MODEL_VERSION;
   name: string;
-  architecture: Architecture;
+  architecture: ArchitectureName;
   semantics: 'DIV';
   input: { width: number; height: number; channels: number };
   heads: HeadSpec[];
@@ -112,13 +120,6 @@ export interface Model {
   provenance: Record<string, unknown>;
   /** C headers in include order. */
   files: Record<string, HeaderSpec>;
-}
-
-export class ModelError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ModelError';
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -232,212 +233,6 @@ export const STRUCT_TYPES: Readonly<Record<StructCType, Readonly<Record<string, 
   Q15_FastGRNN_Scales: Object.fromEntries(FASTGRNN_SCALE_FIELDS.map((f) => [f, scaleFieldType(f)])),
 };
 
-// ---------------------------------------------------------------------------------------------------------
-// What each architecture's pipeline reads (EdgeML c_reference/models/quantized_face_detection*.c).
-
-export interface HeaderRequirement {
-  header: string;
-  defines: string[];
-  arrays: string[];
-  scalars: string[];
-  structs: string[];
-}
-
-export interface ArchitectureInfo {
-  mbconvs: number;
-  /** MBConv layers followed by a residual add (need Scten1/Scten2/Scret). */
-  residual: number[];
-  /** For each detection head (1-based order), the MBConv layer feeding it. */
-  headLayers: number[];
-  /** Heads with an L2 norm (DxNW, Dx_ScaleIn/Out). */
-  l2norm: number[];
-  patchDim: number;
-  /** Per head: step and anchor (pixels), output divisors. */
-  heads: { step: number; anchor: number; confScale?: number; locScale?: number }[];
-}
-
-export const ARCHITECTURE_INFO: Readonly<Record<Architecture, ArchitectureInfo>> = {
-  // quantized_face_detection_sparse.c (q_scut_head_b_face4_model): conf of H3 and loc of H4 are halved
-  // when the output vector is assembled.
-  'rnnpool-face-m4': {
-    mbconvs: 4,
-    residual: [2, 4],
-    headLayers: [1, 2, 3, 4],
-    l2norm: [1, 2, 3],
-    patchDim: 8,
-    heads: [
-      { step: 8, anchor: 8 },
-      { step: 8, anchor: 16 },
-      { step: 16, anchor: 32, confScale: 2 },
-      { step: 16, anchor: 48, locScale: 2 },
-    ],
-  },
-  // quantized_face_detection.c (face-2): loc of H4 halved (its conf of H4 is a Q7 << 7, not expressible
-  // as a divisor; see provenance of imported models).
-  'rnnpool-face-qvga': {
-    mbconvs: 14,
-    residual: [2, 3, 4, 5, 6, 7, 8, 10, 11, 13, 14],
-    headLayers: [4, 8, 11, 14],
-    l2norm: [1, 2, 3],
-    patchDim: 8,
-    heads: [
-      { step: 8, anchor: 8 },
-      { step: 8, anchor: 16 },
-      { step: 16, anchor: 32 },
-      { step: 16, anchor: 48, locScale: 2 },
-    ],
-  },
-  // quantized_face_detection_fast.c (face-3): conf of H2 and loc of H3 halved. Anchor sizes unverified.
-  'rnnpool-face-fast': {
-    mbconvs: 4,
-    residual: [3],
-    headLayers: [1, 3, 4],
-    l2norm: [1, 2, 3],
-    patchDim: 16,
-    heads: [
-      { step: 16, anchor: 32 },
-      { step: 16, anchor: 48, confScale: 2 },
-      { step: 16, anchor: 64, locScale: 2 },
-    ],
-  },
-};
-
-const CONV_PARAMS = ['HF', 'WF', 'CF', 'COUT', 'HPADL', 'HPADR', 'WPADL', 'WPADR'];
-const CONV_PARAMS2 = ['HSTRIDE', 'WSTRIDE', 'HDILATION', 'WDILATION', 'G'];
-const convDefines = (p: string): string[] => [...CONV_PARAMS, ...CONV_PARAMS2].map((s) => `${p}_${s}`);
-const convScales = (p: string): string[] => [`${p}_Scinput`, `${p}_Scoutput`, `${p}_Demote`];
-const biasScales = (p: string): string[] => [`${p}_Scten`, `${p}_Scvec`, `${p}_Scret`];
-const MBCONV_DEFINES = [
-  'N',
-  'H',
-  'W',
-  'CIN',
-  'CTEMP',
-  'HF',
-  'WF',
-  'COUT',
-  'HOUT',
-  'WOUT',
-  'HPADL',
-  'HPADR',
-  'WPADL',
-  'WPADR',
-  'HSTRIDE',
-  'WSTRIDE',
-];
-const MBCONV_SCALES = [
-  'Limit1',
-  'Limit2',
-  'ShRU1',
-  'ShRX1',
-  'ShRU2',
-  'ShRX2',
-  'ShRU3',
-  'ShRW3',
-  'ShLU1',
-  'ShLX1',
-  'ShLU2',
-  'ShLX2',
-  'ShLU3',
-  'ShLW3',
-];
-
-/** The headers, in include order, and what the architecture's pipeline reads from each. */
-export function architectureRequirements(arch: Architecture): HeaderRequirement[] {
-  const info = ARCHITECTURE_INFO[arch];
-  const reqs: HeaderRequirement[] = [
-    {
-      header: 'conv2D.h',
-      defines: [
-        'CONV2D_N',
-        'CBR1F_H',
-        'CBR1F_W',
-        'CBR1F_CIN',
-        'CONV2D_COUT',
-        'CONV2D_HOUT',
-        'CONV2D_WOUT',
-        ...convDefines('CBR1F').filter((d) => d !== 'CBR1F_COUT'),
-        ...convDefines('CBR1W'),
-      ],
-      arrays: ['CBR1F', 'CBR1W', 'CBR1B'],
-      scalars: [
-        'CONV2D_Limit',
-        'CONV2D_Div',
-        ...convScales('CBR1F'),
-        ...biasScales('CBR1B'),
-        ...convScales('CBR1W'),
-      ],
-      structs: [],
-    },
-  ];
-  for (const k of [1, 2]) {
-    reqs.push({
-      header: `rnn${k}.h`,
-      defines: k === 1 ? ['INPUT_CHANNELS', 'PATCH_DIM', 'HIDDEN_DIM1'] : ['HIDDEN_DIM2'],
-      arrays: [`W${k}`, `U${k}`, `Bg${k}`, `Bh${k}`],
-      scalars: [`ShR${k}`, `ShL${k}`],
-      structs: [`RNN${k}_PARAMS`, `RNN${k}_BUFFERS`, `RNN${k}_SCALES`],
-    });
-  }
-  for (let n = 1; n <= info.mbconvs; n++) {
-    const p = `L${n}_`;
-    const scalars = MBCONV_SCALES.map((s) => p + s);
-    if (info.residual.includes(n)) scalars.push(`${p}Scten1`, `${p}Scten2`, `${p}Scret`);
-    reqs.push({
-      header: `mbconv${n}.h`,
-      defines: MBCONV_DEFINES.map((s) => p + s),
-      arrays: ['F1', 'F2', 'F3', 'W1', 'W2', 'W3', 'B1', 'B2', 'B3'].map((s) => p + s),
-      scalars,
-      structs: [],
-    });
-  }
-  info.headLayers.forEach((_layer, i) => {
-    const d = `D${i + 1}`;
-    const norm = info.l2norm.includes(i + 1);
-    const parts = norm ? ['NW', 'CW', 'LW'] : ['CW', 'LW'];
-    reqs.push({
-      header: `detection${i + 1}.h`,
-      defines: parts.flatMap((s) => convDefines(d + s)),
-      arrays: [...parts.map((s) => d + s), `${d}CB`, `${d}LB`],
-      scalars: [
-        ...(norm ? [`${d}_ScaleIn`, `${d}_ScaleOut`, ...convScales(`${d}NW`)] : []),
-        ...convScales(`${d}CW`),
-        ...biasScales(`${d}CB`),
-        ...convScales(`${d}LW`),
-        ...biasScales(`${d}LB`),
-      ],
-      structs: [],
-    });
-  });
-  return reqs;
-}
-
-/** The heads and output layout of an architecture, with rows/cols from the model's defines. */
-export function architectureHeads(
-  arch: Architecture,
-  defines: (name: string) => number | undefined,
-): { heads: HeadSpec[]; outputs: { count: number; order: OutputSegment[] } } {
-  const info = ARCHITECTURE_INFO[arch];
-  const heads: HeadSpec[] = info.headLayers.map((layer, i) => {
-    const rows = defines(`L${layer}_HOUT`);
-    const cols = defines(`L${layer}_WOUT`);
-    if (rows === undefined || cols === undefined) {
-      throw new ModelError(`mbconv${layer}.h: defines.L${layer}_HOUT/L${layer}_WOUT: missing define`);
-    }
-    const h: HeadSpec = {
-      name: `H${i + 1}`,
-      rows,
-      cols,
-      step: info.heads[i].step,
-      anchor: info.heads[i].anchor,
-    };
-    if (info.heads[i].confScale !== undefined) h.confScale = info.heads[i].confScale;
-    if (info.heads[i].locScale !== undefined) h.locScale = info.heads[i].locScale;
-    return h;
-  });
-  return { heads, outputs: outputLayout(heads) };
-}
-
 /** Conf of every head (2 per cell), then loc of every head (4 per cell). */
 export function outputLayout(heads: HeadSpec[]): { count: number; order: OutputSegment[] } {
   const order: OutputSegment[] = [];
@@ -532,11 +327,6 @@ export function evalShapeExpr(expr: string, lookup: (name: string) => number | u
   return product;
 }
 
-/** The model header names an architecture knows (those its pipeline includes), in include order. */
-export function architectureHeaders(arch: Architecture): string[] {
-  return architectureRequirements(arch).map((r) => r.header);
-}
-
 type Fail = (where: string, msg: string) => never;
 
 /** Whether every object and list inside v is nested at most `max` deep (iterative: no recursion). */
@@ -575,10 +365,15 @@ export function parseModel(json: unknown, name: string): Model {
       `expected 1 to 64 letters, digits, spaces and ._+- (a letter or digit first), got ${quoted(json.name)}`,
     );
   }
-  if (!ARCHITECTURES.includes(json.architecture as Architecture)) {
-    fail('architecture', `unknown architecture ${quoted(json.architecture)}`);
+  if (!isArchitectureName(json.architecture)) {
+    fail(
+      'architecture',
+      `unknown architecture ${quoted(json.architecture)} (known: ${architectures()
+        .map((a) => a.name)
+        .join(', ')})`,
+    );
   }
-  const arch = json.architecture as Architecture;
+  const arch = json.architecture as ArchitectureName;
   if (json.semantics !== 'DIV') fail('semantics', `only "DIV" is supported, got ${quoted(json.semantics)}`);
   const input = json.input;
   if (!isObject(input)) return fail('input', 'missing object');
@@ -594,7 +389,7 @@ export function parseModel(json: unknown, name: string): Model {
   if (!isObject(json.files)) return fail('files', 'missing files object');
   const files = json.files;
 
-  const known = architectureRequirements(arch);
+  const known = architectureNamed(arch).headers;
   for (const header of Object.keys(files)) {
     if (!HEADER_NAME.test(header) || !known.some((r) => r.header === header)) {
       fail(
@@ -619,7 +414,7 @@ export function parseModel(json: unknown, name: string): Model {
 }
 
 interface HeaderContext {
-  arch: Architecture;
+  arch: ArchitectureName;
   /** Every name declared so far → its header (one C namespace: a define would rewrite any use). */
   names: Map<string, string>;
   globalDefines: Map<string, number>;
@@ -788,14 +583,14 @@ function checkStruct(
 
 function checkHeadsAndOutputs(
   json: Json,
-  arch: Architecture,
+  arch: ArchitectureName,
   globalDefines: Map<string, number>,
   fail: Fail,
 ): void {
   if (!Array.isArray(json.heads) || json.heads.length === 0) return fail('heads', 'missing list of heads');
-  const expected = architectureHeads(arch, (d) => globalDefines.get(d));
-  if (json.heads.length !== expected.heads.length) {
-    fail('heads', `${arch} has ${expected.heads.length} heads, file lists ${json.heads.length}`);
+  const expected = architectureHeads(architectureNamed(arch), (d) => globalDefines.get(d));
+  if (json.heads.length !== expected.length) {
+    fail('heads', `${arch} has ${expected.length} heads, file lists ${json.heads.length}`);
   }
   json.heads.forEach((hd: unknown, i: number) => {
     const f = `heads[${i}]`;
@@ -816,7 +611,7 @@ function checkHeadsAndOutputs(
     for (const k of ['confShift', 'locShift']) {
       if (hd[k] !== undefined) checkIntRange(hd[k], 0, 30, `${f}.${k}`, 'shift', fail);
     }
-    const e = expected.heads[i];
+    const e = expected[i];
     if (hd.rows !== e.rows || hd.cols !== e.cols) {
       fail(`${f}`, `${hd.rows}x${hd.cols} cells, the layer feeding it gives ${e.rows}x${e.cols}`);
     }
@@ -846,8 +641,8 @@ function checkHeadsAndOutputs(
 }
 
 /** Per-layer consistency of array lengths with the layer's defines, and bounded tensors. */
-function checkLayerShapes(arch: Architecture, files: Record<string, HeaderSpec>, fail: Fail): void {
-  const info = ARCHITECTURE_INFO[arch];
+function checkLayerShapes(arch: ArchitectureName, files: Record<string, HeaderSpec>, fail: Fail): void {
+  const info = architectureNamed(arch);
   const len = (header: string, a: string): number => files[header].arrays[a].values.length;
   const expect = (header: string, a: string, want: number, why: string): void => {
     const got = len(header, a);
@@ -865,6 +660,10 @@ function checkLayerShapes(arch: Architecture, files: Record<string, HeaderSpec>,
   const c = (s: string): number => files['conv2D.h'].defines[s];
   bounded('conv2D.h', 'the input', c('CBR1F_H'), c('CBR1F_W'), c('CBR1F_CIN'));
   bounded('conv2D.h', 'the output', c('CONV2D_HOUT'), c('CONV2D_WOUT'), c('CONV2D_COUT'), c('CBR1F_G'));
+  // The pipeline's RNNPool loops are written for its patch size (firmware/app/front_end.c: 8x8).
+  const patch = files['rnn1.h'].defines.PATCH_DIM;
+  if (patch !== info.patchDim)
+    fail('rnn1.h: defines.PATCH_DIM', `${patch}, ${arch} pools ${info.patchDim}x${info.patchDim} patches`);
   for (let n = 1; n <= info.mbconvs; n++) {
     const header = `mbconv${n}.h`;
     const d = (s: string): number => files[header].defines[`L${n}_${s}`];
@@ -877,7 +676,7 @@ function checkLayerShapes(arch: Architecture, files: Record<string, HeaderSpec>,
     for (const a of ['W1', 'W2', 'B1', 'B2']) expect(header, `L${n}_${a}`, ct, `CTEMP = ${ct}`);
     for (const a of ['W3', 'B3']) expect(header, `L${n}_${a}`, cout, `COUT = ${cout}`);
   }
-  info.headLayers.forEach((layer, i) => {
+  info.heads.forEach(({ layer }, i) => {
     const header = `detection${i + 1}.h`;
     const D = `D${i + 1}`;
     const defs = files[header].defines;

@@ -9,11 +9,12 @@
 // stride 2) ← face-2 mbconv9 (32→64→96, stride 2); mbconv4 (64→128→64, residual) ← face-2 mbconv8
 // (32→64→32, residual, Q15). A calibration step (TS reference) is expected to adjust the scales through
 // `options.scales` / `applyScales` so every layer uses its range.
+import { architectureHeads, architectureNamed } from '../architectures/index.js';
 import {
   applyScales,
-  architectureHeads,
   MODEL_FORMAT,
   MODEL_VERSION,
+  outputLayout,
   parseModel,
   type ArrayCType,
   type HeaderSpec,
@@ -530,10 +531,11 @@ export function syntheticFaceM4(seed: number, options: SyntheticOptions = {}): M
   // Headers in EdgeML's include order (conv2D, rnn1, rnn2, mbconv1..4, detection1..4).
   const ordered: Record<string, HeaderSpec> = {};
   for (const k of Object.keys(files).sort(headerOrder)) ordered[k] = files[k];
-  const { heads, outputs } = architectureHeads('rnnpool-face-m4', (d) => {
+  const heads = architectureHeads(architectureNamed('rnnpool-face-m4'), (d) => {
     for (const h of Object.values(ordered)) if (d in h.defines) return h.defines[d];
     return undefined;
   });
+  const outputs = outputLayout(heads);
   const model: Model = {
     format: MODEL_FORMAT,
     version: MODEL_VERSION,

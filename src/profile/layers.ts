@@ -1,50 +1,11 @@
 // Per-layer profile of a detector run: modeled cycles between the ITM begin/end markers, share of
 // the frame, multiply-accumulates from the layer shapes, cycles per MAC, the stack peak during the
-// layer (lowest SP the block profiler saw between the markers) and the arena bytes live in it
-// (src/detector/memory-plan.ts), plus SRAM in use over time.
+// layer (lowest SP the block profiler saw between the markers) and the arena buffers live in it, plus
+// SRAM in use over time. MACs and the arena plan come from the model's architecture descriptor
+// (src/architectures).
+import { architectureOf, liveArenaBytes, liveBuffers, type ArenaBuffer } from '../architectures/index.js';
 import type { DetectionReport } from '../detector/detect.js';
-import { ARENA_BYTES, liveArenaBytes } from '../detector/memory-plan.js';
 import type { ItmEvent } from '../emulator/ppb.js';
-
-/**
- * Multiply-accumulates of RNNPool-Face-M4 per layer id (the shapes in the model headers):
- * - conv 3x3 stride 2, 1 → 4 channels: 120·160·4·9.
- * - RNNPool, per 8x8 patch: RNN1 (FastGRNN, 4 → 16) over 8 rows and 8 columns = 16 sequences ×
- *   8 steps × (W 16·4 + U 16·16); RNN2 (16 → 16) over the row and column summaries both ways =
- *   4 sequences × 8 steps × (W 16·16 + U 16·16); 29·39 patches.
- * - MBConv: H·W·CIn·CTemp (1x1 expansion) + Hout·Wout·(9·CTemp (3x3 depthwise) + CTemp·COut (1x1 projection)).
- * - Head: per output cell 9·C·(conf channels + loc channels) (3x3 convolutions; the L2 norm is not counted).
- * - Output scaling and box decoding: no MACs.
- */
-export function layerMacs(id: number): number {
-  const mbconv = (h: number, w: number, cin: number, ctemp: number, ho: number, wo: number, cout: number) =>
-    h * w * cin * ctemp + ho * wo * (9 * ctemp + ctemp * cout);
-  const head = (cells: number, c: number, conf: number, loc: number) => cells * 9 * c * (conf + loc);
-  switch (id) {
-    case 1:
-      return 120 * 160 * 4 * 9;
-    case 2:
-      return 29 * 39 * (16 * 8 * (16 * 4 + 16 * 16) + 4 * 8 * (16 * 16 * 2));
-    case 3:
-      return mbconv(30, 40, 64, 128, 30, 40, 32);
-    case 4:
-      return head(1200, 32, 4, 4);
-    case 5:
-      return mbconv(30, 40, 32, 64, 30, 40, 32);
-    case 6:
-      return head(1200, 32, 2, 4);
-    case 7:
-      return mbconv(30, 40, 32, 64, 15, 20, 64);
-    case 8:
-      return head(300, 64, 2, 4);
-    case 9:
-      return mbconv(15, 20, 64, 128, 15, 20, 64);
-    case 10:
-      return head(300, 64, 2, 4);
-    default:
-      return 0;
-  }
-}
 
 export interface LayerProfile {
   id: number;
@@ -60,6 +21,8 @@ export interface LayerProfile {
   cyclesPerMac: number | null;
   /** Initial SP minus the lowest SP seen between the layer's markers (null without SP samples). */
   stackPeak: number | null;
+  /** The arena buffers live while the layer runs (the memory plan) and their total size. */
+  liveBuffers: ArenaBuffer[];
   liveArenaBytes: number;
 }
 
@@ -84,6 +47,8 @@ export interface LayerReport {
 
 export function layerProfile(report: DetectionReport): LayerReport {
   const r = report.run.result;
+  const model = report.modelSpec;
+  const arch = architectureOf(model);
   const initialSp = r.sram.initialSp;
   const itm = r.itm.filter((e) => e.port === 1 || e.port === 2);
   const begins = new Map<number, number>();
@@ -107,7 +72,8 @@ export function layerProfile(report: DetectionReport): LayerReport {
     }
     const id = e.value;
     const cycles = e.cycles - begin.cycles;
-    const macs = layerMacs(id);
+    const spec = arch.layers.find((l) => l.id === id);
+    const macs = spec ? spec.macs(model) : 0;
     layers.push({
       id,
       name: report.run.layers.find((l) => l.id === id)?.name ?? `layer${id}`,
@@ -118,7 +84,8 @@ export function layerProfile(report: DetectionReport): LayerReport {
       macs,
       cyclesPerMac: macs > 0 ? cycles / macs : null,
       stackPeak: low === null ? null : initialSp - low,
-      liveArenaBytes: liveArenaBytes(id),
+      liveBuffers: liveBuffers(arch, id),
+      liveArenaBytes: liveArenaBytes(arch, id),
     });
   }
   return { layers, sram: sramOverTime(r.itm, report, layers), totalCycles: r.cycles, ramSize: r.sram.size };
@@ -127,7 +94,8 @@ export function layerProfile(report: DetectionReport): LayerReport {
 function sramOverTime(itm: ItmEvent[], report: DetectionReport, layers: LayerProfile[]): SramSample[] {
   const r = report.run.result;
   const s = r.sram;
-  const arenaStatic = Math.min(ARENA_BYTES, s.otherStatic + s.bss + s.data);
+  const arch = architectureOf(report.modelSpec);
+  const arenaStatic = Math.min(arch.arena.bytes, s.otherStatic + s.bss + s.data);
   const other = s.data + s.bss + s.otherStatic - arenaStatic + s.heap;
   const samples: SramSample[] = [];
   const layerAt = (cycles: number, port: number, id: number) =>
@@ -144,7 +112,7 @@ function sramOverTime(itm: ItmEvent[], report: DetectionReport, layers: LayerPro
       e.cycles,
       `${name} ${e.port === 1 ? 'begin' : 'end'}`,
       e.sp,
-      liveArenaBytes(layerAt(e.cycles, e.port, e.value)),
+      liveArenaBytes(arch, layerAt(e.cycles, e.port, e.value)),
     );
   }
   const peakLayer = layers.find((l) => l.start <= s.stackPeakCycles && s.stackPeakCycles <= l.end);

@@ -18,11 +18,11 @@
 //               halves H2 conf and H3 loc): 5400 int16
 //
 // A head layer's tensor is its conf values followed by its loc values (both int16, NHWC).
+import { FACE_FAST } from '../architectures/face-fast.js';
 import { scalar, type Model } from '../model/format.js';
-import { convParamsFromModel, layerMaker, mbconvParamsFromModel, modelFail } from './pipeline.js';
+import { convParamsFromModel, namedLayer, mbconvParamsFromModel, modelFail } from './pipeline.js';
 import { conv2dCbr, type Conv2dCbrParams } from './conv.js';
 import {
-  FACE_M4_DEFAULT_OUTPUT_SHIFT,
   headParamsFromModel,
   rnnPoolModelFromModel,
   rnnpoolStage,
@@ -38,29 +38,15 @@ import {
   residualAddQ15,
   type MBConvParams,
 } from './mbconv.js';
-import { detect, type Box, type Head } from './postprocess.js';
 import { cdiv } from './quantized.js';
 
-export const FACE_FAST_ARCHITECTURE = 'rnnpool-face-fast';
-
-/** The layers in order (the firmware publishes the same ids; it adds 11, boxes). */
-export const FACE_FAST_LAYERS: readonly { id: number; name: string }[] = [
-  { id: 1, name: 'conv' },
-  { id: 2, name: 'rnnpool' },
-  { id: 3, name: 'mbconv1' },
-  { id: 4, name: 'head1' },
-  { id: 5, name: 'mbconv2' },
-  { id: 6, name: 'head2' },
-  { id: 7, name: 'mbconv3' },
-  { id: 8, name: 'mbconv4' },
-  { id: 9, name: 'head3' },
-  { id: 10, name: 'outputs' },
-];
-
-const makeLayer = layerMaker(FACE_FAST_LAYERS);
-
-/** Which MBConv feeds each detection head in EdgeML's fast pipeline (detection1 ← L1, 2 ← L2, 3 ← L4). */
-export const FACE_FAST_HEAD_LAYERS = [1, 2, 4] as const;
+// The descriptor imports this module: it is read when a layer is made, never while the modules load.
+const makeLayer = (
+  name: string,
+  shape: number[],
+  tensor: Int8Array | Int16Array,
+  parts?: LayerResult['parts'],
+) => namedLayer(FACE_FAST.layers, name, shape, tensor, parts);
 
 export interface FaceFastParams {
   frameLength: number;
@@ -76,8 +62,8 @@ export interface FaceFastParams {
 
 /** Reads and checks every parameter of an `rnnpool-face-fast` model. */
 export function faceFastParams(model: Model): FaceFastParams {
-  if (model.architecture !== FACE_FAST_ARCHITECTURE) {
-    modelFail(model, 'architecture', `${model.architecture}, runFaceFast needs ${FACE_FAST_ARCHITECTURE}`);
+  if (model.architecture !== FACE_FAST.name) {
+    modelFail(model, 'architecture', `${model.architecture}, runFaceFast needs ${FACE_FAST.name}`);
   }
   const { conv, out: convOut } = convParamsFromModel(model);
   const rnn = rnnPoolModelFromModel(model);
@@ -120,13 +106,13 @@ export function faceFastParams(model: Model): FaceFastParams {
     scalar(model, 'mbconv3.h', 'L3_Scten2'),
     scalar(model, 'mbconv3.h', 'L3_Scret'),
   ];
-  const heads = FACE_FAST_HEAD_LAYERS.map((layer, i) => {
-    const p = mbconv[layer - 1];
+  const heads = FACE_FAST.heads.map((head, i) => {
+    const p = mbconv[head.layer - 1];
     const { HOut, WOut } = mbconvOutSize(p);
-    return headParamsFromModel(model, i + 1, { H: HOut, W: WOut, C: p.COut }, true);
+    return headParamsFromModel(model, i + 1, { H: HOut, W: WOut, C: p.COut }, head.l2norm);
   });
   if (model.heads.length !== heads.length)
-    modelFail(model, 'heads', `${model.heads.length} heads, the pipeline has 3`);
+    modelFail(model, 'heads', `${model.heads.length} heads, the pipeline has ${heads.length}`);
   const outputScales = heads.map((_, i) => ({
     conf: model.heads[i]?.confScale ?? 1,
     loc: model.heads[i]?.locScale ?? 1,
@@ -152,26 +138,26 @@ export function faceFastParams(model: Model): FaceFastParams {
   };
 }
 
-function headLayer(id: number, hp: HeadParams, out: { conf: Int16Array; loc: Int16Array }): LayerResult {
+function headLayer(name: string, hp: HeadParams, out: { conf: Int16Array; loc: Int16Array }): LayerResult {
   const tensor = new Int16Array(out.conf.length + out.loc.length);
   tensor.set(out.conf);
   tensor.set(out.loc, out.conf.length);
   const confC = out.conf.length / (hp.H * hp.W);
   const locC = out.loc.length / (hp.H * hp.W);
-  return makeLayer(id, [hp.H, hp.W, confC + locC], tensor, [
+  return makeLayer(name, [hp.H, hp.W, confC + locC], tensor, [
     { name: 'conf', shape: [hp.H, hp.W, confC], offset: 0, length: out.conf.length },
     { name: 'loc', shape: [hp.H, hp.W, locC], offset: out.conf.length, length: out.loc.length },
   ]);
 }
 
 export interface FaceFastOptions {
-  /** Stop after this layer id (1..10); default 10. When < 10, `outputs` is empty. */
+  /** Stop after the layer with this id; default: run every layer. Before the outputs layer, `outputs` is empty. */
   stopAfter?: number;
   onLayer?: (layer: LayerResult) => void;
 }
 
 export interface FaceFastResult {
-  /** The 5400 int16 outputs (empty if stopped before layer 10). */
+  /** The 5400 int16 outputs (empty if stopped before the outputs layer). */
   outputs: Int16Array;
   layers: LayerResult[];
 }
@@ -184,7 +170,7 @@ export function runFaceFast(model: Model, frame: Int8Array, opts: FaceFastOption
       `runFaceFast: the frame has ${frame.length} values, the model takes ${P.frameLength}`,
     );
   }
-  const stopAfter = opts.stopAfter ?? 10;
+  const stopAfter = opts.stopAfter ?? Infinity;
   const layers: LayerResult[] = [];
   const emit = (layer: LayerResult): boolean => {
     layers.push(layer);
@@ -200,30 +186,30 @@ export function runFaceFast(model: Model, frame: Int8Array, opts: FaceFastOption
   const heads: { conf: Int16Array; loc: Int16Array }[] = [];
 
   const conv = conv2dCbr(frame, P.conv);
-  if (emit(makeLayer(1, [P.convOut.H, P.convOut.W, P.convOut.C], conv))) return done();
+  if (emit(makeLayer('conv', [P.convOut.H, P.convOut.W, P.convOut.C], conv))) return done();
 
   const rp = P.rnnpool;
   const pooled = rnnpoolStage(rp, conv);
-  if (emit(makeLayer(2, [rp.outRows, rp.outCols, 4 * rp.model.hiddenDims2], pooled))) return done();
+  if (emit(makeLayer('rnnpool', [rp.outRows, rp.outCols, 4 * rp.model.hiddenDims2], pooled))) return done();
 
   const x1 = mbconvQ7xQ15Q15(pooled, L1);
-  if (emit(makeLayer(3, shape(L1), x1))) return done();
+  if (emit(makeLayer('mbconv1', shape(L1), x1))) return done();
   heads.push(detectionHead(x1, P.heads[0]));
-  if (emit(headLayer(4, P.heads[0], heads[0]))) return done();
+  if (emit(headLayer('head1', P.heads[0], heads[0]))) return done();
 
   const x2 = mbconvQ15(x1, L2);
-  if (emit(makeLayer(5, shape(L2), x2))) return done();
+  if (emit(makeLayer('mbconv2', shape(L2), x2))) return done();
   heads.push(detectionHead(x2, P.heads[1]));
-  if (emit(headLayer(6, P.heads[1], heads[1]))) return done();
+  if (emit(headLayer('head2', P.heads[1], heads[1]))) return done();
 
   const [s1, s2, sr] = P.residual3;
   const x3 = residualAddQ15(x2, mbconvQ15xQ7Q15(x2, L3), s1, s2, sr);
-  if (emit(makeLayer(7, shape(L3), x3))) return done();
+  if (emit(makeLayer('mbconv3', shape(L3), x3))) return done();
 
   const x4 = mbconvQ15xQ7Q15(x3, L4);
-  if (emit(makeLayer(8, shape(L4), x4))) return done();
+  if (emit(makeLayer('mbconv4', shape(L4), x4))) return done();
   heads.push(detectionHead(x4, P.heads[2]));
-  if (emit(headLayer(9, P.heads[2], heads[2]))) return done();
+  if (emit(headLayer('head3', P.heads[2], heads[2]))) return done();
 
   const total = heads.reduce((n, o) => n + o.conf.length + o.loc.length, 0);
   const outputs = new Int16Array(total);
@@ -236,47 +222,6 @@ export function runFaceFast(model: Model, frame: Int8Array, opts: FaceFastOption
       at += src.length;
     });
   }
-  emit(makeLayer(10, [total], outputs));
+  emit(makeLayer('outputs', [total], outputs));
   return { outputs, layers };
 }
-
-/** The heads faceFastBoxes decodes with: geometry from model.heads, shifts from them or the default. */
-export function faceFastHeads(model: Model): Head[] {
-  return model.heads.map((h) => {
-    const extra = h as { confShift?: number; locShift?: number };
-    return {
-      rows: h.rows,
-      cols: h.cols,
-      step: h.step,
-      anchor: h.anchor,
-      confShift: extra.confShift ?? FACE_M4_DEFAULT_OUTPUT_SHIFT,
-      locShift: extra.locShift ?? FACE_M4_DEFAULT_OUTPUT_SHIFT,
-    };
-  });
-}
-
-/**
- * Boxes (Q4 px corners, Q15 score) from the 5400 outputs, exactly as face_fast.c's post-processing
- * (firmware/kernels/postprocess.c) computes them: threshold Q15 (keep score > threshold), NMS IoU 0.3.
- */
-export function faceFastBoxes(model: Model, outputs: Int16Array, threshold: number, maxBoxes: number): Box[] {
-  const heads = faceFastHeads(model);
-  const priors = heads.reduce((n, h) => n + h.rows * h.cols, 0);
-  if (outputs.length !== 6 * priors) {
-    throw new RangeError(`faceFastBoxes: need ${6 * priors} outputs, got ${outputs.length}`);
-  }
-  return detect(
-    {
-      heads,
-      imageWidth: model.input.width,
-      imageHeight: model.input.height,
-      scoreThreshold: threshold,
-      maxBoxes: Math.min(maxBoxes, FACE_FAST_MAX_BOXES),
-    },
-    outputs.subarray(0, 2 * priors),
-    outputs.subarray(2 * priors),
-  );
-}
-
-/** The firmware's cap on kept boxes (FACE_FAST_MAX_BOXES in face_fast.h). */
-export const FACE_FAST_MAX_BOXES = 750;

@@ -17,14 +17,16 @@
 //  10 head4     detection4.h: no L2 norm, no per-channel weight
 //  11 outputs   conf H1..H4 then loc H1..H4, each C-divided by its head's confScale / locScale: 18000 int16
 //
-// A head layer's tensor is its conf values followed by its loc values (both int16, NHWC).
-import { ARCHITECTURE_INFO, array, define, scalar, struct, type Model } from '../model/format.js';
+// A head layer's tensor is its conf values followed by its loc values (both int16, NHWC). Layer ids,
+// names, shapes and the head geometry: the descriptor, src/architectures/face-m4.ts.
+import { FACE_M4 } from '../architectures/face-m4.js';
+import { array, define, scalar, struct, type Model } from '../model/format.js';
 import { FASTGRNN_SCALE_RENAMES } from '../model/edgeml-import.js';
 import {
   LIMITS,
   convParamsFromModel,
   type LayerDtype,
-  layerMaker,
+  namedLayer,
   mbconvParamsFromModel,
   modelFail,
   q15Array,
@@ -43,38 +45,29 @@ import {
 } from './fastgrnn.js';
 import { detectionHead, type HeadConv, type HeadParams } from './heads.js';
 import { mbconvOutSize, mbconvQ15, mbconvQ7xQ15Q15, residualAddQ15, type MBConvParams } from './mbconv.js';
-import { M4_HEADS, detect, type Box, type Head } from './postprocess.js';
 import { cdiv } from './quantized.js';
 import { q7xq15Q15RnnpoolBlock, type RnnPoolModel } from './rnnpool.js';
 
 export type { LayerDtype, LayerResult } from './pipeline.js';
 export { mbconvParamsFromModel } from './pipeline.js';
 
-export const FACE_M4_LAYERS: readonly { id: number; name: string }[] = [
-  { id: 1, name: 'conv' },
-  { id: 2, name: 'rnnpool' },
-  { id: 3, name: 'mbconv1' },
-  { id: 4, name: 'head1' },
-  { id: 5, name: 'mbconv2' },
-  { id: 6, name: 'head2' },
-  { id: 7, name: 'mbconv3' },
-  { id: 8, name: 'head3' },
-  { id: 9, name: 'mbconv4' },
-  { id: 10, name: 'head4' },
-  { id: 11, name: 'outputs' },
-];
-
-const makeLayer = layerMaker(FACE_M4_LAYERS);
+// The descriptor imports this module: it is read when a layer is made, never while the modules load.
+const makeLayer = (
+  name: string,
+  shape: number[],
+  tensor: Int8Array | Int16Array,
+  parts?: LayerResult['parts'],
+) => namedLayer(FACE_M4.layers, name, shape, tensor, parts);
 
 export interface FaceM4Options {
-  /** Stop after this layer id (1..11); default 11. When < 11, `outputs` is empty. */
+  /** Stop after the layer with this id; default: run every layer. Before the outputs layer, `outputs` is empty. */
   stopAfter?: number;
   /** Called as each layer completes. */
   onLayer?: (layer: LayerResult) => void;
 }
 
 export interface FaceM4Result {
-  /** The 18000 int16 outputs (empty if stopped before layer 11). */
+  /** The 18000 int16 outputs (empty if stopped before the outputs layer). */
   outputs: Int16Array;
   layers: LayerResult[];
 }
@@ -266,10 +259,10 @@ export function headParamsFromModel(
 
 /** Reads and checks every parameter of an `rnnpool-face-m4` model. */
 export function faceM4Params(model: Model): FaceM4Params {
-  if (model.architecture !== 'rnnpool-face-m4') {
-    modelFail(model, 'architecture', `${model.architecture}, runFaceM4 needs rnnpool-face-m4`);
+  if (model.architecture !== FACE_M4.name) {
+    modelFail(model, 'architecture', `${model.architecture}, runFaceM4 needs ${FACE_M4.name}`);
   }
-  const info = ARCHITECTURE_INFO['rnnpool-face-m4'];
+  const info = FACE_M4;
   const { conv, out: convOut } = convParamsFromModel(model);
   const rnn = rnnPoolModelFromModel(model);
   if (rnn.inputDims !== convOut.C)
@@ -277,7 +270,7 @@ export function faceM4Params(model: Model): FaceM4Params {
   const patchStride = rnn.patchDim >> 1;
   const patchRows = Math.floor((convOut.H - rnn.patchDim) / patchStride) + 1;
   const patchCols = Math.floor((convOut.W - rnn.patchDim) / patchStride) + 1;
-  const mbconv = [1, 2, 3, 4].map((n) => mbconvParamsFromModel(model, n));
+  const mbconv = Array.from({ length: info.mbconvs }, (_, i) => mbconvParamsFromModel(model, i + 1));
   const l1 = mbconv[0];
   if (l1.H !== patchRows + 1 || l1.W !== patchCols + 1 || l1.CIn !== 4 * rnn.hiddenDims2) {
     modelFail(
@@ -286,7 +279,7 @@ export function faceM4Params(model: Model): FaceM4Params {
       `L1 takes ${l1.H}x${l1.W}x${l1.CIn}, RNNPool gives ${patchRows + 1}x${patchCols + 1}x${4 * rnn.hiddenDims2}`,
     );
   }
-  for (let n = 1; n < 4; n++) {
+  for (let n = 1; n < mbconv.length; n++) {
     const [a, b] = [mbconv[n - 1], mbconv[n]];
     const [HOut, WOut] = [mbconvOutSize(a).HOut, mbconvOutSize(a).WOut];
     if (b.H !== HOut || b.W !== WOut || b.CIn !== a.COut) {
@@ -310,10 +303,10 @@ export function faceM4Params(model: Model): FaceM4Params {
       scalar(model, h, `L${n}_Scret`),
     ];
   });
-  const heads = info.headLayers.map((layer, i) => {
-    const p = mbconv[layer - 1];
+  const heads = info.heads.map((head, i) => {
+    const p = mbconv[head.layer - 1];
     const { HOut, WOut } = mbconvOutSize(p);
-    return headParamsFromModel(model, i + 1, { H: HOut, W: WOut, C: p.COut }, info.l2norm.includes(i + 1));
+    return headParamsFromModel(model, i + 1, { H: HOut, W: WOut, C: p.COut }, head.l2norm);
   });
   const outputScales = heads.map((_, i) => ({
     conf: model.heads[i]?.confScale ?? 1,
@@ -400,7 +393,7 @@ export function runFaceM4(model: Model, frame: Int8Array, opts: FaceM4Options = 
   if (frame.length !== P.frameLength) {
     throw new RangeError(`runFaceM4: the frame has ${frame.length} values, the model takes ${P.frameLength}`);
   }
-  const stopAfter = opts.stopAfter ?? 11;
+  const stopAfter = opts.stopAfter ?? Infinity;
   const layers: LayerResult[] = [];
   const emit = (layer: LayerResult): boolean => {
     layers.push(layer);
@@ -409,29 +402,27 @@ export function runFaceM4(model: Model, frame: Int8Array, opts: FaceM4Options = 
   };
   const done = (): FaceM4Result => ({ outputs: new Int16Array(0), layers });
 
-  // 1: conv
+  // conv
   const conv = conv2dCbr(frame, P.conv);
-  if (emit(makeLayer(1, [P.convOut.H, P.convOut.W, P.convOut.C], conv))) return done();
+  if (emit(makeLayer('conv', [P.convOut.H, P.convOut.W, P.convOut.C], conv))) return done();
 
-  // 2: rnnpool
+  // rnnpool
   const rp = P.rnnpool;
   const pooled = rnnpoolStage(rp, conv);
-  if (emit(makeLayer(2, [rp.outRows, rp.outCols, 4 * rp.model.hiddenDims2], pooled))) return done();
+  if (emit(makeLayer('rnnpool', [rp.outRows, rp.outCols, 4 * rp.model.hiddenDims2], pooled))) return done();
 
   const headOutputs: { conf: Int16Array; loc: Int16Array }[] = [];
   let x: Int16Array = new Int16Array(0);
-  const headLayerIds = [4, 6, 8, 10];
-  for (let n = 1; n <= 4; n++) {
-    // 3, 5, 7, 9: MBConv (+ residual)
+  for (let n = 1; n <= P.mbconv.length; n++) {
+    // MBConv (+ residual), then its head
     const p = P.mbconv[n - 1];
     let y = n === 1 ? mbconvQ7xQ15Q15(pooled, p) : mbconvQ15(x, p);
     const res = P.residual[n - 1];
     if (res) y = residualAddQ15(x, y, res[0], res[1], res[2]);
     x = y;
     const { HOut, WOut } = mbconvOutSize(p);
-    if (emit(makeLayer(2 * n + 1, [HOut, WOut, p.COut], x))) return done();
+    if (emit(makeLayer(`mbconv${n}`, [HOut, WOut, p.COut], x))) return done();
 
-    // 4, 6, 8, 10: detection heads
     const hp = P.heads[n - 1];
     const out = detectionHead(x, hp);
     headOutputs.push(out);
@@ -444,10 +435,10 @@ export function runFaceM4(model: Model, frame: Int8Array, opts: FaceM4Options = 
       { name: 'conf', shape: [hp.H, hp.W, confC], offset: 0, length: out.conf.length },
       { name: 'loc', shape: [hp.H, hp.W, locC], offset: out.conf.length, length: out.loc.length },
     ];
-    if (emit(makeLayer(headLayerIds[n - 1], [hp.H, hp.W, confC + locC], tensor, parts))) return done();
+    if (emit(makeLayer(`head${n}`, [hp.H, hp.W, confC + locC], tensor, parts))) return done();
   }
 
-  // 11: outputs
+  // outputs
   const total = headOutputs.reduce((s, o) => s + o.conf.length + o.loc.length, 0);
   const outputs = new Int16Array(total);
   let at = 0;
@@ -459,72 +450,8 @@ export function runFaceM4(model: Model, frame: Int8Array, opts: FaceM4Options = 
       at += src.length;
     });
   }
-  emit(makeLayer(11, [total], outputs));
+  emit(makeLayer('outputs', [total], outputs));
   return { outputs, layers };
-}
-
-/**
- * Default real-value shift of the 18000 outputs when the model's heads do not give `confShift` /
- * `locShift`: value = q / 2^12, EdgeML eval_fromquant.py's default output scale. The detector firmware
- * build uses this constant too (src/detector/build.ts).
- */
-export const FACE_M4_DEFAULT_OUTPUT_SHIFT = 12;
-/** Default score threshold of faceM4Boxes: Q15 0.5. */
-export const FACE_M4_DEFAULT_THRESHOLD = 16384;
-export const FACE_M4_DEFAULT_MAX_BOXES = 750;
-
-export interface FaceM4BoxOptions {
-  /** Supplies per-head `confShift` / `locShift` when its heads have them. */
-  model?: Model;
-  /** Q15 score threshold (keep score > threshold); default 16384 (0.5). */
-  threshold?: number;
-  /** Default 750. */
-  maxBoxes?: number;
-  /** Shift for heads without their own (default FACE_M4_DEFAULT_OUTPUT_SHIFT). */
-  defaultShift?: number;
-}
-
-/** The heads faceM4Boxes decodes with: M4_HEADS geometry, shifts from the model or the default. */
-export function faceM4Heads(opts: FaceM4BoxOptions = {}): Head[] {
-  const def = opts.defaultShift ?? FACE_M4_DEFAULT_OUTPUT_SHIFT;
-  return M4_HEADS.map((h, i) => {
-    const spec = opts.model?.heads[i] as { confShift?: number; locShift?: number } | undefined;
-    return { ...h, confShift: spec?.confShift ?? def, locShift: spec?.locShift ?? def };
-  });
-}
-
-/**
- * Boxes (Q4 px corners, Q15 score) from the 18000 outputs, with src/reference/postprocess.ts: M4_HEADS
- * geometry, per-head shifts from the model's heads (`confShift` / `locShift`) or the default.
- * Call as faceM4Boxes(outputs, opts) or faceM4Boxes(model, outputs, opts).
- */
-export function faceM4Boxes(outputs: Int16Array, opts?: FaceM4BoxOptions): Box[];
-export function faceM4Boxes(model: Model, outputs: Int16Array, opts?: FaceM4BoxOptions): Box[];
-export function faceM4Boxes(
-  a: Int16Array | Model,
-  b?: Int16Array | FaceM4BoxOptions,
-  c?: FaceM4BoxOptions,
-): Box[] {
-  const [outputs, opts] =
-    a instanceof Int16Array
-      ? [a, (b as FaceM4BoxOptions | undefined) ?? {}]
-      : [b as Int16Array, { ...c, model: a }];
-  const heads = faceM4Heads(opts);
-  const priors = heads.reduce((n, h) => n + h.rows * h.cols, 0);
-  if (outputs.length !== 6 * priors) {
-    throw new RangeError(`faceM4Boxes: need ${6 * priors} outputs, got ${outputs.length}`);
-  }
-  return detect(
-    {
-      heads,
-      imageWidth: 320,
-      imageHeight: 240,
-      scoreThreshold: opts.threshold ?? FACE_M4_DEFAULT_THRESHOLD,
-      maxBoxes: opts.maxBoxes ?? FACE_M4_DEFAULT_MAX_BOXES,
-    },
-    outputs.subarray(0, 2 * priors),
-    outputs.subarray(2 * priors),
-  );
 }
 
 export interface LayerStats {

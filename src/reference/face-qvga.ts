@@ -23,8 +23,9 @@
 //  15 outputs      EdgeML's final assembly: conf H1, conf H2 / 2, conf H3 / 2, conf H4 (int16) << 7,
 //                  loc H1, loc H2, loc H3, loc H4 / 2 (C `/`): 18000 int16
 // (16 boxes: post-processing, src/reference/postprocess.ts, as the firmware's boxes layer.)
+import { FACE_QVGA } from '../architectures/face-qvga.js';
 import { array, define, scalar, type Model } from '../model/format.js';
-import { layerMaker, modelFail, q15Array, q7Array } from './pipeline.js';
+import { namedLayer, modelFail, q15Array, q7Array } from './pipeline.js';
 import {
   conv2dCbr,
   convOutSize,
@@ -51,26 +52,7 @@ import {
   type MBConvQ7WParams,
 } from './mbconv-q7.js';
 import { mbconvOutSize, mbconvQ15, mbconvQ7xQ15Q15, residualAddQ15 } from './mbconv.js';
-import { detect, type Box, type Head } from './postprocess.js';
 import { cdiv, q15TAddVec, q7xq15Q7TAddVec } from './quantized.js';
-
-export const FACE_QVGA_LAYERS: readonly { id: number; name: string }[] = [
-  'conv',
-  'rnnpool',
-  'mbconv1',
-  'mbconv2-4',
-  'head1',
-  'mbconv5-8',
-  'head2',
-  'mbconv9',
-  'mbconv10-11',
-  'head3',
-  'mbconv12',
-  'mbconv13',
-  'mbconv14',
-  'head4',
-  'outputs',
-].map((name, i) => ({ id: i + 1, name }));
 
 export interface FaceQvgaResult {
   /** The 18000 int16 outputs (empty if stopped before the outputs layer). */
@@ -78,7 +60,13 @@ export interface FaceQvgaResult {
   layers: LayerResult[];
 }
 
-const makeLayer = layerMaker(FACE_QVGA_LAYERS);
+// The descriptor imports this module: it is read when a layer is made, never while the modules load.
+const makeLayer = (
+  name: string,
+  shape: number[],
+  tensor: Int8Array | Int16Array,
+  parts?: LayerResult['parts'],
+) => namedLayer(FACE_QVGA.layers, name, shape, tensor, parts);
 
 function convStage(model: Model): Conv2dCbrParams {
   const h = 'conv2D.h';
@@ -151,20 +139,20 @@ const headParts = (H: number, W: number, conf: number, loc: number): LayerResult
 ];
 
 export interface FaceQvgaOptions {
-  /** Stop after this layer id (1..15); default 15. */
+  /** Stop after the layer with this id; default: run every layer. */
   stopAfter?: number;
 }
 
 /** Runs the face-2 detector on one 320x240 int8 frame: the 18000 outputs and every layer. */
 export function runFaceQvga(model: Model, frame: Int8Array, opts: FaceQvgaOptions = {}): FaceQvgaResult {
-  if (model.architecture !== 'rnnpool-face-qvga') {
-    modelFail(model, 'architecture', `${model.architecture}, runFaceQvga needs rnnpool-face-qvga`);
+  if (model.architecture !== FACE_QVGA.name) {
+    modelFail(model, 'architecture', `${model.architecture}, runFaceQvga needs ${FACE_QVGA.name}`);
   }
   const cbr = convStage(model);
   if (frame.length !== cbr.conv.H * cbr.conv.W * cbr.conv.CIn) {
     throw new RangeError(`runFaceQvga: the frame has ${frame.length} values`);
   }
-  const stopAfter = opts.stopAfter ?? 15;
+  const stopAfter = opts.stopAfter ?? Infinity;
   const layers: LayerResult[] = [];
   const emit = (l: LayerResult) => {
     layers.push(l);
@@ -176,7 +164,7 @@ export function runFaceQvga(model: Model, frame: Int8Array, opts: FaceQvgaOption
   const { HOut: cH, WOut: cW } = convOutSize(cbr.conv);
   const cC = cbr.conv.G * cbr.conv.COut;
   const conv = conv2dCbr(frame, cbr);
-  if (emit(makeLayer(1, [cH, cW, cC], conv))) return done();
+  if (emit(makeLayer('conv', [cH, cW, cC], conv))) return done();
 
   // 2 rnnpool
   const rnn = rnnPoolModelFromModel(model);
@@ -188,7 +176,7 @@ export function runFaceQvga(model: Model, frame: Int8Array, opts: FaceQvgaOption
     outRows: patchRows + 1, outCols: patchCols + 1,
   }; // prettier-ignore
   const pooled = rnnpoolStage(stage, conv);
-  if (emit(makeLayer(2, [stage.outRows, stage.outCols, 4 * rnn.hiddenDims2], pooled))) return done();
+  if (emit(makeLayer('rnnpool', [stage.outRows, stage.outCols, 4 * rnn.hiddenDims2], pooled))) return done();
 
   const q15Block = (x: Int16Array, n: number, residual: boolean): Int16Array => {
     const p = mbconvParamsFromModel(model, n);
@@ -204,54 +192,51 @@ export function runFaceQvga(model: Model, frame: Int8Array, opts: FaceQvgaOption
 
   // 3 mbconv1
   let x = mbconvQ7xQ15Q15(pooled, mbconvParamsFromModel(model, 1));
-  if (emit(makeLayer(3, shapeOf(1), x))) return done();
+  if (emit(makeLayer('mbconv1', shapeOf(1), x))) return done();
   // 4 mbconv2-4
   for (const n of [2, 3, 4]) x = q15Block(x, n, true);
-  if (emit(makeLayer(4, shapeOf(4), x))) return done();
+  if (emit(makeLayer('mbconv2-4', shapeOf(4), x))) return done();
 
-  const head = (id: number, i: number, map: Int16Array, layer: number) => {
+  const head = (i: number, map: Int16Array, layer: number) => {
     const [H, W, C] = shapeOf(layer);
     const out = detectionHead(map, headParamsFromModel(model, i, { H, W, C }, true));
     const t = new Int16Array(out.conf.length + out.loc.length);
     t.set(out.conf);
     t.set(out.loc, out.conf.length);
-    const stop = emit(makeLayer(id, [H, W, 6], t, headParts(H, W, 2, 4)));
+    const stop = emit(makeLayer(`head${i}`, [H, W, 6], t, headParts(H, W, 2, 4)));
     return { out, stop };
   };
   // 5 head1
-  const h1 = head(5, 1, x, 4);
+  const h1 = head(1, x, 4);
   if (h1.stop) return done();
   // 6 mbconv5-8
   for (const n of [5, 6, 7, 8]) x = q15Block(x, n, true);
-  if (emit(makeLayer(6, shapeOf(8), x))) return done();
+  if (emit(makeLayer('mbconv5-8', shapeOf(8), x))) return done();
   // 7 head2
-  const h2 = head(7, 2, x, 8);
+  const h2 = head(2, x, 8);
   if (h2.stop) return done();
   // 8 mbconv9
   x = q15Block(x, 9, false);
-  if (emit(makeLayer(8, shapeOf(9), x))) return done();
+  if (emit(makeLayer('mbconv9', shapeOf(9), x))) return done();
   // 9 mbconv10-11
   for (const n of [10, 11]) {
     const y = mbconvQ15xQ7Q15(x, mbconvQ7WParamsFromModel(model, n));
     const [a, b, c] = residualOf(model, n);
     x = residualAddQ15(x, y, a, b, c);
   }
-  if (emit(makeLayer(9, shapeOf(11), x))) return done();
+  if (emit(makeLayer('mbconv10-11', shapeOf(11), x))) return done();
   // 10 head3
-  const h3 = head(10, 3, x, 11);
+  const h3 = head(3, x, 11);
   if (h3.stop) return done();
   // 11 mbconv12
   let z = mbconvQ15xQ7Q7(x, mbconvQ7WParamsFromModel(model, 12));
-  if (emit(makeLayer(11, shapeOf(12), z))) return done();
+  if (emit(makeLayer('mbconv12', shapeOf(12), z))) return done();
   // 12, 13 mbconv13, mbconv14
-  for (const [id, n] of [
-    [12, 13],
-    [13, 14],
-  ]) {
+  for (const n of [13, 14]) {
     const y = mbconvQ7(z, mbconvQ7WParamsFromModel(model, n));
     const [a, b, c] = residualOf(model, n);
     z = residualAddQ7(z, y, a, b, c);
-    if (emit(makeLayer(id, shapeOf(n), z))) return done();
+    if (emit(makeLayer(`mbconv${n}`, shapeOf(n), z))) return done();
   }
   // 14 head4
   const [H4, W4, C4] = shapeOf(14);
@@ -266,7 +251,7 @@ export function runFaceQvga(model: Model, frame: Int8Array, opts: FaceQvgaOption
   const h4bytes = new Int8Array(conf4.length + 2 * loc4.length);
   h4bytes.set(conf4);
   h4bytes.set(new Int8Array(loc4.buffer, loc4.byteOffset, loc4.byteLength), conf4.length);
-  if (emit(makeLayer(14, [h4bytes.length], h4bytes))) return done();
+  if (emit(makeLayer('head4', [h4bytes.length], h4bytes))) return done();
 
   // 15 outputs: EdgeML's final assembly (quantized_face_detection.c, instructions 157–173).
   const outputs = new Int16Array(model.outputs.count);
@@ -289,47 +274,8 @@ export function runFaceQvga(model: Model, frame: Int8Array, opts: FaceQvgaOption
   put(seg(names[1], 'loc'), h2.out.loc, id);
   put(seg(names[2], 'loc'), h3.out.loc, id);
   put(seg(names[3], 'loc'), loc4, half);
-  emit(makeLayer(15, [outputs.length], outputs));
+  emit(makeLayer('outputs', [outputs.length], outputs));
   return { outputs, layers };
-}
-
-/**
- * Real value of every output = q / 2^12: EdgeML's face-2 test (c_reference/tests/face_detection/
- * test_quantized_face_detection.c) compares the 18000 outputs with the float model at YScale = 12.
- */
-export const FACE_QVGA_OUTPUT_SHIFT = 12;
-
-/** The heads faceQvgaBoxes decodes with: geometry from model.heads, shifts from the model or 12. */
-export function faceQvgaHeads(model: Model): Head[] {
-  return model.heads.map((h) => {
-    const extra = h as { confShift?: number; locShift?: number };
-    return {
-      rows: h.rows,
-      cols: h.cols,
-      step: h.step,
-      anchor: h.anchor,
-      confShift: extra.confShift ?? FACE_QVGA_OUTPUT_SHIFT,
-      locShift: extra.locShift ?? FACE_QVGA_OUTPUT_SHIFT,
-    };
-  });
-}
-
-/** Boxes (Q4 px corners, Q15 score) from the 18000 outputs, as the firmware's boxes layer computes them. */
-export function faceQvgaBoxes(model: Model, outputs: Int16Array, threshold = 16384, maxBoxes = 750): Box[] {
-  const heads = faceQvgaHeads(model);
-  const priors = heads.reduce((n, h) => n + h.rows * h.cols, 0);
-  if (outputs.length !== 6 * priors) throw new RangeError(`faceQvgaBoxes: need ${6 * priors} outputs`);
-  return detect(
-    {
-      heads,
-      imageWidth: model.input.width,
-      imageHeight: model.input.height,
-      scoreThreshold: threshold,
-      maxBoxes,
-    },
-    outputs.subarray(0, 2 * priors),
-    outputs.subarray(2 * priors),
-  );
 }
 
 export { mbconvOutSize };

@@ -146,11 +146,21 @@ export function convParamsFromModel(model: Model): {
   };
 }
 
-/** makeLayer with the layer's name looked up by id in a pipeline's layer list. */
-export const layerMaker =
-  (names: readonly { name: string }[]) =>
-  (id: number, shape: number[], tensor: Int8Array | Int16Array, parts?: LayerResult['parts']): LayerResult =>
-    makeLayer(id, names[id - 1]?.name ?? `layer${id}`, shape, tensor, parts);
+/**
+ * makeLayer by layer name, with the id the architecture's descriptor (src/architectures) gives it, as
+ * the C pipeline uses the generated LAYER_<NAME>.
+ */
+export function namedLayer(
+  layers: readonly { id: number; name: string }[],
+  name: string,
+  shape: number[],
+  tensor: Int8Array | Int16Array,
+  parts?: LayerResult['parts'],
+): LayerResult {
+  const layer = layers.find((l) => l.name === name);
+  if (!layer) throw new Error(`no layer ${name} in the architecture's layer list`);
+  return makeLayer(layer.id, name, shape, tensor, parts);
+}
 
 /** A Q15 array as is, a Q7 array widened to Int16Array (same values). */
 export function widened(model: Model, header: string, name: string, want: 'q7' | 'q15'): Int16Array {

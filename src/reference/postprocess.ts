@@ -42,14 +42,6 @@ export interface Box {
   prior: number;
 }
 
-/** The RNNPool-Face-M4 heads (image 320 x 240); shifts are per model, 0 here. */
-export const M4_HEADS: readonly Head[] = [
-  { rows: 30, cols: 40, step: 8, anchor: 8, confShift: 0, locShift: 0 },
-  { rows: 30, cols: 40, step: 8, anchor: 16, confShift: 0, locShift: 0 },
-  { rows: 15, cols: 20, step: 16, anchor: 32, confShift: 0, locShift: 0 },
-  { rows: 15, cols: 20, step: 16, anchor: 48, confShift: 0, locShift: 0 },
-];
-
 /** EdgeML's detection settings: threshold 0.05, NMS IoU 0.3, 750 boxes. */
 export const DEFAULT_SCORE_THRESHOLD = Math.round(0.05 * 32768);
 export const DEFAULT_MAX_BOXES = 750;

@@ -1,7 +1,7 @@
 // The first screen a new user sees (`npm run demo`): the trained model's faces on the photo, where
 // the HTML report is, and the paper's architecture measured against the paper's figures.
 import type { DetectionReport } from '../detector/detect.js';
-import { PAPER } from '../detector/detect.js';
+import type { PaperFigures } from '../architectures/types.js';
 
 const n = (v: number) => Math.round(v).toLocaleString('en-US');
 
@@ -37,28 +37,30 @@ export function formatDemoDetection(d: DetectionReport, architecture: string, ht
   return lines.join('\n') + '\n';
 }
 
-/** Part 2: RNNPool-Face-M4 as measured here next to the paper's Table 5. */
-export function formatDemoPaper(d: DetectionReport, architecture: string): string {
+/** Part 2: the architecture as measured here next to the paper's figures for it. */
+export function formatDemoPaper(d: DetectionReport, architecture: string, paper: PaperFigures): string {
   const r = d.run.result;
   const seconds = r.cycles / r.clockHz;
-  const ramDelta = r.sram.total - PAPER.peakRamBytes;
-  const row = (name: string, ours: string, paper: string, vs: string) =>
-    `   ${name.padEnd(16)} ${ours.padStart(13)}   ${paper.padEnd(28)} ${vs}`.trimEnd();
+  const ramDelta = r.sram.total - paper.peakRamBytes;
+  const row = (name: string, ours: string, theirs: string, vs: string) =>
+    `   ${name.padEnd(16)} ${ours.padStart(13)}   ${theirs.padEnd(28)} ${vs}`.trimEnd();
+  // "Saha et al. 2020, Table 5" → "Table 5".
+  const where = paper.source.slice(paper.source.lastIndexOf(', ') + 2);
   return (
     [
       `2. The paper's architecture: ${architecture} (model ${d.model}) on ${r.board} at ${r.clockHz / 1e6} MHz`,
-      row('', 'm4sim', 'paper (Table 5, STM32F439)', 'm4sim vs paper'),
+      row('', 'm4sim', `paper (${where}, ${paper.part})`, 'm4sim vs paper'),
       row(
         'time per frame',
         `${seconds.toFixed(2)} s`,
-        `${PAPER.seconds} s`,
-        `${(seconds / PAPER.seconds).toFixed(2)}x`,
+        `${paper.seconds} s`,
+        `${(seconds / paper.seconds).toFixed(2)}x`,
       ),
-      row('cycles', n(r.cycles), `about ${n(PAPER.cycles)}`, `${(r.cycles / PAPER.cycles).toFixed(2)}x`),
+      row('cycles', n(r.cycles), `about ${n(paper.cycles)}`, `${(r.cycles / paper.cycles).toFixed(2)}x`),
       row(
         'peak SRAM',
         `${n(r.sram.total)} B`,
-        `188 KB (${n(PAPER.peakRamBytes)} B)`,
+        `${paper.peakRamBytes / 1000} KB (${n(paper.peakRamBytes)} B)`,
         `${ramDelta >= 0 ? '+' : '-'}${n(Math.abs(ramDelta))} B`,
       ),
       row(

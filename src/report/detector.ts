@@ -1,6 +1,6 @@
 // Terminal and JSON views of a detector run.
 import type { DetectionReport } from '../detector/detect.js';
-import { PAPER } from '../detector/detect.js';
+import { architectureOf } from '../architectures/index.js';
 
 function n(v: number): string {
   return Math.round(v).toLocaleString('en-US');
@@ -8,6 +8,8 @@ function n(v: number): string {
 
 export function formatDetection(d: DetectionReport): string {
   const r = d.run.result;
+  // The paper's figures, for the architecture the paper measured (face-M4) only.
+  const paper = architectureOf(d.modelSpec).paper;
   const lines: string[] = [];
   lines.push(`m4sim: RNNPool face detector (model ${d.model}) on ${d.source}`);
   if (d.boxes.length === 0) {
@@ -31,7 +33,7 @@ export function formatDetection(d: DetectionReport): string {
   }
   const seconds = r.cycles / r.clockHz;
   lines.push(
-    `  cycles        ${n(r.cycles)} (${seconds.toFixed(3)} s at ${r.clockHz / 1e6} MHz; paper: ${PAPER.cycles / 1e9} G = ${PAPER.seconds} s on an STM32F439)`,
+    `  cycles        ${n(r.cycles)} (${seconds.toFixed(3)} s at ${r.clockHz / 1e6} MHz${paper ? `; paper: ${paper.cycles / 1e9} G = ${paper.seconds} s on an ${paper.part}` : ''})`,
   );
   lines.push('  layers        cycles          share');
   for (const l of d.run.layers) {
@@ -41,7 +43,7 @@ export function formatDetection(d: DetectionReport): string {
   }
   const s = r.sram;
   lines.push(
-    `  peak SRAM     ${n(s.total)} bytes of ${n(s.size)} (${((100 * s.total) / s.size).toFixed(1)}%); paper: 188 KB — ${s.total <= PAPER.peakRamBytes ? 'within' : `${n(s.total - PAPER.peakRamBytes)} bytes over`}`,
+    `  peak SRAM     ${n(s.total)} bytes of ${n(s.size)} (${((100 * s.total) / s.size).toFixed(1)}%)${paper ? `; paper: ${paper.peakRamBytes / 1000} KB — ${s.total <= paper.peakRamBytes ? 'within' : `${n(s.total - paper.peakRamBytes)} bytes over`}` : ''}`,
   );
   const predicted = s.data + s.bss + s.otherStatic;
   lines.push(
@@ -69,6 +71,6 @@ export function detectionJson(d: DetectionReport) {
     boxesMatching: d.boxesMatching,
     layers: d.run.layers.map((l) => ({ id: l.id, name: l.name, cycles: l.cycles, checksum: l.checksum })),
     arenaBytes: d.run.block.arenaBytes,
-    paper: PAPER,
+    paper: architectureOf(d.modelSpec).paper ?? null,
   };
 }

@@ -1,7 +1,7 @@
 // A self-contained HTML report of one detector run: inline CSS and SVG, the image as a data: URI,
 // no scripts and no external URLs, so it opens offline and can be attached to a CI run.
-import { imageMapper, PAPER, type DetectionReport, type ImageBox } from '../detector/detect.js';
-import { ARENA_BYTES, MEMORY_PLAN } from '../detector/memory-plan.js';
+import { architectureOf } from '../architectures/index.js';
+import { imageMapper, type DetectionReport, type ImageBox } from '../detector/detect.js';
 import { toPng, type RgbaImage } from '../image/index.js';
 import type { CallTreeNode } from '../profile/functions.js';
 import type { LayerReport } from '../profile/layers.js';
@@ -32,15 +32,20 @@ const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(1)}%` 
 
 export function defaultBudgets(report: DetectionReport): Budget[] {
   const r = report.run.result;
+  const paper = architectureOf(report.modelSpec).paper;
   return [
     { name: 'peak SRAM ≤ RAM', actual: r.sram.total, limit: r.sram.size, unit: 'bytes' },
-    {
-      name: 'peak SRAM vs the paper (188 KB)',
-      actual: r.sram.total,
-      limit: PAPER.peakRamBytes,
-      unit: 'bytes',
-      informational: true,
-    },
+    ...(paper
+      ? [
+          {
+            name: `peak SRAM vs the paper (${paper.peakRamBytes / 1000} KB)`,
+            actual: r.sram.total,
+            limit: paper.peakRamBytes,
+            unit: 'bytes',
+            informational: true,
+          },
+        ]
+      : []),
     { name: 'flash ≤ flash size', actual: r.flash.used, limit: r.flash.size, unit: 'bytes' },
   ];
 }
@@ -110,7 +115,8 @@ function verdictTable(report: DetectionReport, budgets: Budget[]): string {
   rows.push(
     `<tr><td>exit</td><td>${esc(r.exit.reason)} (${r.exit.code})</td><td>exit 0</td><td class="${r.exit.reason === 'exit' ? 'pass' : 'fail'}">${r.exit.reason === 'exit' ? 'pass' : 'FAIL'}</td></tr>`,
   );
-  const info = `<p>${num(r.cycles)} modeled cycles (${(r.cycles / r.clockHz).toFixed(3)} s at ${r.clockHz / 1e6} MHz; paper ${PAPER.cycles / 1e9} G), ${num(r.instructions)} instructions, board ${esc(r.board)}.</p>`;
+  const paper = architectureOf(report.modelSpec).paper;
+  const info = `<p>${num(r.cycles)} modeled cycles (${(r.cycles / r.clockHz).toFixed(3)} s at ${r.clockHz / 1e6} MHz${paper ? `; paper ${paper.cycles / 1e9} G` : ''}), ${num(r.instructions)} instructions, board ${esc(r.board)}.</p>`;
   return `<table><tr><th>budget</th><th>actual</th><th>limit</th><th>verdict</th></tr>${rows.join('')}</table>${info}`;
 }
 
@@ -132,7 +138,7 @@ function sramBar(report: DetectionReport): string {
   const s = report.run.result.sram;
   // The arena lives in .noinit: a NOBITS section, so the ELF accounting counts it with .bss (or with
   // other static RAM when the linker script keeps it apart). Show it as its own part.
-  const arenaBytes = report.run.block.arenaBytes || ARENA_BYTES;
+  const arenaBytes = report.run.block.arenaBytes || architectureOf(report.modelSpec).arena.bytes;
   const arenaInOther = Math.min(arenaBytes, s.otherStatic);
   const arenaInBss = Math.min(arenaBytes - arenaInOther, s.bss);
   const parts: [string, number][] = [
@@ -181,8 +187,9 @@ function memoryMap(report: DetectionReport): string {
     if (region.low !== null && region.high !== null)
       out.push(rect(region.low, region.high, '#bbb', 'touched span', 8, 16));
     const arenaBase = report.run.arenaAddress;
+    const arenaBytes = architectureOf(report.modelSpec).arena.bytes;
     if (arenaBase >= region.base && arenaBase < region.base + region.size) {
-      out.push(rect(arenaBase, arenaBase + ARENA_BYTES, COLORS.arena!, 'arena', 16));
+      out.push(rect(arenaBase, arenaBase + arenaBytes, COLORS.arena!, 'arena', 16));
     }
     if (s.initialSp > region.base && s.initialSp <= region.base + region.size) {
       out.push(rect(s.lowestSp, s.initialSp, COLORS.stack!, 'stack', 16));
@@ -236,7 +243,7 @@ function sramChart(layers: LayerReport): string {
 function layerTable(layers: LayerReport): string {
   const rows = layers.layers.map(
     (l) =>
-      `<tr><td>${esc(l.name)}</td><td>${num(l.cycles)}</td><td>${(100 * l.share).toFixed(1)}%</td><td>${num(l.macs)}</td><td>${l.cyclesPerMac === null ? '-' : l.cyclesPerMac.toFixed(2)}</td><td>${l.stackPeak === null ? '-' : num(l.stackPeak)}</td><td>${num(l.liveArenaBytes)}</td><td class="l">${esc((MEMORY_PLAN[l.id] ?? []).map((b) => b.name).join(', '))}</td></tr>`,
+      `<tr><td>${esc(l.name)}</td><td>${num(l.cycles)}</td><td>${(100 * l.share).toFixed(1)}%</td><td>${num(l.macs)}</td><td>${l.cyclesPerMac === null ? '-' : l.cyclesPerMac.toFixed(2)}</td><td>${l.stackPeak === null ? '-' : num(l.stackPeak)}</td><td>${num(l.liveArenaBytes)}</td><td class="l">${esc(l.liveBuffers.map((b) => b.name).join(', '))}</td></tr>`,
   );
   return `<table id="layer-table"><tr><th>layer</th><th>cycles</th><th>share</th><th>MACs</th><th>cycles/MAC</th><th>stack peak</th><th>live arena</th><th class="l">live buffers</th></tr>${rows.join('')}</table>`;
 }
