@@ -1,6 +1,6 @@
 /*
  * m4sim start-up for Cortex-M4 firmware linked with newlib's rdimon (--specs=rdimon.specs) and a
- * board linker script (firmware/board/*.ld, or the one src/toolchain/board-linker.ts writes; both
+ * board linker script (a .ld file in firmware/board, or the one src/toolchain/board-linker.ts writes; both
  * INCLUDE sections.ld).
  *
  * Reset_Handler enables the FPU, copies .data from flash to RAM (rdimon-crt0 does not), then jumps to
