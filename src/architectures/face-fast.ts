@@ -11,9 +11,11 @@ import {
   rnnpoolFace,
   rnnpoolLayer,
 } from './common.js';
+import { DEFAULT_MAX_BOXES } from '../reference/postprocess.js';
 import type { ArenaBuffer } from './types.js';
 
-const MAX_BOXES = 750;
+// EdgeML's cap on kept boxes, the same for every pipeline (src/reference/postprocess.ts).
+const MAX_BOXES = DEFAULT_MAX_BOXES;
 
 // The arena (firmware/app/face_fast.c). L3's residual sum goes back over L3's output. L4's output
 // starts 12,800 bytes below its input (L3 out) and runs over it: the kernel reads an input row only

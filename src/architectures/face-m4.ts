@@ -11,9 +11,11 @@ import {
   rnnpoolFace,
   rnnpoolLayer,
 } from './common.js';
+import { DEFAULT_MAX_BOXES } from '../reference/postprocess.js';
 import type { ArenaBuffer } from './types.js';
 
-const MAX_BOXES = 750;
+// EdgeML's cap on kept boxes, the same for every pipeline (src/reference/postprocess.ts).
+const MAX_BOXES = DEFAULT_MAX_BOXES;
 
 // The arena (firmware/app/face_m4.c). MBConv and the heads stream through 3-row rings, so no
 // expanded tensor is whole; L2 and L4 write each output pixel over its own input pixel

@@ -14,9 +14,11 @@ import {
   rnnpoolFace,
   rnnpoolLayer,
 } from './common.js';
+import { DEFAULT_MAX_BOXES } from '../reference/postprocess.js';
 import type { ArenaBuffer } from './types.js';
 
-const MAX_BOXES = 750;
+// EdgeML's cap on kept boxes, the same for every pipeline (src/reference/postprocess.ts).
+const MAX_BOXES = DEFAULT_MAX_BOXES;
 
 // The arena (firmware/app/face_qvga.c). The residual blocks (L2..L8, L10, L11, L13, L14) write each
 // output pixel over its own input pixel, so a run of them lives in one buffer. L9's ring starts over
