@@ -196,6 +196,13 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
             InstanceMethod("profile_take_back", &Unicorn::ProfileTakeBack),
             InstanceMethod("calls_exception", &Unicorn::CallsException),
             InstanceMethod("block_clock", &Unicorn::BlockClock),
+            InstanceMethod("debug_break", &Unicorn::DebugBreak),
+            InstanceMethod("debug_watch", &Unicorn::DebugWatch),
+            InstanceMethod("debug_step", &Unicorn::DebugStep),
+            InstanceMethod("debug_slice", &Unicorn::DebugSlice),
+            InstanceMethod("debug_resume", &Unicorn::DebugResume),
+            InstanceMethod("debug_forget", &Unicorn::DebugForget),
+            InstanceMethod("debug_state", &Unicorn::DebugState),
         });
   }
 
@@ -223,6 +230,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     if (!hasPendingError_) {
       pendingError_ = Napi::Persistent(env.GetAndClearPendingException().Value());
       hasPendingError_ = true;
+      entryCheck_ = true;
     } else {
       env.GetAndClearPendingException();
     }
@@ -231,8 +239,10 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   }
 
   void OnBlock(uint64_t address64, uint32_t size) {
-    if (hasPendingError_) return;
     const uint32_t address = static_cast<uint32_t>(address64);
+    // One flag for the rare entries: a JavaScript error is pending, or the debugger resumes inside
+    // the block it stopped in (Entry).
+    if (entryCheck_ && Entry(address, size)) return;
     int32_t index;
     if (prev_ >= 0) {
       // Successor cache: most blocks are entered from the same predecessor edge as last time, so
@@ -274,11 +284,11 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
       index = Find(address, size);
       if (index < 0) return;
     }
-    // An asynchronous exception is due (SysTick expiry, or 0: software pended one or unmasked), or
-    // the cycle limit is reached: stop before this block executes. stopAt_ is the smaller of the two
-    // thresholds, so the cycle limit costs nothing here until it is reached.
+    // An asynchronous exception is due (SysTick expiry, or 0: software pended one or unmasked), the
+    // cycle limit or the debugger's time slice is reached: stop before this block executes. stopAt_
+    // is the smallest of the three thresholds, so the others cost nothing here until reached.
     if (cyclesNow_ >= stopAt_) {
-      StopAtBoundary();
+      StopAtBoundary(address);
       return;
     }
 
@@ -318,7 +328,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   // After a block that wrote SP dynamically or wrote an exception mask (PRIMASK, BASEPRI, FAULTMASK, CONTROL).
   void AfterRareBlock(const BlockInfo& p, uint32_t address) {
     if (p.flags & BLOCK_MASK_WRITE) {
-      if (maskWatch_) stopAt_ = 0;
+      if (maskWatch_) excStopAt_ = stopAt_ = 0;
       // MSR CONTROL in Thread mode may have switched to the process stack (ARMv7-M ARM B1.4.4).
       onPsp_ = (ReadReg(UC_ARM_REG_CONTROL) & 2) != 0 && (ReadReg(UC_ARM_REG_IPSR) & 0x1ff) == 0;
     }
@@ -545,21 +555,171 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   }
 
   // The block about to run starts at or after stopAt_: the cycle limit (limitHit 6, the run ends
-  // with this block not run and not counted) or an exception stop (the run loop takes it here).
-  __attribute__((noinline)) void StopAtBoundary() {
+  // with this block not run and not counted), an exception stop (the run loop takes it here), or
+  // the end of the debugger's time slice (debug_slice; nothing is due: the run loop resumes here).
+  __attribute__((noinline)) void StopAtBoundary(uint32_t address) {
+    boundaryPc_ = address;
+    boundaryStop_ = true;
     if (cyclesNow_ >= maxCycles_) {
       if (!limitHit_) limitHit_ = 6;
       uc_emu_stop(uc_);
       return;
     }
-    ExceptionStop();
+    if (cyclesNow_ >= excStopAt_) {
+      ExceptionStop();
+      return;
+    }
+    sliceAt_ = UINT64_MAX;
+    stopAt_ = std::min(excStopAt_, maxCycles_);
+    debugKind_ = kDebugSlice;
+    uc_emu_stop(uc_);
   }
 
   __attribute__((noinline)) void ExceptionStop() {
     excStop_ = true;
     excStopAt_ = UINT64_MAX;
-    stopAt_ = maxCycles_;
+    stopAt_ = std::min(maxCycles_, sliceAt_);
     uc_emu_stop(uc_);
+  }
+
+  // --- debugger ------------------------------------------------------------------------------
+  //
+  // Breakpoints, single steps and watchpoints for src/emulator/machine.ts (the GDB server in
+  // src/gdb/ drives them). A run without any pays nothing: their Unicorn hooks exist only while they
+  // do. They are added and removed between emu_start calls, each followed by dropping the
+  // translated code it concerns (uc_ctl_remove_cache): Unicorn instruments code with code and
+  // memory hooks when it translates it, so a hook added after the code was translated would not
+  // fire for it (Unicorn issue #2200; its fix, PR #2279, flushes the same way). The profiler's own
+  // rule, every JavaScript hook before the first emu_start (HookAdd), still holds.
+  //  - A breakpoint is a code hook on its one address (only that instruction is instrumented); a
+  //    stop in a code hook is before the instruction runs, with the PC exact.
+  //  - Single-stepping and watchpoints need the "fine" hook, a code hook on every instruction: a
+  //    step stops before the second instruction that starts; a watched access is only recorded by
+  //    its memory hook and the stop is before the next instruction. (uc_emu_stop inside a memory
+  //    hook would stop at the accessing instruction with its access done, and Unicorn resets the PC
+  //    to the block's start when no code hook exists: resuming would run the instructions again.)
+  //  - A debug stop leaves the block the profiler entered charged whole, as a free run charges it
+  //    at entry. Resuming inside it, Unicorn translates a block from the resume address to the same
+  //    end; Entry takes that block as the rest of the charged one (no counts, no new profile entry,
+  //    no exception boundary), so a stepped run counts exactly what a free run counts. Only when
+  //    that block ends elsewhere (a translation cut by the 512-instruction or 64 KiB host-code limit
+  //    differently from the original) is it counted as a block of its own.
+  //  - A time slice (debug_slice) stops at a block boundary before the block is entered, through
+  //    the same threshold as the exception model's stops, so the event loop can read the socket.
+
+  static constexpr uint32_t kDebugBreak = 1;
+  static constexpr uint32_t kDebugStep = 2;
+  static constexpr uint32_t kDebugWatch = 3;
+  static constexpr uint32_t kDebugSlice = 4;
+  static constexpr uint32_t kWatchWrite = 1;
+  static constexpr uint32_t kWatchRead = 2;
+  static constexpr uint32_t kWatchAccess = 3;
+
+  // The first block entered after a debug stop: the rest of the block stopped in (return true), or
+  // a block entered from it. Also drops all entries while a JavaScript error is pending.
+  __attribute__((noinline)) bool Entry(uint32_t address, uint32_t size) {
+    if (hasPendingError_) return true;
+    entryCheck_ = false;
+    const int32_t c = continueBlock_;
+    continueBlock_ = -1;
+    if (c < 0) return false;
+    const BlockInfo& b = blocks_[c];
+    if (address >= b.address && address < b.fallthrough && address + size == b.fallthrough) {
+      prev_ = c;
+      return true;
+    }
+    // Not its rest: entered from it (a stop requested inside an IT block takes effect after the IT
+    // block, which may have ended the block), or a translation that ends elsewhere (counted afresh).
+    if (address >= b.address && address < b.fallthrough) prev_ = -1;
+    return false;
+  }
+
+  void DebugStop(uint32_t kind, uint32_t address) {
+    if (debugKind_ == 0) {
+      debugKind_ = kind;
+      debugPc_ = address;
+    }
+    breakSkipArmed_ = false;
+    continueBlock_ = prev_;
+    entryCheck_ = entryCheck_ || prev_ >= 0;
+    uc_emu_stop(uc_);
+  }
+
+  void OnBreak(uint32_t address) {
+    if (breakSkipArmed_ && address == breakSkip_) {
+      breakSkipArmed_ = false;
+      return;
+    }
+    DebugStop(kDebugBreak, address);
+  }
+
+  void OnFine(uint32_t address) {
+    if (breakSkipArmed_ && address != breakSkip_) breakSkipArmed_ = false;
+    if (watchHit_) {
+      DebugStop(kDebugWatch, address);
+      return;
+    }
+    if (stepping_ && ++stepSeen_ >= 2) DebugStop(kDebugStep, address);
+  }
+
+  struct WatchHook {
+    Unicorn* self;
+    uc_hook handle;
+    uint64_t begin;  // watched bytes [begin, end)
+    uint64_t end;
+    uint32_t kind;   // kWatch*
+  };
+
+  void OnWatch(const WatchHook& w, bool write, uint64_t address, int size) {
+    const uint64_t end = address + static_cast<uint64_t>(size > 0 ? size : 1);
+    if (end <= w.begin || address >= w.end) return;  // the hook's range starts early: an overlap check
+    if (w.kind == kWatchWrite && !write) return;
+    if (w.kind == kWatchRead && write) return;
+    if (watchHit_) return;
+    watchHit_ = true;
+    watchKind_ = w.kind;
+    watchAddress_ = static_cast<uint32_t>(std::max(address, w.begin));
+  }
+
+  // The fine hook exists while stepping or while a watchpoint does.
+  void UpdateFine(Napi::Env env) {
+    const bool want = stepping_ || !watchHooks_.empty();
+    if (want == fineInstalled_) return;
+    uc_err err = want ? uc_hook_add(uc_, &fineHook_, UC_HOOK_CODE, reinterpret_cast<void*>(FineCb), this, 1, 0)
+                      : uc_hook_del(uc_, fineHook_);
+    if (err != UC_ERR_OK) {
+      ThrowUc(env, err, want ? "uc_hook_add" : "uc_hook_del");
+      return;
+    }
+    fineInstalled_ = want;
+    DropTranslations();
+  }
+
+  // Drops every translated block, region by mapped region. (uc_ctl_flush_tlb, Unicorn's tb_flush,
+  // would do the same but costs 0.3-2 s in Unicorn 2.0.1; invalidating the pages that hold code
+  // costs what there is to drop.) A region that is not RAM (MMIO) holds no translated code.
+  void DropTranslations() {
+    uc_mem_region* regions = nullptr;
+    uint32_t count = 0;
+    if (uc_mem_regions(uc_, &regions, &count) != UC_ERR_OK) {
+      uc_ctl_flush_tlb(uc_);
+      return;
+    }
+    for (uint32_t i = 0; i < count; ++i)
+      if (regions[i].end >= regions[i].begin)
+        uc_ctl_remove_cache(uc_, regions[i].begin, regions[i].end + 1);
+    uc_free(regions);
+  }
+
+  static void FineCb(uc_engine*, uint64_t address, uint32_t, void* user) {
+    static_cast<Unicorn*>(user)->OnFine(static_cast<uint32_t>(address));
+  }
+  static void BreakCb(uc_engine*, uint64_t address, uint32_t, void* user) {
+    static_cast<Unicorn*>(user)->OnBreak(static_cast<uint32_t>(address));
+  }
+  static void WatchCb(uc_engine*, uc_mem_type type, uint64_t address, int size, int64_t, void* user) {
+    WatchHook* w = static_cast<WatchHook*>(user);
+    w->self->OnWatch(*w, type == UC_MEM_WRITE, address, size);
   }
 
   // Totals are sums over blocks (execs × static cost + taken × refill), computed when asked for:
@@ -957,10 +1117,24 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     uint64_t timeout = info.Length() > 2 ? static_cast<uint64_t>(info[2].As<Napi::Number>().DoubleValue()) : 0;
     size_t count = info.Length() > 3 ? static_cast<size_t>(info[3].As<Napi::Number>().DoubleValue()) : 0;
     started_ = true;
+    debugKind_ = 0;
+    boundaryStop_ = false;
     uc_err err = deadlineNs_ != 0 ? EmuStartWatched(begin, until, timeout, count)
                                   : uc_emu_start(uc_, begin, until, timeout, count);
+    if (boundaryStop_) {
+      // Stopped in the block hook before the block at boundaryPc_ ran: that is where to resume.
+      // Unicorn sets the PC to a block it stopped before only when no code hook exists; with one
+      // (--until, exact mode, a debugger's step or breakpoint) the PC is the last one a code hook
+      // synced, e.g. the branch that jumped to the block.
+      boundaryStop_ = false;
+      if (ReadReg(UC_ARM_REG_PC) != boundaryPc_) {
+        const uint32_t pc = boundaryPc_ | ((ReadReg(UC_ARM_REG_XPSR) >> 24) & 1);  // keep EPSR.T
+        uc_reg_write(uc_, UC_ARM_REG_PC, &pc);
+      }
+    }
     if (hasPendingError_) {
       hasPendingError_ = false;
+      entryCheck_ = continueBlock_ >= 0;
       Napi::Object e = pendingError_.Value();
       pendingError_.Reset();
       Napi::Error(env, e).ThrowAsJavaScriptException();
@@ -1158,7 +1332,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   Napi::Value ExcStopAt(const Napi::CallbackInfo& info) {
     const double c = info[0].As<Napi::Number>().DoubleValue();
     excStopAt_ = (c < 0 || c >= 1.8e19) ? UINT64_MAX : static_cast<uint64_t>(c);
-    stopAt_ = std::min(excStopAt_, maxCycles_);
+    stopAt_ = std::min({excStopAt_, maxCycles_, sliceAt_});
     maskWatch_ = info.Length() > 1 && info[1].ToBoolean().Value();
     return info.Env().Undefined();
   }
@@ -1275,7 +1449,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   Napi::Value SetMaxCycles(const Napi::CallbackInfo& info) {
     const double c = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0;
     maxCycles_ = (!(c > 0) || c >= 1.8e19) ? UINT64_MAX : static_cast<uint64_t>(c);
-    stopAt_ = std::min(excStopAt_, maxCycles_);
+    stopAt_ = std::min({excStopAt_, maxCycles_, sliceAt_});
     return info.Env().Undefined();
   }
 
@@ -1307,6 +1481,131 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     instructions_ -= n;
     cyclesNow_ -= c;
     return info.Env().Undefined();
+  }
+
+  // debug_break(address, on): a breakpoint at `address` (Thumb bit ignored) is set or cleared.
+  Napi::Value DebugBreak(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    const uint32_t address = info[0].As<Napi::Number>().Uint32Value() & ~1u;
+    const bool on = info[1].ToBoolean().Value();
+    auto it = breakHooks_.find(address);
+    if (on == (it != breakHooks_.end())) return env.Undefined();
+    uc_err err;
+    if (on) {
+      uc_hook h;
+      err = uc_hook_add(uc_, &h, UC_HOOK_CODE, reinterpret_cast<void*>(BreakCb), this, address, address);
+      if (err == UC_ERR_OK) breakHooks_[address] = h;
+    } else {
+      err = uc_hook_del(uc_, it->second);
+      breakHooks_.erase(it);
+    }
+    if (err != UC_ERR_OK) {
+      ThrowUc(env, err, on ? "uc_hook_add" : "uc_hook_del");
+      return env.Undefined();
+    }
+    uc_ctl_remove_cache(uc_, static_cast<uint64_t>(address), static_cast<uint64_t>(address) + 1);
+    return env.Undefined();
+  }
+
+  // debug_watch(begin, end, kind, on): a watchpoint over [begin, end) for writes (1), reads (2) or
+  // both (3) is set or cleared.
+  Napi::Value DebugWatch(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    const uint32_t begin = info[0].As<Napi::Number>().Uint32Value();
+    const uint64_t end = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
+    const uint32_t kind = info[2].As<Napi::Number>().Uint32Value();
+    const bool on = info[3].ToBoolean().Value();
+    if (end <= begin || end > 0x100000000ull || kind < kWatchWrite || kind > kWatchAccess) {
+      Napi::RangeError::New(env, "debug_watch: bad range or kind").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    auto same = [&](const std::unique_ptr<WatchHook>& w) {
+      return w->begin == begin && w->end == end && w->kind == kind;
+    };
+    auto it = std::find_if(watchHooks_.begin(), watchHooks_.end(), same);
+    if (on == (it != watchHooks_.end())) return env.Undefined();
+    uc_err err;
+    if (on) {
+      auto w = std::make_unique<WatchHook>(WatchHook{this, 0, begin, end, kind});
+      const int type = kind == kWatchWrite ? UC_HOOK_MEM_WRITE
+                       : kind == kWatchRead ? UC_HOOK_MEM_READ
+                                            : (UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE);
+      // Unicorn matches a hook by the access's first address: start 7 bytes early (an 8-byte LDRD or
+      // VLDR is the widest single access) and let OnWatch check the overlap.
+      const uint64_t from = begin >= 7 ? begin - 7 : 0;
+      err = uc_hook_add(uc_, &w->handle, type, reinterpret_cast<void*>(WatchCb), w.get(), from, end - 1);
+      if (err == UC_ERR_OK) watchHooks_.push_back(std::move(w));
+    } else {
+      err = uc_hook_del(uc_, (*it)->handle);
+      // The hook's user data stays valid until uc_close: Unicorn frees a deleted hook at the end of
+      // the next emu_start, and never calls it after uc_hook_del.
+      retiredWatches_.push_back(std::move(*it));
+      watchHooks_.erase(it);
+    }
+    if (err != UC_ERR_OK) {
+      ThrowUc(env, err, on ? "uc_hook_add" : "uc_hook_del");
+      return env.Undefined();
+    }
+    // Loads and stores take Unicorn's slow path (which calls memory hooks) only in code translated
+    // while a memory hook exists. (When the fine hook comes or goes with it, UpdateFine drops them.)
+    const bool fine = fineInstalled_;
+    UpdateFine(env);
+    if (fine == fineInstalled_) DropTranslations();
+    return env.Undefined();
+  }
+
+  // debug_step(on): while on, each emu_start stops before the second instruction that starts.
+  Napi::Value DebugStep(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Ready(env)) return env.Undefined();
+    stepping_ = info[0].ToBoolean().Value();
+    stepSeen_ = 0;
+    UpdateFine(env);
+    return env.Undefined();
+  }
+
+  // debug_slice(cycle): stop at the first block boundary at or after modeled cycle `cycle`, before
+  // that block (-1 or Infinity: no slice).
+  Napi::Value DebugSlice(const Napi::CallbackInfo& info) {
+    const double c = info[0].As<Napi::Number>().DoubleValue();
+    sliceAt_ = (c < 0 || c >= 1.8e19) ? UINT64_MAX : static_cast<uint64_t>(c);
+    stopAt_ = std::min({excStopAt_, maxCycles_, sliceAt_});
+    return info.Env().Undefined();
+  }
+
+  // debug_resume(pc): the debugger resumes at `pc`: a breakpoint there does not fire before the
+  // first instruction runs (the debugger is leaving it).
+  Napi::Value DebugResume(const Napi::CallbackInfo& info) {
+    breakSkip_ = info[0].As<Napi::Number>().Uint32Value() & ~1u;
+    breakSkipArmed_ = true;
+    stepSeen_ = 0;
+    return info.Env().Undefined();
+  }
+
+  // debug_forget(): the debugger moved the PC: the next block is entered afresh (no rest of the
+  // block stopped in, no predecessor edge).
+  Napi::Value DebugForget(const Napi::CallbackInfo& info) {
+    continueBlock_ = -1;
+    entryCheck_ = hasPendingError_;
+    prev_ = -1;
+    return info.Env().Undefined();
+  }
+
+  // debug_state(): why the last emu_start stopped for the debugger: kind (0 none, 1 breakpoint,
+  // 2 step, 3 watchpoint, 4 slice), the PC the hook asked to stop at and, for a watchpoint, the
+  // watched address accessed and the watchpoint's kind (1 write, 2 read, 3 access). Reading a
+  // watchpoint stop clears the recorded access.
+  Napi::Value DebugState(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("kind", Napi::Number::New(env, debugKind_));
+    o.Set("pc", Napi::Number::New(env, debugPc_));
+    o.Set("address", Napi::Number::New(env, debugKind_ == kDebugWatch ? watchAddress_ : 0));
+    o.Set("access", Napi::Number::New(env, debugKind_ == kDebugWatch ? watchKind_ : 0));
+    if (debugKind_ == kDebugWatch) watchHit_ = false;
+    return o;
   }
 
   Napi::Value Cycles(const Napi::CallbackInfo& info) {
@@ -1361,10 +1660,12 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   uint64_t cyclesNow_ = 0;
   // Exception model (src/emulator/exceptions.ts): stop threshold, stopped-for-exception flag, and the
   // entry/return/sleep cycles charged outside any block.
-  // stopAt_ = min(excStopAt_, maxCycles_): the exception model's next stop and the cycle limit.
+  // stopAt_ = min(excStopAt_, maxCycles_, sliceAt_): the exception model's next stop, the cycle
+  // limit and the debugger's time slice.
   uint64_t stopAt_ = UINT64_MAX;
   uint64_t excStopAt_ = UINT64_MAX;
   uint64_t maxCycles_ = UINT64_MAX;
+  uint64_t sliceAt_ = UINT64_MAX;  // the debugger's time slice (debug_slice)
   // Counts of partly run blocks taken back at a stop inside them (profile_take_back).
   uint64_t takenBackInstructions_ = 0;
   uint64_t takenBackCycles_ = 0;
@@ -1403,6 +1704,25 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   uint32_t breakCalls_ = 0;
   uint32_t exactMinSp_ = 0xffffffffu;
   uint32_t exactMinWrite_ = 0xffffffffu;
+  // Debugger state (see "debugger" above).
+  bool boundaryStop_ = false;   // the last stop was StopAtBoundary's, before the block at boundaryPc_
+  uint32_t boundaryPc_ = 0;
+  bool entryCheck_ = false;     // OnBlock must look at its entry: hasPendingError_ or continueBlock_
+  int32_t continueBlock_ = -1;  // the block a debug stop left charged, or -1
+  uint32_t debugKind_ = 0;      // why the last emu_start stopped for the debugger (kDebug*, 0: not)
+  uint32_t debugPc_ = 0;
+  std::map<uint32_t, uc_hook> breakHooks_;
+  std::vector<std::unique_ptr<WatchHook>> watchHooks_;
+  std::vector<std::unique_ptr<WatchHook>> retiredWatches_;
+  uc_hook fineHook_ = 0;
+  bool fineInstalled_ = false;
+  bool stepping_ = false;
+  uint32_t stepSeen_ = 0;
+  bool watchHit_ = false;
+  uint32_t watchKind_ = 0;
+  uint32_t watchAddress_ = 0;
+  bool breakSkipArmed_ = false;
+  uint32_t breakSkip_ = 0;
 };
 
 // --- C trampolines ------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 // Installs the system packages m4sim needs when they are missing: Debian's arm-none-eabi-gcc and
 // newlib (to build firmware), libunicorn-dev and libcapstone-dev (linked by the native addon), a
 // C++ toolchain for node-gyp, and for the tests only Debian's chromium (the tests open the HTML report
-// in it), qemu-system-arm (the exception tests compare with QEMU) and picolibc-arm-none-eabi (the heap
-// tests build picolibc firmware). As root it runs apt-get; otherwise it prints the exact command.
+// in it), qemu-system-arm (the exception tests compare with QEMU), picolibc-arm-none-eabi (the heap
+// tests build picolibc firmware) and gdb-multiarch (the GDB server tests drive it). As root it runs
+// apt-get; otherwise it prints the exact command.
 // Runs as npm's preinstall (so `npm ci`, and `npm install m4sim` in another project, build the addon
 // against what it installed; there it needs nothing of a git checkout and no devDependencies) and
 // before `npm test` / `npm run demo`. Set M4SIM_SKIP_SETUP=1 to skip it.
@@ -51,6 +52,8 @@ if (forTests && !existsSync('/usr/bin/qemu-system-arm')) missing.push('qemu-syst
 // Debian's picolibc, the second C library the heap tests link firmware with (test/heap.test.ts).
 if (forTests && !existsSync('/usr/lib/picolibc/arm-none-eabi/picolibc.specs'))
   missing.push('picolibc-arm-none-eabi');
+// Debian's gdb-multiarch, the real client the GDB server is tested with (test/gdb.test.ts).
+if (forTests && !existsSync('/usr/bin/gdb-multiarch')) missing.push('gdb-multiarch');
 
 if (missing.length === 0) {
   ensureNodeModules();

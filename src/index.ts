@@ -2,6 +2,7 @@
 export { loadBoard, boardNames, type Board, type MemoryRegion } from './emulator/board.js';
 export {
   runFirmware,
+  startMachine,
   loadElf,
   EXIT_STATUS,
   isStopReason,
@@ -9,7 +10,14 @@ export {
   type RunResult,
   type ExitReason,
   type StopConditions,
+  type Machine,
+  type MachineStop,
+  type MachineProgress,
+  type RunControl,
+  type WatchAccess,
+  type DebugRegister,
 } from './emulator/machine.js';
+export { serveGdb, parseGdbAddress, type GdbAddress } from './gdb/server.js';
 export { parseCycleLimit, parseSimTime } from './emulator/stop-conditions.js';
 export { parseElf, ElfError, type Elf } from './elf/elf.js';
 export { SymbolTable } from './elf/symbols.js';

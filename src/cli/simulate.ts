@@ -8,7 +8,8 @@ import { referenceRunner } from '../detector/reference.js';
 import { prepareDetector } from '../detector/session.js';
 import { loadBoard, type Board } from '../emulator/board.js';
 import { detectionJson, formatDetection } from '../report/detector.js';
-import { loadElf, runFirmware } from '../emulator/machine.js';
+import { loadElf, runFirmware, startMachine, type RunOptions, type RunResult } from '../emulator/machine.js';
+import { parseGdbAddress, serveGdb } from '../gdb/server.js';
 import { toJson } from '../report/json.js';
 import { openOutputStream, writeOutputFile } from './output-file.js';
 import { layerProgress } from './progress.js';
@@ -52,6 +53,7 @@ interface SimulateOptions {
   simTime?: string;
   maxCycles?: string;
   strictPeripherals?: boolean;
+  gdb?: string;
 }
 
 const OPTION_NAMES = {
@@ -203,6 +205,10 @@ export function registerSimulate(program: Command, done: Done): void {
       '--strict-peripherals',
       'end the run (status 139) at the first access to a peripheral register no model serves',
     )
+    .option(
+      '--gdb <[host:]port>',
+      'wait for gdb on this TCP port (default host 127.0.0.1; port 0: any free one) and run under its control',
+    )
     .addHelpText(
       'after',
       [
@@ -213,7 +219,7 @@ export function registerSimulate(program: Command, done: Done): void {
         '126 idling forever; 132–143 faults (139 memory fault, or --strict-peripherals); see the README.',
       ].join('\n'),
     )
-    .action((firmware: string | undefined, opts: SimulateOptions) => {
+    .action(async (firmware: string | undefined, opts: SimulateOptions) => {
       const board = loadBoard(opts.board, {
         ram: opts.ram,
         flash: opts.flash,
@@ -221,7 +227,13 @@ export function registerSimulate(program: Command, done: Done): void {
       });
       const clockHz = opts.clock ? parseClock(opts.clock) : undefined;
       const until = stopConditions(opts);
+      const gdb = opts.gdb === undefined ? undefined : parseGdbAddress(opts.gdb);
+      if (gdb && opts.timeout !== undefined)
+        throw new UsageError(
+          '--timeout and --gdb: a debugged run waits for gdb, so wall-clock time means nothing',
+        );
       if (firmware === undefined || opts.image || opts.frame || opts.model) {
+        if (gdb) throw new UsageError('--gdb: only with a firmware ELF');
         if (firmware !== undefined)
           throw new UsageError('give either a firmware ELF or --image/--frame/--model, not both');
         if (opts.uart !== undefined) throw new UsageError('--uart: only with a firmware ELF');
@@ -245,9 +257,9 @@ export function registerSimulate(program: Command, done: Done): void {
       const uart = opts.uart !== undefined ? openOutputStream(opts.uart, '--uart') : undefined;
       // Output is written synchronously (src/util/stdio.ts): memory stays bounded whatever the firmware
       // writes, and a closed pipe (EPIPE) stops the emulation at once.
-      let result: ReturnType<typeof runFirmware>;
+      let result: RunResult;
       try {
-        result = runFirmware(elf, {
+        const runOptions: RunOptions = {
           board,
           clockHz,
           sandbox,
@@ -275,7 +287,13 @@ export function registerSimulate(program: Command, done: Done): void {
               }
             : () => null,
           uart: uart ? (b) => uart.write(b) : undefined,
-        });
+        };
+        result = gdb
+          ? await serveGdb(gdb, {
+              createMachine: () => startMachine(elf, runOptions),
+              note: (line) => writeStderr(`${line}\n`),
+            })
+          : runFirmware(elf, runOptions);
       } finally {
         uart?.close();
       }

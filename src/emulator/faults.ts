@@ -49,6 +49,7 @@ export type ExitReason =
   | 'polling'
   | 'unmodeled-peripheral'
   | 'stopped'
+  | 'killed'
   | StopReason;
 
 /**
@@ -86,6 +87,7 @@ export const EXIT_STATUS: Record<Exclude<ExitReason, 'exit'>, number> = {
   // peripheral would be; the same status as a memory fault, its own reason.
   'unmodeled-peripheral': 139,
   'system-reset': 143, // 128 + SIGTERM: the firmware ended itself by asking for a reset
+  killed: 137, // 128 + SIGKILL: the debugger killed the run (gdb's `kill`, or its client went away)
   stopped: 70,
 };
 

@@ -68,6 +68,23 @@ export class InstructionClock {
     return this.atAccess;
   }
 
+  /**
+   * Modeled cycles and instructions at the start of the instruction at `pc`, between emu_start
+   * calls: when a debugger stopped inside the block executing (charged whole at its entry), the
+   * block's start plus the cost of its instructions before `pc`; else the running counts.
+   */
+  atInstruction(pc: number): { cycles: number; instructions: number } {
+    const b = this.current;
+    this.uc.block_clock(b);
+    const [address, size, start, instructions] = [b[0]!, b[1]!, b[2]!, b[3]!];
+    if (size === 0 || pc < address || pc >= address + size) return { cycles: this.uc.now(), instructions };
+    const block = this.costs(address + size * 2 ** 32, address, size);
+    const k = block.access.insns.findIndex((i) => i.address === pc);
+    if (k < 0) return { cycles: this.uc.now(), instructions };
+    const count = block.prefix.length - 1;
+    return { cycles: start + block.prefix[k]!, instructions: instructions - count + k };
+  }
+
   private locate(access: MemoryAccess): number {
     const b = this.current;
     this.uc.block_clock(b);

@@ -1,6 +1,8 @@
-// Runs one Cortex-M4 ELF to completion in Unicorn: maps the board, loads PT_LOAD segments at their
-// load addresses, paints RAM, resets from the vector table, services semihosting and the PPB, and
-// turns however the run ended into a one-line diagnosis.
+// Runs one Cortex-M4 ELF in Unicorn: maps the board, loads PT_LOAD segments at their load
+// addresses, paints RAM, resets from the vector table, services semihosting and the PPB, and turns
+// however the run ended into a one-line diagnosis. runFirmware runs it to completion; startMachine
+// gives the same run as a Machine a debugger (src/gdb/) stops at breakpoints, watchpoints, single
+// steps and time slices, inspects and resumes, every count left as a free run has it.
 import { parseElf, staticSizes, type Elf } from '../elf/elf.js';
 import { SymbolTable } from '../elf/symbols.js';
 import {
@@ -32,6 +34,10 @@ import {
   UC_MEM_WRITE_UNMAPPED,
   UC_MODE_MCLASS,
   UC_MODE_THUMB,
+  DEBUG_BREAK,
+  DEBUG_SLICE,
+  DEBUG_STEP,
+  type ProfileCounters,
   type UnicornEngine,
 } from './native.js';
 import { PPB_BASE, PPB_SIZE, PrivatePeripheralBus, type ItmEvent } from './ppb.js';
@@ -41,12 +47,13 @@ import { loadMemory, stackLimit } from './load.js';
 import { BoardDevices } from './board-devices.js';
 import type { DeviceEvent } from './peripherals/device.js';
 import { breakFunctions, sramReport, staticEnd, type SramReport } from './sram-report.js';
+import { readDebugRegister, writeDebugRegister, type DebugRegister } from './debug-registers.js';
 
 export type { SramReport } from './sram-report.js';
 import { withTrapChecks } from './trap-checks.js';
 import { coveredBy } from './regions.js';
 import { FunctionRanges } from './function-ranges.js';
-import { ExceptionCore, type ExceptionStats } from './exception-core.js';
+import { ExceptionCore, type ExceptionStats, type PspStack } from './exception-core.js';
 import { InstructionClock } from './instruction-clock.js';
 import { EXC, isExcReturnAddress } from './exceptions.js';
 import { CFSR, SCB_AIRCR } from './peripherals/scb.js';
@@ -72,6 +79,7 @@ import {
 } from './stop-conditions.js';
 export { EXIT_STATUS, isStopReason, type ExitReason } from './faults.js';
 export type { StopConditions } from './stop-conditions.js';
+export type { DebugRegister } from './debug-registers.js';
 
 export interface RunOptions {
   board: Board;
@@ -186,6 +194,65 @@ export interface ExceptionReport {
 
 export { PERIPHERAL_REGISTER_LIMIT } from './peripherals/unmodeled.js';
 
+/** What a debugger asks of one run() call. */
+export interface RunControl {
+  /** Stop before the second instruction that starts (a single step). */
+  step?: boolean;
+  /** Return after about this many modeled cycles (at a block boundary) so the event loop can run. */
+  sliceCycles?: number;
+}
+
+export type WatchAccess = 'write' | 'read' | 'access';
+const WATCH_KINDS: readonly WatchAccess[] = ['write', 'read', 'access'];
+
+/** Why run() returned: a debugger's stop (the run goes on with the next run()) or the end of the run. */
+export type MachineStop =
+  | { kind: 'breakpoint' | 'step' | 'slice'; pc: number }
+  /** Stopped right after an instruction accessed the watched `address` (the first watched byte it touched). */
+  | { kind: 'watchpoint'; pc: number; address: number; access: WatchAccess }
+  | { kind: 'ended' };
+
+/** Figures so far, at the instruction the PC is at (its own cost not included); once the run ended, its own. */
+export interface MachineProgress {
+  instructions: number;
+  cycles: number;
+  seconds: number;
+  clockHz: number;
+  sram: SramReport;
+}
+
+/** Most breakpoints and watchpoints at once: each is a Unicorn hook (a debugger asks for a few). */
+export const MAX_BREAKPOINTS = 256;
+export const MAX_WATCHPOINTS = 32;
+
+/** One run of one firmware, which a debugger can stop, inspect and resume (startMachine). */
+export interface Machine {
+  readonly elf: Elf;
+  readonly symbols: SymbolTable;
+  /** The run is over (exit, fault, limit, stop condition or end()): result() has its figures. */
+  readonly ended: boolean;
+  /** Where the core resumes (Thumb bit clear). */
+  readonly pc: number;
+  /** Runs until the run ends or, when debugging, a breakpoint, watchpoint, step or slice stops it. */
+  run(control?: RunControl): MachineStop;
+  /** Ends the run now (reason `killed`), e.g. when the debugger kills it. */
+  end(message: string): void;
+  result(): RunResult;
+  readRegister(name: DebugRegister): number;
+  /** False when the register cannot be written (a system register), or the run has ended. */
+  writeRegister(name: DebugRegister, value: number): boolean;
+  /** Flash and RAM only (null otherwise): device registers have read side effects. */
+  readMemory(address: number, length: number): Uint8Array | null;
+  /** RAM only (false otherwise). */
+  writeMemory(address: number, bytes: Uint8Array): boolean;
+  /** False when MAX_BREAKPOINTS are set already. */
+  setBreakpoint(address: number, on: boolean): boolean;
+  /** False for a bad range or when MAX_WATCHPOINTS are set already. */
+  setWatchpoint(address: number, length: number, access: WatchAccess, on: boolean): boolean;
+  progress(): MachineProgress;
+  close(): void;
+}
+
 /** The diagnosis of a stop condition reached: which one and when; null when none ended the run. */
 function stopDiagnosis(
   stopped: { reason: 'until-output' | 'until-symbol'; pc: number | null } | null,
@@ -245,6 +312,21 @@ export function loadElf(bytes: Uint8Array, name: string): Elf {
 
 /** Runs the firmware to its end and measures it. Bad firmware ends in `exit`, never in a throw. */
 export function runFirmware(elf: Elf, options: RunOptions): RunResult {
+  const machine = startMachine(elf, options);
+  try {
+    machine.run();
+    return machine.result();
+  } finally {
+    machine.close();
+  }
+}
+
+/**
+ * Loads the firmware and resets the core: a machine ready to run. A free run (runFirmware) and a
+ * debugged one (src/gdb/) go through the same run loop; a debugger's stops leave every count where
+ * a free run would have it, so a stepped run ends with the same figures.
+ */
+export function startMachine(elf: Elf, options: RunOptions): Machine {
   const board = options.board;
   const model = { ...(options.cycleModel ?? DEFAULT_CYCLE_MODEL), flashWaitStates: board.flashWaitStates };
   const clockHz = options.clockHz ?? board.clockHz;
@@ -253,11 +335,12 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
   // Synchronous writes by default: the event loop does not run during emulation (src/util/stdio.ts).
   const stdout = options.stdout ?? writeStdout;
   const stderr = options.stderr ?? writeStderr;
-  const stackRegion = regionOf(board, vectors.initialSp - 1);
-  if (!stackRegion)
+  const initialRegion = regionOf(board, vectors.initialSp - 1);
+  if (!initialRegion)
     throw new ElfError(
       `${elf.name}: initial stack pointer ${hex(vectors.initialSp)} is not in the board's RAM`,
     );
+  const stackRegion = initialRegion;
   const until = options.until ?? {};
   checkStopConditions(until);
   if (options.profile === false && (until.cycles !== undefined || until.simTimeNs !== undefined))
@@ -667,132 +750,284 @@ export function runFirmware(elf: Elf, options: RunOptions): RunResult {
     }
 
     uc.reg_write_i32(UC_ARM_REG.SP, vectors.initialSp);
-    let hostError: Error | null = null;
     // The run loop: emu_start runs until the firmware exits, faults, hits a limit, or stops for an
     // exception (a SysTick expiry or software pend at a block boundary, SVC, an exception return, a
     // fault with a firmware handler, WFI woken by SysTick); the exception is then taken here and
-    // emulation resumes at the handler (src/emulator/exception-core.ts).
+    // emulation resumes at the handler (src/emulator/exception-core.ts). A debugger's stop
+    // (breakpoint, step, watchpoint, time slice) returns from run() instead, with everything in
+    // place to resume where it stopped.
     const timeoutUs = options.profile === false && options.timeoutMs ? options.timeoutMs * 1000 : 0;
     let pc = vectors.reset | 1;
+    // emu_start sets the PC; before the first one a debugger reads it, so it is the reset vector's.
+    uc.reg_write_i32(UC_ARM_REG.PC, pc);
     const loop = { until: 0xffffffff };
-    for (;;) {
-      sync = null;
-      try {
-        uc.emu_start(pc, loop.until, timeoutUs, 0);
-      } catch (e) {
-        if (!fault && !sync) hostError = e as Error;
+    let ended: RunResult | null = null;
+    /** A debugger used this machine: resuming tells the native side where (debug_resume). */
+    let debugged = false;
+    let stepping = false;
+
+    function runLoop(opts: RunControl): MachineStop {
+      if (ended) return { kind: 'ended' };
+      if (opts.step !== undefined || opts.sliceCycles !== undefined) debugged = true;
+      if (debugged) {
+        if (options.profile === false) throw new Error('debugging needs the block profiler (profile: false)');
+        const step = opts.step === true;
+        if (step !== stepping) uc.debug_step(step);
+        stepping = step;
+        uc.debug_slice(opts.sliceCycles === undefined ? -1 : uc.now() + opts.sliceCycles);
+        uc.debug_resume(pc);
       }
-      if (hostError || exitCode !== null || stopped || options.profile === false) break;
-      const next = exceptionStep(uc, core, sync, fault, loop);
-      if (next === null) break;
-      if (typeof next === 'number') {
-        fault = null;
-        pc = next;
-        // An exception (an interrupt handler, a timeout tick) may change what a poll waits for.
-        unmodeled.breakPoll();
-        // Stacking the frame may have taken SP into static data (stack overflow, limitHit 3).
-        if (uc.exc_state().limitHit !== 0) break;
-        continue;
+      let hostError: Error | null = null;
+      for (;;) {
+        sync = null;
+        try {
+          uc.emu_start(pc, loop.until, timeoutUs, 0);
+        } catch (e) {
+          if (!fault && !sync) hostError = e as Error;
+        }
+        if (hostError || exitCode !== null || stopped || options.profile === false) break;
+        if (debugged && !fault && !sync) {
+          const d = uc.debug_state();
+          if (d.kind === DEBUG_SLICE) {
+            // A block boundary where nothing was due: resume there as the exception model does.
+            core.resume();
+            pc = uc.reg_read_i32(UC_ARM_REG.PC) | 1;
+            return { kind: 'slice', pc: pc & ~1 };
+          }
+          if (d.kind !== 0) {
+            const at = uc.reg_read_i32(UC_ARM_REG.PC) >>> 0;
+            pc = at | 1;
+            if (d.kind === DEBUG_BREAK) return { kind: 'breakpoint', pc: at };
+            if (d.kind === DEBUG_STEP) return { kind: 'step', pc: at };
+            return { kind: 'watchpoint', pc: at, address: d.address, access: WATCH_KINDS[d.access - 1]! };
+          }
+        }
+        const next = exceptionStep(uc, core, sync, fault, loop);
+        if (next === null) break;
+        if (typeof next === 'number') {
+          fault = null;
+          pc = next;
+          // An exception (an interrupt handler, a timeout tick) may change what a poll waits for.
+          unmodeled.breakPoll();
+          // Stacking the frame may have taken SP into static data (stack overflow, limitHit 3).
+          if (uc.exc_state().limitHit !== 0) break;
+          continue;
+        }
+        fault = next;
+        break;
       }
-      fault = next;
-      break;
-    }
-    if (hostError) {
-      const pc = uc.reg_read_i32(UC_ARM_REG.PC);
-      if ((hostError as { ucErrno?: number }).ucErrno !== undefined) {
-        fault = { reason: 'invalid-instruction', message: hostError.message, pc };
-      } else {
-        throw hostError; // an exception from our own hooks is a bug in m4sim, not in the firmware
+      if (hostError) {
+        const pc = uc.reg_read_i32(UC_ARM_REG.PC);
+        if ((hostError as { ucErrno?: number }).ucErrno !== undefined) {
+          fault = { reason: 'invalid-instruction', message: hostError.message, pc };
+        } else {
+          throw hostError; // an exception from our own hooks is a bug in m4sim, not in the firmware
+        }
       }
+      ended = finish();
+      return { kind: 'ended' };
     }
 
-    const counters = uc.profile_counters();
-    if (!fault && exitCode === null)
-      fault = stopDiagnosis(stopped, counters.limitHit, {
-        until,
+    function sramNow(counters: ProfileCounters, pspStacks: () => PspStack[]): SramReport {
+      return sramReport(uc, {
+        board,
+        stackRegion,
+        sizes,
+        spLimit,
+        staticEnd: staticEnd(symbols, stackRegion, spLimit, vectors.initialSp),
+        profiled: options.profile !== false,
+        vectors,
+        counters,
+        exact: options.exact === true,
+        stackPath: [vectors.reset & ~1, ...uc.profile_deepest_path()].map((a) => symbols.functionName(a)),
+        pspStacks,
+      });
+    }
+
+    /** The figures of the run, once it ended. */
+    function finish(): RunResult {
+      const counters = uc.profile_counters();
+      if (!fault && exitCode === null)
+        fault = stopDiagnosis(stopped, counters.limitHit, {
+          until,
+          instructions: counters.instructions,
+          cycles: counters.cycles,
+          seconds: devices.seconds(counters.cycles),
+          clockHz: devices.clockHz,
+          pc: uc.reg_read_i32(UC_ARM_REG.PC) >>> 0,
+          symbols,
+          timeCycles: until.simTimeNs === undefined ? Infinity : devices.cyclesAtTime(until.simTimeNs),
+        });
+      const exit = describeExit(
+        counters,
+        fault,
+        exitCode,
+        exitMessage,
+        symbols,
+        options,
+        uc,
+        stackRegion,
+        sizes,
+        elf,
+      );
+      // A debugger looks at the state the run ended in: the PC of the instruction the diagnosis names
+      // (inside a memory hook Unicorn's PC is the block's start).
+      if (exit.pc !== null && exit.reason !== 'exit') uc.reg_write_i32(UC_ARM_REG.PC, exit.pc | 1);
+      const sram = sramNow(counters, () => core.describePspStacks());
+      const raw = uc.profile_blocks();
+      const blocks = Array.from(raw.address, (address, i) => ({
+        address,
+        size: raw.size[i]!,
+        execs: raw.execs[i]!,
+        taken: raw.taken[i]!,
+      }));
+      semihosting.close();
+      const collected: Record<string, Uint8Array> = {};
+      for (const c of options.collect ?? [])
+        collected[c.name] = new Uint8Array(uc.mem_read(c.address, c.length));
+      return {
+        exit,
         instructions: counters.instructions,
         cycles: counters.cycles,
-        seconds: devices.seconds(counters.cycles),
+        cpi: counters.instructions > 0 ? counters.cycles / counters.instructions : 0,
+        deviceEvents: devices.events,
+        deviceIgnoredWrites: devices.bus.describeIgnored(),
+        deviceEventsDropped: devices.eventsDropped,
         clockHz: devices.clockHz,
-        pc: uc.reg_read_i32(UC_ARM_REG.PC) >>> 0,
+        seconds: devices.seconds(counters.cycles),
+        cycleModel: { name: model.name, description: describeCycleModel(model), params: model },
+        sram,
+        flash: { used: sizes.flashUsed, size: board.flash.size },
+        board: board.name,
+        itm: ppb.events,
+        itmDropped: ppb.describeItmDropped(),
+        semihosting: { refused: semihosting.refused },
+        ppbUnmodeled: ppb.describeUnmodeled(),
+        peripherals: unmodeled.describe().map((p) => {
+          const blk = board.registerBlocks.find((x) => p.address >= x.base && p.address < x.base + x.size);
+          return {
+            address: p.address,
+            block: blk?.name ?? null,
+            offset: blk ? p.address - blk.base : null,
+            reads: p.reads,
+            writes: p.writes,
+          };
+        }),
+        peripheralsUntracked: unmodeled.untracked,
+        blocks,
+        collected,
         symbols,
-        timeCycles: until.simTimeNs === undefined ? Infinity : devices.cyclesAtTime(until.simTimeNs),
-      });
-    const exit = describeExit(
-      counters,
-      fault,
-      exitCode,
-      exitMessage,
-      symbols,
-      options,
-      uc,
-      stackRegion,
-      sizes,
-      elf,
-    );
+        functions: buildFunctionProfile(uc.profile_calls(), vectors.reset & ~1, symbols, counters),
+        exceptions: { taken: core.describeStats(), sleepCycles: core.sleepCycles },
+        wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,
+      };
+    }
 
-    const sram = sramReport(uc, {
-      board,
-      stackRegion,
-      sizes,
-      spLimit,
-      staticEnd: staticEnd(symbols, stackRegion, spLimit, vectors.initialSp),
-      profiled: options.profile !== false,
-      vectors,
-      counters,
-      exact: options.exact === true,
-      stackPath: [vectors.reset & ~1, ...uc.profile_deepest_path()].map((a) => symbols.functionName(a)),
-      pspStacks: () => core.describePspStacks(),
-    });
+    // What a debugger may touch: flash and RAM to read (never device memory, whose reads have side
+    // effects), RAM to write (as semihosting may).
+    const readable = (address: number, length: number) =>
+      coveredBy([board.flash, ...board.ram], address, length);
+    const writable = (address: number, length: number) => coveredBy(board.ram, address, length);
+    const breakpoints = new Set<number>();
+    const watchpoints = new Set<string>();
 
-    const raw = uc.profile_blocks();
-    const blocks = Array.from(raw.address, (address, i) => ({
-      address,
-      size: raw.size[i]!,
-      execs: raw.execs[i]!,
-      taken: raw.taken[i]!,
-    }));
-    semihosting.close();
-    const collected: Record<string, Uint8Array> = {};
-    for (const c of options.collect ?? [])
-      collected[c.name] = new Uint8Array(uc.mem_read(c.address, c.length));
     return {
-      exit,
-      instructions: counters.instructions,
-      cycles: counters.cycles,
-      cpi: counters.instructions > 0 ? counters.cycles / counters.instructions : 0,
-      deviceEvents: devices.events,
-      deviceIgnoredWrites: devices.bus.describeIgnored(),
-      deviceEventsDropped: devices.eventsDropped,
-      clockHz: devices.clockHz,
-      seconds: devices.seconds(counters.cycles),
-      cycleModel: { name: model.name, description: describeCycleModel(model), params: model },
-      sram,
-      flash: { used: sizes.flashUsed, size: board.flash.size },
-      board: board.name,
-      itm: ppb.events,
-      itmDropped: ppb.describeItmDropped(),
-      semihosting: { refused: semihosting.refused },
-      ppbUnmodeled: ppb.describeUnmodeled(),
-      peripherals: unmodeled.describe().map((p) => {
-        const blk = board.registerBlocks.find((x) => p.address >= x.base && p.address < x.base + x.size);
-        return {
-          address: p.address,
-          block: blk?.name ?? null,
-          offset: blk ? p.address - blk.base : null,
-          reads: p.reads,
-          writes: p.writes,
-        };
-      }),
-      peripheralsUntracked: unmodeled.untracked,
-      blocks,
-      collected,
+      elf,
       symbols,
-      functions: buildFunctionProfile(uc.profile_calls(), vectors.reset & ~1, symbols, counters),
-      exceptions: { taken: core.describeStats(), sleepCycles: core.sleepCycles },
-      wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,
+      get ended() {
+        return ended !== null;
+      },
+      get pc() {
+        return ended ? uc.reg_read_i32(UC_ARM_REG.PC) >>> 0 : (pc & ~1) >>> 0;
+      },
+      run: (opts = {}) => runLoop(opts),
+      end(message) {
+        if (ended) return;
+        const at = (pc & ~1) >>> 0;
+        // A debugger's stop left the block it stopped in charged whole: the run ends before the
+        // instruction at the PC, so what of the block did not run is taken back.
+        const { lastBlock } = uc.profile_counters();
+        if (at === lastBlock) uc.profile_take_back(true);
+        else {
+          const done = clock.atInstruction(at);
+          const counted = uc.profile_counters().instructions;
+          if (done.instructions < counted)
+            uc.profile_take_back(false, counted - done.instructions, uc.now() - done.cycles);
+        }
+        fault = { reason: 'killed', message, pc: at };
+        ended = finish();
+      },
+      result() {
+        if (!ended) throw new Error('the run has not ended');
+        return ended;
+      },
+      readRegister: (name) => readDebugRegister(uc, name),
+      writeRegister(name, value) {
+        if (ended || !writeDebugRegister(uc, name, value)) return false;
+        if (name === 'pc') {
+          const moved = (value & ~1) >>> 0 !== (pc & ~1) >>> 0;
+          pc = (value | 1) >>> 0;
+          // The debugger moved the PC: the next block is entered afresh.
+          if (moved) {
+            uc.debug_forget();
+            loop.until = 0xffffffff;
+          }
+        }
+        return true;
+      },
+      readMemory(address, length) {
+        if (length === 0) return new Uint8Array(0);
+        if (!readable(address, length)) return null;
+        return new Uint8Array(uc.mem_read(address, length));
+      },
+      writeMemory(address, bytes) {
+        if (ended || !writable(address, bytes.length)) return false;
+        if (bytes.length > 0) uc.mem_write(address, bytes);
+        return true;
+      },
+      setBreakpoint(address, on) {
+        debugged = true;
+        const a = (address & ~1) >>> 0;
+        if (on && !breakpoints.has(a) && breakpoints.size >= MAX_BREAKPOINTS) return false;
+        uc.debug_break(a, on);
+        if (on) breakpoints.add(a);
+        else breakpoints.delete(a);
+        return true;
+      },
+      setWatchpoint(address, length, access, on) {
+        debugged = true;
+        if (!(Number.isSafeInteger(address) && address >= 0 && length >= 1 && address + length <= 2 ** 32))
+          return false;
+        const key = `${address}:${length}:${access}`;
+        if (on && !watchpoints.has(key) && watchpoints.size >= MAX_WATCHPOINTS) return false;
+        uc.debug_watch(address, address + length, WATCH_KINDS.indexOf(access) + 1, on);
+        if (on) watchpoints.add(key);
+        else watchpoints.delete(key);
+        return true;
+      },
+      progress() {
+        if (ended)
+          return {
+            instructions: ended.instructions,
+            cycles: ended.cycles,
+            seconds: ended.seconds,
+            clockHz: ended.clockHz,
+            sram: ended.sram,
+          };
+        const counters = uc.profile_counters();
+        const at = clock.atInstruction((pc & ~1) >>> 0);
+        return {
+          instructions: at.instructions,
+          cycles: at.cycles,
+          seconds: devices.seconds(at.cycles),
+          clockHz: devices.clockHz,
+          sram: sramNow(counters, () => []),
+        };
+      },
+      close: () => uc.close(),
     };
-  } finally {
+  } catch (e) {
     uc.close();
+    throw e;
   }
 }

@@ -103,6 +103,12 @@ export const BLOCK_MASK_WRITE = 1024;
 export const BLOCK_INVSTATE = 2048;
 export const TRAP_INVSTATE = 5;
 
+/** debug_state() kinds: why the last emu_start stopped for the debugger (0: it did not). */
+export const DEBUG_BREAK = 1;
+export const DEBUG_STEP = 2;
+export const DEBUG_WATCH = 3;
+export const DEBUG_SLICE = 4;
+
 /** A block's static cost, returned once per newly translated block. */
 export interface BlockCost {
   /** Instructions in the block. */
@@ -283,6 +289,26 @@ export interface UnicornEngine {
    * trap checks.
    */
   trap_config(ccr: number, cpacr: number, lazyFp?: boolean): void;
+  /**
+   * Debugger (native/m4sim_native.cc "debugger"), called between emu_start calls only. A breakpoint
+   * at `address` (a code hook on that instruction) is set or cleared.
+   */
+  debug_break(address: number, on: boolean): void;
+  /** A watchpoint over [begin, end): kind 1 writes, 2 reads, 3 both; set or cleared. */
+  debug_watch(begin: number, end: number, kind: number, on: boolean): void;
+  /** While on, emu_start stops before the second instruction that starts (a per-instruction hook). */
+  debug_step(on: boolean): void;
+  /** Stop at the first block boundary at or after modeled cycle `cycle`, before that block (-1: none). */
+  debug_slice(cycle: number): void;
+  /** Resuming at `pc`: a breakpoint there does not fire before the first instruction runs. */
+  debug_resume(pc: number): void;
+  /** The debugger moved the PC: the next block is entered afresh (no predecessor edge). */
+  debug_forget(): void;
+  /**
+   * Why the last emu_start stopped for the debugger: kind (DEBUG_*, 0: it did not), the PC the hook
+   * stopped at, and for a watchpoint the first watched byte accessed and the watchpoint's kind.
+   */
+  debug_state(): { kind: number; pc: number; address: number; access: number };
 }
 
 /** One Capstone-decoded Thumb instruction (CS_MODE_THUMB | CS_MODE_MCLASS, details on). */

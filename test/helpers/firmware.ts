@@ -73,6 +73,7 @@ export const TEST_FIRMWARES = [
   'stm32-hal-tick',
   'until-loop',
   'poll-unmodeled',
+  'gdb-debug',
 ] as const;
 
 /** Firmwares that bring their own vector table and link without newlib or our start-up (so does every NAME.S). */
