@@ -1,12 +1,10 @@
 // One detector run as a user asks for it: an image (or a raw frame), a model, a board. What a
 // detection report holds; detect() is a one-frame session (src/detector/session.ts).
-import type { Board } from '../emulator/board.js';
 import type { Model } from '../model/index.js';
 import type { Box } from '../reference/postprocess.js';
-import type { OptimizationLevel } from './build.js';
 import { loadFrame, type ImageBox } from './input.js';
-import { prepareDetector } from './session.js';
-import type { DetectorRun, LayerListener } from './run.js';
+import { prepareDetector, type FrameRunOptions, type SessionOptions } from './session.js';
+import type { DetectorRun } from './run.js';
 
 export {
   DEFAULT_IMAGE,
@@ -56,23 +54,10 @@ export interface DetectionReport {
   firstDivergence: Divergence | null;
 }
 
-export interface DetectOptions {
-  board: Board;
-  modelPath?: string;
+/** A one-frame session: the session's settings, the run's, and the image or frame to run on. */
+export interface DetectOptions extends SessionOptions, FrameRunOptions {
   image?: string;
   frame?: string;
-  thresholdQ15?: number;
-  maxBoxes?: number;
-  clockHz?: number;
-  exact?: boolean;
-  /** Run limits of each firmware run (`--max-instructions`, `--timeout`). */
-  maxInstructions?: number;
-  timeoutMs?: number;
-  reference?: ReferenceRunner;
-  /** Layer markers of the main firmware run as they happen (not of a divergence re-run). */
-  onLayer?: LayerListener;
-  /** GCC optimization level of the firmware build (default O2). */
-  optimization?: OptimizationLevel;
 }
 
 /** Builds the detector for the board if needed and runs it on one image or frame. */
