@@ -1,55 +1,71 @@
 #!/usr/bin/env node
-// npm run bench: one compute-heavy firmware (≥ 500 M instructions) run three ways in one process —
-// Unicorn with no profiling hooks, with the native block profiler and cycle model, and in exact SRAM
-// mode — and the same work interrupted by SysTick at 10 kHz (profiled, the exception model taking
-// every tick), printing simulated M instructions/s and the ratios. Ratios within one run are what count:
-// the machine is shared and noisy.
+// npm run bench: each workload of bench/firmware.mjs run in one process with Unicorn alone (no
+// hooks), with the full profile (native block profiler, cycle model, call tree, SRAM) and in exact
+// SRAM mode, and the compute workload also under a 10 kHz SysTick, printing CPU and wall seconds,
+// simulated M instructions per CPU second and the speed against no hooks. Ratios are of CPU time
+// within one run: the machine is shared and noisy, and CPU time is what another process's load
+// disturbs least.
+import { readFileSync } from 'node:fs';
 import { loadBoard, loadElf, runFirmware } from '../dist/index.js';
-import { buildBenchFirmware } from './firmware.mjs';
+import { buildBenchFirmware, WORKLOADS } from './firmware.mjs';
 
-const elfPath = buildBenchFirmware();
-const systickPath = buildBenchFirmware('compute-systick');
-const { readFileSync } = await import('node:fs');
-const elf = loadElf(readFileSync(elfPath), elfPath);
-const systickElf = loadElf(readFileSync(systickPath), systickPath);
 const board = loadBoard('m4-256k');
-const quiet = () => {};
+const elfs = {};
+for (const name of Object.keys(WORKLOADS)) {
+  const path = buildBenchFirmware(name);
+  elfs[name] = loadElf(readFileSync(path), path);
+}
 
-function run(mode) {
+function run(name, mode) {
+  let out = '';
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  const r = runFirmware(mode === 'SysTick 10 kHz' ? systickElf : elf, {
+  const r = runFirmware(elfs[name], {
     board,
-    stdout: quiet,
-    stderr: quiet,
+    stdout: (bytes) => (out += Buffer.from(bytes).toString()),
+    stderr: () => {},
     profile: mode !== 'no hooks',
     exact: mode === 'exact SRAM',
   });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (r.exit.reason !== 'exit' || r.exit.code !== 0)
-    throw new Error(`bench firmware failed: ${r.exit.message}`);
-  return { mode, wall, result: r };
+  const used = process.cpuUsage(cpu0);
+  const cpu = (used.user + used.system) / 1e6;
+  if (r.exit.reason !== 'exit' || r.exit.code !== 0) throw new Error(`${name}: ${r.exit.message}`);
+  if (!out.includes(`checksum ${WORKLOADS[name].checksum}`))
+    throw new Error(
+      `${name}: printed ${JSON.stringify(out.trim())}, not checksum ${WORKLOADS[name].checksum}`,
+    );
+  return { name, mode, wall, cpu, result: r };
 }
 
-// Warm up once (page cache, JIT), then measure each mode.
-run('profiled');
-const profiled = run('profiled');
-const instructions = profiled.result.instructions;
-const rows = [run('no hooks'), profiled, run('exact SRAM'), run('SysTick 10 kHz')];
-const base = rows[0].wall;
-console.log(`bench firmware: ${elfPath}`);
-console.log(
-  `instructions: ${instructions.toLocaleString('en-US')}, modeled cycles: ${profiled.result.cycles.toLocaleString('en-US')}`,
-);
-console.log('mode          wall s    M instr/s   speed vs no hooks');
-for (const r of rows) {
-  // Each row's own instruction count: the SysTick row also runs its handler.
-  const mips = (r.result.instructions || instructions) / r.wall / 1e6;
+// Warm up once (page cache, the JIT of the translation path), then measure.
+run('compute', 'full profile');
+const rows = [];
+for (const name of ['compute', 'branchy', 'stores']) {
+  const group = [run(name, 'no hooks'), run(name, 'full profile'), run(name, 'exact SRAM')];
+  if (name === 'compute') group.push(run('compute-systick', 'full profile'));
+  const instructions = group[1].result.instructions;
+  const base = group[0].cpu;
   console.log(
-    `${r.mode.padEnd(14)} ${r.wall.toFixed(3).padStart(7)} ${mips.toFixed(0).padStart(11)}   ${(base / r.wall).toFixed(2)}x`,
+    `${name} (${WORKLOADS[name].about}): ${instructions.toLocaleString('en-US')} instructions, ` +
+      `${group[1].result.cycles.toLocaleString('en-US')} modeled cycles, ` +
+      `${group[1].result.blocks.reduce((s, b) => s + b.execs, 0).toLocaleString('en-US')} blocks executed`,
   );
+  for (const r of group) {
+    // Each row's own instruction count: the SysTick row also runs its handler.
+    const n = r.result.instructions || instructions;
+    const label = r.name === 'compute-systick' ? 'SysTick 10 kHz' : r.mode;
+    rows.push(r);
+    console.log(
+      `  ${label.padEnd(14)} cpu ${r.cpu.toFixed(3).padStart(7)} s  wall ${r.wall.toFixed(3).padStart(7)} s  ` +
+        `${(n / r.cpu / 1e6).toFixed(0).padStart(5)} M instr/s  ${(base / r.cpu).toFixed(2)}x`,
+    );
+  }
+  if (name === 'compute') {
+    const ticks = group[3].result.exceptions.taken.find((t) => t.name === 'SysTick');
+    console.log(
+      `  SysTick: ${ticks ? ticks.count.toLocaleString('en-US') : 0} interrupts taken, ` +
+        `${(((group[3].cpu - group[1].cpu) / Math.max(1, ticks?.count ?? 1)) * 1e6) | 0} µs of CPU time each (vs full profile)`,
+    );
+  }
 }
-const ticks = rows[3].result.exceptions.taken.find((t) => t.name === 'SysTick');
-console.log(
-  `SysTick 10 kHz: ${ticks ? ticks.count.toLocaleString('en-US') : 0} interrupts taken, ` +
-    `${(((rows[3].wall - profiled.wall) / Math.max(1, ticks?.count ?? 1)) * 1e6) | 0} µs of host time each (vs profiled)`,
-);

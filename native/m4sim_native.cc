@@ -13,6 +13,8 @@
 #include <unicorn/unicorn.h>
 #include <capstone/capstone.h>
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -1968,6 +1970,61 @@ const char* OpType(arm_op_type t) {
   }
 }
 
+// Property names and register names of one disasm call, each made into a JavaScript string once
+// per call instead of once per use: a block of five instructions sets some 250 properties, and
+// making the key strings anew each time was a large part of decoding a block (`m4sim simulate`'s
+// start-up, README "Start-up").
+class DisasmStrings {
+ public:
+  DisasmStrings(Napi::Env env, csh handle) : env_(env), handle_(handle) {}
+  Napi::Value Key(int k) {
+    if (keys_[k].IsEmpty()) keys_[k] = Napi::String::New(env_, kKeyNames[k]);
+    return keys_[k];
+  }
+  Napi::Value Reg(unsigned r) {
+    if (r >= kRegs) return Name(cs_reg_name(handle_, r));
+    if (regs_[r].IsEmpty()) regs_[r] = Name(cs_reg_name(handle_, r));
+    return regs_[r];
+  }
+  Napi::Value Group(unsigned g) {
+    if (g >= kGroups) return Name(cs_group_name(handle_, g));
+    if (groups_[g].IsEmpty()) groups_[g] = Name(cs_group_name(handle_, g));
+    return groups_[g];
+  }
+  Napi::Value OpType(const char* t) {
+    for (int i = 0; i < kOpTypes; ++i)
+      if (opTypeNames_[i] == t) return opTypes_[i];
+    for (int i = 0; i < kOpTypes; ++i)
+      if (opTypeNames_[i] == nullptr) {
+        opTypeNames_[i] = t;
+        opTypes_[i] = Napi::String::New(env_, t);
+        return opTypes_[i];
+      }
+    return Napi::String::New(env_, t);
+  }
+  enum {
+    kAddress, kSize, kId, kMnemonic, kOpStr, kCc, kUpdateFlags, kWriteback, kRegsRead, kRegsWrite,
+    kGroups_, kOperands, kType, kReg, kSysreg, kImm, kFp, kBase, kIndex, kDisp, kScale, kSubtracted,
+    kAccess, kShiftType, kShiftValue, kKeyCount
+  };
+
+ private:
+  Napi::Value Name(const char* n) { return Napi::String::New(env_, n ? n : "?"); }
+  static constexpr const char* kKeyNames[kKeyCount] = {
+      "address", "size", "id", "mnemonic", "opStr", "cc", "updateFlags", "writeback", "regsRead",
+      "regsWrite", "groups", "operands", "type", "reg", "sysreg", "imm", "fp", "base", "index", "disp",
+      "scale", "subtracted", "access", "shiftType", "shiftValue"};
+  static constexpr unsigned kRegs = 512, kGroups = 256;
+  static constexpr int kOpTypes = 16;
+  Napi::Env env_;
+  csh handle_;
+  Napi::Value keys_[kKeyCount];
+  Napi::Value regs_[kRegs];
+  Napi::Value groups_[kGroups];
+  const char* opTypeNames_[kOpTypes] = {};
+  Napi::Value opTypes_[kOpTypes];
+};
+
 // disasm(bytes, address[, count]) → Insn[] (Thumb-2, M-class), stops at the first undecodable word.
 Napi::Value Disasm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -1986,72 +2043,80 @@ Napi::Value Disasm(const Napi::CallbackInfo& info) {
   cs_insn* insn = nullptr;
   size_t n = cs_disasm(handle, bytes.Data(), bytes.ByteLength(), address, count, &insn);
   Napi::Array out = Napi::Array::New(env, n);
-  auto regName = [&](unsigned r) -> Napi::Value {
-    const char* name = cs_reg_name(handle, r);
-    return Napi::String::New(env, name ? name : "?");
-  };
+  DisasmStrings str(env, handle);
+  using K = DisasmStrings;
   for (size_t i = 0; i < n; ++i) {
     const cs_insn& in = insn[i];
     const cs_arm& arm = in.detail->arm;
     Napi::Object o = Napi::Object::New(env);
-    o.Set("address", Napi::Number::New(env, static_cast<double>(in.address)));
-    o.Set("size", Napi::Number::New(env, in.size));
-    o.Set("id", Napi::Number::New(env, in.id));
-    o.Set("mnemonic", Napi::String::New(env, in.mnemonic));
-    o.Set("opStr", Napi::String::New(env, in.op_str));
-    o.Set("cc", Napi::Number::New(env, arm.cc));
-    o.Set("updateFlags", Napi::Boolean::New(env, arm.update_flags));
-    o.Set("writeback", Napi::Boolean::New(env, arm.writeback));
+    o.Set(str.Key(K::kAddress), Napi::Number::New(env, static_cast<double>(in.address)));
+    o.Set(str.Key(K::kSize), Napi::Number::New(env, in.size));
+    o.Set(str.Key(K::kId), Napi::Number::New(env, in.id));
+    o.Set(str.Key(K::kMnemonic), Napi::String::New(env, in.mnemonic));
+    o.Set(str.Key(K::kOpStr), Napi::String::New(env, in.op_str));
+    o.Set(str.Key(K::kCc), Napi::Number::New(env, arm.cc));
+    o.Set(str.Key(K::kUpdateFlags), Napi::Boolean::New(env, arm.update_flags));
+    o.Set(str.Key(K::kWriteback), Napi::Boolean::New(env, arm.writeback));
     Napi::Array rr = Napi::Array::New(env, in.detail->regs_read_count);
-    for (uint8_t k = 0; k < in.detail->regs_read_count; ++k) rr.Set(k, regName(in.detail->regs_read[k]));
-    o.Set("regsRead", rr);
+    for (uint8_t k = 0; k < in.detail->regs_read_count; ++k) rr.Set(k, str.Reg(in.detail->regs_read[k]));
+    o.Set(str.Key(K::kRegsRead), rr);
     Napi::Array rw = Napi::Array::New(env, in.detail->regs_write_count);
-    for (uint8_t k = 0; k < in.detail->regs_write_count; ++k) rw.Set(k, regName(in.detail->regs_write[k]));
-    o.Set("regsWrite", rw);
+    for (uint8_t k = 0; k < in.detail->regs_write_count; ++k) rw.Set(k, str.Reg(in.detail->regs_write[k]));
+    o.Set(str.Key(K::kRegsWrite), rw);
     Napi::Array groups = Napi::Array::New(env, in.detail->groups_count);
-    for (uint8_t k = 0; k < in.detail->groups_count; ++k) {
-      const char* g = cs_group_name(handle, in.detail->groups[k]);
-      groups.Set(k, Napi::String::New(env, g ? g : "?"));
-    }
-    o.Set("groups", groups);
+    for (uint8_t k = 0; k < in.detail->groups_count; ++k) groups.Set(k, str.Group(in.detail->groups[k]));
+    o.Set(str.Key(K::kGroups_), groups);
     Napi::Array ops = Napi::Array::New(env, arm.op_count);
     for (uint8_t k = 0; k < arm.op_count; ++k) {
       const cs_arm_op& op = arm.operands[k];
       Napi::Object p = Napi::Object::New(env);
-      p.Set("type", Napi::String::New(env, OpType(op.type)));
-      if (op.type == ARM_OP_REG) p.Set("reg", regName(op.reg));
-      if (op.type == ARM_OP_SYSREG) p.Set("sysreg", Napi::Number::New(env, op.reg));
+      p.Set(str.Key(K::kType), str.OpType(OpType(op.type)));
+      if (op.type == ARM_OP_REG) p.Set(str.Key(K::kReg), str.Reg(op.reg));
+      if (op.type == ARM_OP_SYSREG) p.Set(str.Key(K::kSysreg), Napi::Number::New(env, op.reg));
       if (op.type == ARM_OP_IMM || op.type == ARM_OP_CIMM || op.type == ARM_OP_PIMM)
-        p.Set("imm", Napi::Number::New(env, op.imm));
-      if (op.type == ARM_OP_FP) p.Set("fp", Napi::Number::New(env, op.fp));
+        p.Set(str.Key(K::kImm), Napi::Number::New(env, op.imm));
+      if (op.type == ARM_OP_FP) p.Set(str.Key(K::kFp), Napi::Number::New(env, op.fp));
       if (op.type == ARM_OP_MEM) {
-        p.Set("base", op.mem.base != ARM_REG_INVALID ? regName(op.mem.base) : env.Null());
-        p.Set("index", op.mem.index != ARM_REG_INVALID ? regName(op.mem.index) : env.Null());
-        p.Set("disp", Napi::Number::New(env, op.mem.disp));
-        p.Set("scale", Napi::Number::New(env, op.mem.scale));
+        p.Set(str.Key(K::kBase), op.mem.base != ARM_REG_INVALID ? str.Reg(op.mem.base) : env.Null());
+        p.Set(str.Key(K::kIndex), op.mem.index != ARM_REG_INVALID ? str.Reg(op.mem.index) : env.Null());
+        p.Set(str.Key(K::kDisp), Napi::Number::New(env, op.mem.disp));
+        p.Set(str.Key(K::kScale), Napi::Number::New(env, op.mem.scale));
       }
-      p.Set("subtracted", Napi::Boolean::New(env, op.subtracted));
-      p.Set("access", Napi::Number::New(env, op.access));
-      p.Set("shiftType", Napi::Number::New(env, op.shift.type));
-      p.Set("shiftValue", Napi::Number::New(env, op.shift.value));
+      p.Set(str.Key(K::kSubtracted), Napi::Boolean::New(env, op.subtracted));
+      p.Set(str.Key(K::kAccess), Napi::Number::New(env, op.access));
+      p.Set(str.Key(K::kShiftType), Napi::Number::New(env, op.shift.type));
+      p.Set(str.Key(K::kShiftValue), Napi::Number::New(env, op.shift.value));
       ops.Set(k, p);
     }
-    o.Set("operands", ops);
+    o.Set(str.Key(K::kOperands), ops);
     out.Set(i, o);
   }
   if (n > 0) cs_free(insn, n);
   return out;
 }
 
+// Which Unicorn and Capstone are loaded: the versions the libraries report (uc_version packs
+// major, minor, patch and extra into one word), the version of the headers this addon was built
+// against, and the file the dynamic linker loaded Unicorn from (m4sim doctor; a build against a
+// Unicorn of one's own, README "Engine").
 Napi::Value Versions(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   unsigned ucMajor = 0, ucMinor = 0;
   uc_version(&ucMajor, &ucMinor);
+  const unsigned hex = uc_version(nullptr, nullptr);
   int csMajor = 0, csMinor = 0;
   cs_version(&csMajor, &csMinor);
+  const auto dotted = [](unsigned a, unsigned b, unsigned c) {
+    return std::to_string(a) + "." + std::to_string(b) + "." + std::to_string(c);
+  };
+  Dl_info where{};
+  const bool found = dladdr(reinterpret_cast<void*>(&uc_version), &where) != 0 && where.dli_fname != nullptr;
   Napi::Object o = Napi::Object::New(env);
   o.Set("unicorn", Napi::String::New(env, std::to_string(ucMajor) + "." + std::to_string(ucMinor)));
-  o.Set("unicornHex", Napi::Number::New(env, uc_version(nullptr, nullptr)));
+  o.Set("unicornHex", Napi::Number::New(env, hex));
+  o.Set("unicornVersion", Napi::String::New(env, dotted(hex >> 24, (hex >> 16) & 0xff, (hex >> 8) & 0xff)));
+  o.Set("unicornHeaders", Napi::String::New(env, dotted(UC_API_MAJOR, UC_API_MINOR, UC_API_PATCH)));
+  o.Set("unicornLibrary", found ? Napi::Value(Napi::String::New(env, where.dli_fname)) : env.Null());
   o.Set("capstone", Napi::String::New(env, std::to_string(csMajor) + "." + std::to_string(csMinor)));
   return o;
 }

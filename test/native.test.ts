@@ -1,4 +1,6 @@
 // The N-API binding itself: unicorn.js-shaped calls on the real libunicorn.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   native,
@@ -92,5 +94,16 @@ describe('native Unicorn binding', () => {
     const v = native().versions();
     expect(v.unicorn).toMatch(/^2\./);
     expect(v.capstone).toMatch(/^\d+\./);
+  });
+
+  it('reports the Unicorn library loaded: its file and version, and the headers built against', () => {
+    const v = native().versions();
+    // pkg-config's unicorn.pc names the install the addon was built against (binding.gyp).
+    const pc = spawnSync('pkg-config', ['--modversion', 'unicorn'], { encoding: 'utf8' }).stdout.trim();
+    expect(v.unicornHeaders).toBe(pc.split(/[^0-9.]/)[0]);
+    expect(v.unicornVersion).toBe(v.unicornHeaders);
+    expect(v.unicornVersion.startsWith(`${v.unicorn}.`)).toBe(true);
+    expect(v.unicornLibrary).toMatch(/\/libunicorn\.so\.2$/);
+    expect(existsSync(v.unicornLibrary!)).toBe(true);
   });
 });

@@ -344,10 +344,25 @@ export interface InsnOperand {
   shiftValue: number;
 }
 
+/** What the addon reports of the libraries it loaded (native/m4sim_native.cc Versions). */
+export interface NativeVersions {
+  /** Unicorn's major.minor, as uc_version(&major, &minor) reports it. */
+  unicorn: string;
+  /** uc_version's packed word: major << 24 | minor << 16 | patch << 8 | extra. */
+  unicornHex: number;
+  /** major.minor.patch of the loaded library. */
+  unicornVersion: string;
+  /** major.minor.patch of the unicorn.h the addon was built against. */
+  unicornHeaders: string;
+  /** The file the dynamic linker loaded Unicorn from (null if it cannot say). */
+  unicornLibrary: string | null;
+  capstone: string;
+}
+
 interface NativeModule {
   Unicorn: new (arch: number, mode: number) => UnicornEngine;
   disasm(bytes: Uint8Array, address: number, count?: number): Insn[];
-  versions(): { unicorn: string; unicornHex: number; capstone: string };
+  versions(): NativeVersions;
 }
 
 function findAddon(): string {

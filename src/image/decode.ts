@@ -9,12 +9,14 @@
 // EXIF orientation is ignored (pixels are used as stored). Alpha is kept as decoded; it is composited
 // over a background colour when the image is resized (see resize.ts).
 
-import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
+import { lazyRequire } from '../util/lazy-require.js';
 import { checkImageSize, ImageError, MAX_PIXELS, type RgbaImage } from './errors.js';
 import { decodePnm, isPnm } from './pgm.js';
 
 export { ImageError, MAX_PIXELS, type RgbaImage } from './errors.js';
+
+const pngjs = lazyRequire<typeof import('pngjs')>('pngjs');
+const jpegJs = lazyRequire<typeof import('jpeg-js')>('jpeg-js');
 
 export type ImageFormat = 'png' | 'jpeg' | 'pnm';
 
@@ -111,7 +113,7 @@ function decodePng(bytes: Uint8Array, name: string): RgbaImage {
   let png: { width: number; height: number; data: Uint8Array };
   try {
     const view = Buffer.from(bytes.buffer, bytes.byteOffset, end);
-    png = PNG.sync.read(view);
+    png = pngjs().PNG.sync.read(view);
   } catch (e) {
     throw new ImageError(`${name}: malformed PNG: ${messageOf(e)}`);
   }
@@ -184,7 +186,7 @@ function decodeJpeg(bytes: Uint8Array, name: string): RgbaImage {
   }
   let decoded: { width: number; height: number; data: Uint8Array };
   try {
-    decoded = jpeg.decode(bytes, {
+    decoded = jpegJs().decode(bytes, {
       useTArray: true,
       formatAsRGBA: true,
       tolerantDecoding: false,

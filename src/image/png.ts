@@ -1,6 +1,8 @@
 // PNG encoding for reports (pngjs): gray, RGB or RGBA 8-bit pixels.
 
-import { PNG } from 'pngjs';
+import { lazyRequire } from '../util/lazy-require.js';
+
+const pngjs = lazyRequire<typeof import('pngjs')>('pngjs');
 
 /**
  * Encodes 8-bit pixels as a PNG. The layout follows from the length: width·height bytes = gray,
@@ -16,6 +18,7 @@ export function toPng(pixels: Uint8Array, width: number, height: number): Uint8A
   if (colorType === undefined) {
     throw new RangeError(`toPng: ${pixels.length} bytes is not gray, RGB or RGBA for ${width} x ${height}`);
   }
+  const { PNG } = pngjs();
   const png = new PNG({ width, height, colorType, inputColorType: colorType, inputHasAlpha: channels === 4 });
   png.data = Buffer.from(pixels.buffer, pixels.byteOffset, pixels.length);
   const out = PNG.sync.write(png, { colorType, inputColorType: colorType, inputHasAlpha: channels === 4 });

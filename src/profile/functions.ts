@@ -11,6 +11,7 @@
 // them is charged to the deepest kept frame (maxDepth > depthLimit says so).
 import type { SymbolTable } from '../elf/symbols.js';
 import type { ProfileCalls } from '../emulator/native.js';
+import { thousands } from '../util/units.js';
 
 /** One node of the calling-context tree: `name` reached through the path from the root to here. */
 export interface CallTreeNode {
@@ -141,7 +142,7 @@ function pct(part: number, total: number): string {
 /** Top-N functions by self cycles as a terminal table. */
 export function formatFunctionTable(profile: FunctionsProfile, totalCycles: number, top = 15): string {
   const rows = [...profile.functions].sort((a, b) => b.selfCycles - a.selfCycles).slice(0, top);
-  const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
+  const fmt = thousands;
   const header = ['function', 'calls', 'self cycles', 'self %', 'incl. cycles', 'incl. %', 'self instr.'];
   const body = rows.map((f) => [
     f.name,

@@ -2,8 +2,7 @@
 // the HTML report is, and the paper's architecture measured against the paper's figures.
 import type { DetectionReport } from '../detector/detect.js';
 import type { PaperFigures } from '../architectures/types.js';
-
-const n = (v: number) => Math.round(v).toLocaleString('en-US');
+import { thousands as n } from '../util/units.js';
 
 /** Part 1: what the trained model found, whether the firmware equals the reference, the cost. */
 export function formatDemoDetection(d: DetectionReport, architecture: string, htmlPath: string): string {

@@ -1,10 +1,7 @@
 // Terminal and JSON views of a detector run.
 import type { DetectionReport } from '../detector/detect.js';
 import { architectureOf } from '../architectures/index.js';
-
-function n(v: number): string {
-  return Math.round(v).toLocaleString('en-US');
-}
+import { thousands as n } from '../util/units.js';
 
 export function formatDetection(d: DetectionReport): string {
   const r = d.run.result;

@@ -5,6 +5,7 @@ import { imageMapper, type DetectionReport, type ImageBox } from '../detector/de
 import { toPng, type RgbaImage } from '../image/index.js';
 import type { CallTreeNode } from '../profile/functions.js';
 import type { LayerReport } from '../profile/layers.js';
+import { thousands } from '../util/units.js';
 
 export interface Budget {
   name: string;
@@ -27,7 +28,7 @@ export function esc(s: string | number): string {
   return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-const num = (v: number) => Math.round(v).toLocaleString('en-US');
+const num = thousands;
 const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(1)}%` : '-');
 
 export function defaultBudgets(report: DetectionReport): Budget[] {

@@ -1,11 +1,7 @@
 // The terminal summary of a run: what the firmware did, how long it took on the modeled core, and
 // where its SRAM went.
 import type { RunResult } from '../emulator/machine.js';
-import { hex } from '../util/units.js';
-
-function n(value: number): string {
-  return Math.round(value).toLocaleString('en-US');
-}
+import { hex, thousands as n } from '../util/units.js';
 
 function pct(part: number, whole: number): string {
   return whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '-';

@@ -1,8 +1,8 @@
 // Scenario files (scenarios/*.yaml): a firmware, a board, images and budgets that `m4sim check` enforces.
 // Validated with zod; every error names the file, the field and what was expected.
 import { basename, dirname, extname, isAbsolute, relative, resolve } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { lazyRequire } from '../util/lazy-require.js';
 import { MEMORY_LIMITS } from '../emulator/board.js';
 import {
   outputTextProblem,
@@ -511,9 +511,11 @@ const YAML_PROBLEMS: Record<string, string> = {
   UNEXPECTED_TOKEN: 'an unexpected character',
 };
 
+const yaml = lazyRequire<typeof import('yaml')>('yaml');
+
 /** What is wrong with a YAML text and where, in words of our own: never a line of the file. */
 function yamlProblem(e: unknown): string {
-  if (e instanceof YAMLParseError) {
+  if (e instanceof yaml().YAMLParseError) {
     const what = YAML_PROBLEMS[e.code] ?? e.code.toLowerCase().replace(/_/g, ' ');
     const at = e.linePos?.[0];
     return at ? `${what} at line ${at.line}, column ${at.col}` : what;
@@ -528,7 +530,7 @@ export function loadScenario(file: string): Scenario {
   const text = readInputText(file, 'scenario file', INPUT_LIMITS.text);
   let data: unknown;
   try {
-    data = parseYaml(text, { prettyErrors: true });
+    data = yaml().parse(text, { prettyErrors: true });
   } catch (e) {
     throw new ScenarioError(`${displayFile}: not valid YAML: ${yamlProblem(e)}`);
   }

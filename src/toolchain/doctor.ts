@@ -43,10 +43,14 @@ export function doctor(): DoctorReport {
   }
   try {
     const v = native().versions();
+    // The library the addon loaded, not the one pkg-config would find now: a build against a
+    // Unicorn of one's own (README "Engine") shows here, and so does a library that is not the
+    // one the addon was built against.
+    const built = v.unicornHeaders === v.unicornVersion ? '' : `, built against ${v.unicornHeaders}`;
     items.push({
       name: 'unicorn',
       ok: true,
-      detail: `${v.unicorn} (libunicorn ${pkgConfigVersion('unicorn') ?? '?'})`,
+      detail: `${v.unicorn} (libunicorn ${v.unicornVersion}, ${v.unicornLibrary ?? 'library path unknown'}${built})`,
     });
     items.push({
       name: 'capstone',
