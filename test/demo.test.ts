@@ -2,7 +2,8 @@
 // find the astronaut's face (judged against the hand label in scenarios/images/labels.json, not
 // against our own output), the firmware must equal the reference, report.html must exist with the
 // box drawn, and the paper's architecture is set against the paper's figures.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -87,5 +88,23 @@ describe.skipIf(!haveToolchain)('m4sim demo', () => {
     const shown = readme.slice(start + '```text\n'.length, readme.indexOf('```', start + 7));
     const where = (t: string) => t.replace(/^( {3}report {7})\S+/m, '$1REPORT');
     expect(where(shown)).toBe(where(run.stderr));
+  });
+});
+
+describe('m4sim demo with bad input', () => {
+  it('a missing photo, a FIFO and a bad board are one line each with their status, before any build', () => {
+    const missing = cli(['demo', '--image', join(dir, 'no-such.png'), '--html', join(dir, 'x.html')]);
+    expect(missing.status).toBe(66);
+    expect(missing.stderr.trimEnd().split('\n')).toHaveLength(1);
+    const fifo = join(dir, 'photo.fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const special = cli(['demo', '--image', fifo, '--html', join(dir, 'y.html')]);
+    expect(special.status).toBe(66);
+    expect(special.stderr).toBe(`m4sim: image ${fifo}: a FIFO, not a regular file\n`);
+    const board = cli(['demo', '--board', join(dir, 'no-board.json'), '--html', join(dir, 'z.html')]);
+    expect(board.status).toBe(66);
+    expect(board.stderr).toBe(`m4sim: board file ${join(dir, 'no-board.json')}: no such file\n`);
+    // Nothing was written for a refused run.
+    expect(existsSync(join(dir, 'x.html')) || existsSync(join(dir, 'y.html'))).toBe(false);
   });
 });
