@@ -1,7 +1,6 @@
 // The trained EdgeML face models for tests: imported from ../shared/models/edgeml when it is there
 // (so the importer is exercised on the real files), else the copies shipped in models/edgeml/.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { importEdgeML, saveModel } from '../../src/model/index.js';
 import { projectRoot } from '../../src/util/paths.js';
@@ -34,7 +33,13 @@ export function edgemlModelPath(name: keyof typeof EDGEML_FILES): { path: string
     );
     return { path: shippedModelPath(name), source: 'shipped' };
   }
-  const path = join(mkdtempSync(join(tmpdir(), `m4sim-${name}-`)), `${name}.model.json`);
-  saveModel(importEdgeML(JSON.parse(readFileSync(shared, 'utf8')), EDGEML_FILES[name]), path);
+  // One file per model in the (ignored) test build folder, not a temporary folder per call: written
+  // under a per-process name and renamed, so parallel test files never read half a model.
+  const dir = join(projectRoot(), 'test', 'firmware', 'build', 'edgeml');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.model.json`);
+  const partial = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  saveModel(importEdgeML(JSON.parse(readFileSync(shared, 'utf8')), EDGEML_FILES[name]), partial);
+  renameSync(partial, path);
   return { path, source: shared };
 }
