@@ -1970,62 +1970,19 @@ const char* OpType(arm_op_type t) {
   }
 }
 
-// Property names and register names of one disasm call, each made into a JavaScript string once
-// per call instead of once per use: a block of five instructions sets some 250 properties, and
-// making the key strings anew each time was a large part of decoding a block (`m4sim simulate`'s
-// start-up, README "Start-up").
-class DisasmStrings {
- public:
-  DisasmStrings(Napi::Env env, csh handle) : env_(env), handle_(handle) {}
-  Napi::Value Key(int k) {
-    if (keys_[k].IsEmpty()) keys_[k] = Napi::String::New(env_, kKeyNames[k]);
-    return keys_[k];
-  }
-  Napi::Value Reg(unsigned r) {
-    if (r >= kRegs) return Name(cs_reg_name(handle_, r));
-    if (regs_[r].IsEmpty()) regs_[r] = Name(cs_reg_name(handle_, r));
-    return regs_[r];
-  }
-  Napi::Value Group(unsigned g) {
-    if (g >= kGroups) return Name(cs_group_name(handle_, g));
-    if (groups_[g].IsEmpty()) groups_[g] = Name(cs_group_name(handle_, g));
-    return groups_[g];
-  }
-  Napi::Value OpType(const char* t) {
-    for (int i = 0; i < kOpTypes; ++i)
-      if (opTypeNames_[i] == t) return opTypes_[i];
-    for (int i = 0; i < kOpTypes; ++i)
-      if (opTypeNames_[i] == nullptr) {
-        opTypeNames_[i] = t;
-        opTypes_[i] = Napi::String::New(env_, t);
-        return opTypes_[i];
-      }
-    return Napi::String::New(env_, t);
-  }
-  enum {
-    kAddress, kSize, kId, kMnemonic, kOpStr, kCc, kUpdateFlags, kWriteback, kRegsRead, kRegsWrite,
-    kGroups_, kOperands, kType, kReg, kSysreg, kImm, kFp, kBase, kIndex, kDisp, kScale, kSubtracted,
-    kAccess, kShiftType, kShiftValue, kKeyCount
-  };
+// disasm(bytes, address[, count]) → {ints, fps, strs}: Thumb-2 (M-class) instructions packed into
+// one Int32Array, stopping at the first undecodable word; src/emulator/native.ts unpacks them into
+// Insn objects. Building those objects here, one N-API property at a time (some 250 for a block of
+// five instructions), took most of a block's first-sight cost and so most of `m4sim simulate`'s
+// start-up on a small ELF (README "Start-up"); plain JavaScript object literals are far cheaper.
+// Per instruction: address, size, id, cc, updateFlags | writeback << 1, the strs indices of its
+// mnemonic and operand text, then the counts and codes
+// of regsRead, regsWrite and groups, then the operand count and per operand: type, a, b, c, d,
+// subtracted, access, shiftType, shiftValue (reg/sysreg: a = register; imm/cimm/pimm: a = value;
+// fp: a = index into fps; mem: a = base, b = index (-1: none), c = disp, d = scale). A register or
+// group code below disasm_names()'s tables is its index there; -2 - k names strs[k].
+constexpr unsigned kNamedRegs = 512, kNamedGroups = 256;
 
- private:
-  Napi::Value Name(const char* n) { return Napi::String::New(env_, n ? n : "?"); }
-  static constexpr const char* kKeyNames[kKeyCount] = {
-      "address", "size", "id", "mnemonic", "opStr", "cc", "updateFlags", "writeback", "regsRead",
-      "regsWrite", "groups", "operands", "type", "reg", "sysreg", "imm", "fp", "base", "index", "disp",
-      "scale", "subtracted", "access", "shiftType", "shiftValue"};
-  static constexpr unsigned kRegs = 512, kGroups = 256;
-  static constexpr int kOpTypes = 16;
-  Napi::Env env_;
-  csh handle_;
-  Napi::Value keys_[kKeyCount];
-  Napi::Value regs_[kRegs];
-  Napi::Value groups_[kGroups];
-  const char* opTypeNames_[kOpTypes] = {};
-  Napi::Value opTypes_[kOpTypes];
-};
-
-// disasm(bytes, address[, count]) → Insn[] (Thumb-2, M-class), stops at the first undecodable word.
 Napi::Value Disasm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   // One Capstone handle per thread: worker threads (m4sim check --jobs) disassemble concurrently.
@@ -2042,56 +1999,87 @@ Napi::Value Disasm(const Napi::CallbackInfo& info) {
   size_t count = info.Length() > 2 ? static_cast<size_t>(info[2].As<Napi::Number>().DoubleValue()) : 0;
   cs_insn* insn = nullptr;
   size_t n = cs_disasm(handle, bytes.Data(), bytes.ByteLength(), address, count, &insn);
-  Napi::Array out = Napi::Array::New(env, n);
-  DisasmStrings str(env, handle);
-  using K = DisasmStrings;
+  std::vector<int32_t> ints;
+  std::vector<double> fps;
+  Napi::Array strs = Napi::Array::New(env);
+  uint32_t nstrs = 0;
+  auto str = [&](const char* t) {
+    strs.Set(nstrs, Napi::String::New(env, t ? t : "?"));
+    return static_cast<int32_t>(nstrs++);
+  };
+  auto reg = [&](unsigned r) { return r < kNamedRegs ? static_cast<int32_t>(r) : -2 - str(cs_reg_name(handle, r)); };
+  ints.reserve(n * 48);
   for (size_t i = 0; i < n; ++i) {
     const cs_insn& in = insn[i];
-    const cs_arm& arm = in.detail->arm;
-    Napi::Object o = Napi::Object::New(env);
-    o.Set(str.Key(K::kAddress), Napi::Number::New(env, static_cast<double>(in.address)));
-    o.Set(str.Key(K::kSize), Napi::Number::New(env, in.size));
-    o.Set(str.Key(K::kId), Napi::Number::New(env, in.id));
-    o.Set(str.Key(K::kMnemonic), Napi::String::New(env, in.mnemonic));
-    o.Set(str.Key(K::kOpStr), Napi::String::New(env, in.op_str));
-    o.Set(str.Key(K::kCc), Napi::Number::New(env, arm.cc));
-    o.Set(str.Key(K::kUpdateFlags), Napi::Boolean::New(env, arm.update_flags));
-    o.Set(str.Key(K::kWriteback), Napi::Boolean::New(env, arm.writeback));
-    Napi::Array rr = Napi::Array::New(env, in.detail->regs_read_count);
-    for (uint8_t k = 0; k < in.detail->regs_read_count; ++k) rr.Set(k, str.Reg(in.detail->regs_read[k]));
-    o.Set(str.Key(K::kRegsRead), rr);
-    Napi::Array rw = Napi::Array::New(env, in.detail->regs_write_count);
-    for (uint8_t k = 0; k < in.detail->regs_write_count; ++k) rw.Set(k, str.Reg(in.detail->regs_write[k]));
-    o.Set(str.Key(K::kRegsWrite), rw);
-    Napi::Array groups = Napi::Array::New(env, in.detail->groups_count);
-    for (uint8_t k = 0; k < in.detail->groups_count; ++k) groups.Set(k, str.Group(in.detail->groups[k]));
-    o.Set(str.Key(K::kGroups_), groups);
-    Napi::Array ops = Napi::Array::New(env, arm.op_count);
+    const cs_detail& d = *in.detail;
+    const cs_arm& arm = d.arm;
+    const int32_t mnemonic = str(in.mnemonic), opStr = str(in.op_str);
+    ints.insert(ints.end(), {static_cast<int32_t>(in.address), in.size, static_cast<int32_t>(in.id), arm.cc,
+                             (arm.update_flags ? 1 : 0) | (arm.writeback ? 2 : 0), mnemonic, opStr});
+    ints.push_back(d.regs_read_count);
+    for (uint8_t k = 0; k < d.regs_read_count; ++k) ints.push_back(reg(d.regs_read[k]));
+    ints.push_back(d.regs_write_count);
+    for (uint8_t k = 0; k < d.regs_write_count; ++k) ints.push_back(reg(d.regs_write[k]));
+    ints.push_back(d.groups_count);
+    for (uint8_t k = 0; k < d.groups_count; ++k)
+      ints.push_back(d.groups[k] < kNamedGroups ? d.groups[k] : -2 - str(cs_group_name(handle, d.groups[k])));
+    ints.push_back(arm.op_count);
     for (uint8_t k = 0; k < arm.op_count; ++k) {
       const cs_arm_op& op = arm.operands[k];
-      Napi::Object p = Napi::Object::New(env);
-      p.Set(str.Key(K::kType), str.OpType(OpType(op.type)));
-      if (op.type == ARM_OP_REG) p.Set(str.Key(K::kReg), str.Reg(op.reg));
-      if (op.type == ARM_OP_SYSREG) p.Set(str.Key(K::kSysreg), Napi::Number::New(env, op.reg));
-      if (op.type == ARM_OP_IMM || op.type == ARM_OP_CIMM || op.type == ARM_OP_PIMM)
-        p.Set(str.Key(K::kImm), Napi::Number::New(env, op.imm));
-      if (op.type == ARM_OP_FP) p.Set(str.Key(K::kFp), Napi::Number::New(env, op.fp));
-      if (op.type == ARM_OP_MEM) {
-        p.Set(str.Key(K::kBase), op.mem.base != ARM_REG_INVALID ? str.Reg(op.mem.base) : env.Null());
-        p.Set(str.Key(K::kIndex), op.mem.index != ARM_REG_INVALID ? str.Reg(op.mem.index) : env.Null());
-        p.Set(str.Key(K::kDisp), Napi::Number::New(env, op.mem.disp));
-        p.Set(str.Key(K::kScale), Napi::Number::New(env, op.mem.scale));
+      int32_t a = 0, b = 0, c = 0, e = 0;
+      if (op.type == ARM_OP_REG || op.type == ARM_OP_SYSREG) a = op.type == ARM_OP_REG ? reg(op.reg) : op.reg;
+      if (op.type == ARM_OP_IMM || op.type == ARM_OP_CIMM || op.type == ARM_OP_PIMM) a = op.imm;
+      if (op.type == ARM_OP_FP) {
+        a = static_cast<int32_t>(fps.size());
+        fps.push_back(op.fp);
       }
-      p.Set(str.Key(K::kSubtracted), Napi::Boolean::New(env, op.subtracted));
-      p.Set(str.Key(K::kAccess), Napi::Number::New(env, op.access));
-      p.Set(str.Key(K::kShiftType), Napi::Number::New(env, op.shift.type));
-      p.Set(str.Key(K::kShiftValue), Napi::Number::New(env, op.shift.value));
-      ops.Set(k, p);
+      if (op.type == ARM_OP_MEM) {
+        a = op.mem.base != ARM_REG_INVALID ? reg(op.mem.base) : -1;
+        b = op.mem.index != ARM_REG_INVALID ? reg(op.mem.index) : -1;
+        c = op.mem.disp;
+        e = op.mem.scale;
+      }
+      ints.insert(ints.end(), {static_cast<int32_t>(op.type), a, b, c, e, op.subtracted ? 1 : 0, op.access,
+                               static_cast<int32_t>(op.shift.type), static_cast<int32_t>(op.shift.value)});
     }
-    o.Set(str.Key(K::kOperands), ops);
-    out.Set(i, o);
   }
   if (n > 0) cs_free(insn, n);
+  Napi::Int32Array packed = Napi::Int32Array::New(env, ints.size());
+  if (!ints.empty()) std::memcpy(packed.Data(), ints.data(), ints.size() * sizeof(int32_t));
+  Napi::Float64Array fp = Napi::Float64Array::New(env, fps.size());
+  if (!fps.empty()) std::memcpy(fp.Data(), fps.data(), fps.size() * sizeof(double));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("count", Napi::Number::New(env, static_cast<double>(n)));
+  out.Set("ints", packed);
+  out.Set("fps", fp);
+  out.Set("strs", strs);
+  return out;
+}
+
+// disasm_names() → {regs, groups, opTypes}: Capstone's register and group names for the codes
+// disasm packs (below kNamedRegs / kNamedGroups; "?" where Capstone has none), and operand type
+// names by arm_op_type code.
+Napi::Value DisasmNames(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  csh handle = 0;
+  if (cs_open(CS_ARCH_ARM, static_cast<cs_mode>(CS_MODE_THUMB | CS_MODE_MCLASS), &handle) != CS_ERR_OK) {
+    Napi::Error::New(env, "cs_open failed").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto name = [&](const char* t) { return Napi::String::New(env, t ? t : "?"); };
+  Napi::Array regs = Napi::Array::New(env, kNamedRegs);
+  for (unsigned r = 0; r < kNamedRegs; ++r) regs.Set(r, name(cs_reg_name(handle, r)));
+  Napi::Array groups = Napi::Array::New(env, kNamedGroups);
+  for (unsigned g = 0; g < kNamedGroups; ++g) groups.Set(g, name(cs_group_name(handle, g)));
+  cs_close(&handle);
+  Napi::Object types = Napi::Object::New(env);
+  for (arm_op_type t : {ARM_OP_INVALID, ARM_OP_REG, ARM_OP_IMM, ARM_OP_MEM, ARM_OP_FP, ARM_OP_CIMM, ARM_OP_PIMM,
+                        ARM_OP_SETEND, ARM_OP_SYSREG})
+    types.Set(static_cast<uint32_t>(t), Napi::String::New(env, OpType(t)));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("regs", regs);
+  out.Set("groups", groups);
+  out.Set("opTypes", types);
   return out;
 }
 
@@ -2124,6 +2112,7 @@ Napi::Value Versions(const Napi::CallbackInfo& info) {
 Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("Unicorn", Unicorn::Init(env));
   exports.Set("disasm", Napi::Function::New(env, Disasm));
+  exports.Set("disasm_names", Napi::Function::New(env, DisasmNames));
   exports.Set("versions", Napi::Function::New(env, Versions));
   return exports;
 }

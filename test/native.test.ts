@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  disasm,
   native,
   UC_ARCH_ARM,
   UC_ARM_REG,
@@ -10,6 +11,7 @@ import {
   UC_HOOK_CODE,
   UC_MODE_MCLASS,
   UC_MODE_THUMB,
+  type Insn,
   type UnicornEngine,
 } from '../src/emulator/native.js';
 
@@ -27,6 +29,63 @@ function engine(): UnicornEngine {
 }
 
 describe('native Unicorn binding', () => {
+  it('disasm unpacks Capstone’s decoding: memory, shifted index, FP immediate, special register, writeback', () => {
+    // Hand-assembled (ARMv7-M ARM A7.7): ldr r0, [r1, #4] (T1); vmov.f32 s0, #1.0; msr msp, r0;
+    // ldr.w r2, [r3, r4, lsl #2]; adds r0, r0, #1 (T1); ldr r0, [r1], #4 (T4, post-indexed).
+    const code = Uint8Array.of(
+      0x48,
+      0x68,
+      0xb7,
+      0xee,
+      0x00,
+      0x0a,
+      0x80,
+      0xf3,
+      0x08,
+      0x88,
+      0x53,
+      0xf8,
+      0x24,
+      0x20,
+      0x40,
+      0x1c,
+      0x51,
+      0xf8,
+      0x04,
+      0x0b,
+    );
+    const insns = disasm(code, 0x08000100);
+    expect(insns.map((i) => [i.address, i.size, i.mnemonic, i.opStr])).toEqual([
+      [0x08000100, 2, 'ldr', 'r0, [r1, #4]'],
+      [0x08000102, 4, 'vmov.f32', 's0, #1.000000e+00'],
+      [0x08000106, 4, 'msr', 'msp, r0'],
+      [0x0800010a, 4, 'ldr.w', 'r2, [r3, r4, lsl #2]'],
+      [0x0800010e, 2, 'adds', 'r0, r0, #1'],
+      [0x08000110, 4, 'ldr', 'r0, [r1], #4'],
+    ]);
+    const [ldr, vmov, msr, ldrw, adds, post] = insns as [Insn, Insn, Insn, Insn, Insn, Insn];
+    expect(ldr.operands[1]).toMatchObject({ type: 'mem', base: 'r1', index: null, disp: 4 });
+    expect(vmov.operands.map((o) => [o.type, o.reg ?? o.fp])).toEqual([
+      ['reg', 's0'],
+      ['fp', 1],
+    ]);
+    expect(msr.operands.map((o) => [o.type, o.reg])).toEqual([
+      ['sysreg', undefined],
+      ['reg', 'r0'],
+    ]);
+    // Capstone's arm_shifter: 2 is LSL.
+    expect(ldrw.operands[1]).toMatchObject({
+      type: 'mem',
+      base: 'r3',
+      index: 'r4',
+      shiftType: 2,
+      shiftValue: 2,
+    });
+    expect([adds.updateFlags, adds.operands[2]?.imm, ldr.updateFlags]).toEqual([true, 1, false]);
+    expect([post.writeback, post.operands[2]?.imm, ldr.writeback]).toEqual([true, 4, false]);
+    expect(insns.every((i) => i.cc === 15)).toBe(true); // ARM_CC_AL
+  });
+
   it('runs Thumb code and reads registers back', () => {
     const uc = engine();
     uc.emu_start(FLASH | 1, FLASH + 6);

@@ -359,9 +359,24 @@ export interface NativeVersions {
   capstone: string;
 }
 
+/** native/m4sim_native.cc Disasm: instructions packed into numbers (the layout is described there). */
+interface PackedInsns {
+  count: number;
+  ints: Int32Array;
+  fps: Float64Array;
+  strs: string[];
+}
+
+interface DisasmNames {
+  regs: string[];
+  groups: string[];
+  opTypes: Record<number, InsnOperand['type']>;
+}
+
 interface NativeModule {
   Unicorn: new (arch: number, mode: number) => UnicornEngine;
-  disasm(bytes: Uint8Array, address: number, count?: number): Insn[];
+  disasm(bytes: Uint8Array, address: number, count?: number): PackedInsns;
+  disasm_names(): DisasmNames;
   versions(): NativeVersions;
 }
 
@@ -388,6 +403,67 @@ export function native(): NativeModule {
   return loaded;
 }
 
+let names: DisasmNames | undefined;
+
+/** Capstone's decoding of `bytes` at `address` as Thumb-2 (M-class), up to `count` instructions (0: all), to the first undecodable word. */
 export function disasm(bytes: Uint8Array, address: number, count = 0): Insn[] {
-  return native().disasm(bytes, address, count);
+  const addon = native();
+  names ??= addon.disasm_names();
+  const { regs, groups, opTypes } = names;
+  const { count: n, ints, fps, strs } = addon.disasm(bytes, address, count);
+  const name = (code: number, table: string[]): string => (code >= 0 ? table[code]! : strs[-2 - code]!);
+  const list = (table: string[]): string[] => {
+    const out: string[] = new Array<string>(ints[at++]!);
+    for (let k = 0; k < out.length; k++) out[k] = name(ints[at++]!, table);
+    return out;
+  };
+  const out: Insn[] = new Array<Insn>(n);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const flags = ints[at + 4]!;
+    const head = { address: ints[at]! >>> 0, size: ints[at + 1]!, id: ints[at + 2]!, cc: ints[at + 3]! };
+    const mnemonic = strs[ints[at + 5]!]!;
+    const opStr = strs[ints[at + 6]!]!;
+    at += 7;
+    const regsRead = list(regs);
+    const regsWrite = list(regs);
+    const groupNames = list(groups);
+    const operands: InsnOperand[] = new Array<InsnOperand>(ints[at++]!);
+    for (let k = 0; k < operands.length; k++, at += 9) {
+      const type = opTypes[ints[at]!] ?? 'invalid';
+      const a = ints[at + 1]!;
+      const op: InsnOperand = { type } as InsnOperand;
+      if (type === 'reg') op.reg = name(a, regs);
+      if (type === 'sysreg') (op as { sysreg?: number }).sysreg = a;
+      if (type === 'imm' || type === 'cimm' || type === 'pimm') op.imm = a;
+      if (type === 'fp') op.fp = fps[a]!;
+      if (type === 'mem') {
+        op.base = a === -1 ? null : name(a, regs);
+        const index = ints[at + 2]!;
+        op.index = index === -1 ? null : name(index, regs);
+        op.disp = ints[at + 3]!;
+        op.scale = ints[at + 4]!;
+      }
+      op.subtracted = ints[at + 5] === 1;
+      op.access = ints[at + 6]!;
+      op.shiftType = ints[at + 7]!;
+      op.shiftValue = ints[at + 8]!;
+      operands[k] = op;
+    }
+    out[i] = {
+      address: head.address,
+      size: head.size,
+      id: head.id,
+      mnemonic,
+      opStr,
+      cc: head.cc,
+      updateFlags: (flags & 1) !== 0,
+      writeback: (flags & 2) !== 0,
+      regsRead,
+      regsWrite,
+      groups: groupNames,
+      operands,
+    };
+  }
+  return out;
 }
