@@ -20,6 +20,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -29,6 +30,12 @@
 #include <vector>
 
 namespace {
+
+// M4SIM_VERIFY_SP: check the block profiler's tracked SP against the engine's (Unicorn::SpAtEntry).
+const bool kVerifySp = [] {
+  const char* v = std::getenv("M4SIM_VERIFY_SP");
+  return v != nullptr && v[0] == '1';
+}();
 
 // Flags the cycle model sets on a block (mirrored in src/emulator/native.ts).
 constexpr uint32_t BLOCK_COND_BRANCH = 1;  // ends in a conditional branch: taken costs takenCycles more
@@ -56,6 +63,11 @@ constexpr uint32_t TRAP_INVSTATE = 5;
 constexpr uint32_t BLOCK_CHECK_LAZYFP = 4096;
 // Ends in a direct branch (B, B<cond>) to the entry of another function: taken, it is a tail call.
 constexpr uint32_t BLOCK_TAILCALL = 8192;
+// An SP write inside an IT block (it may not happen): SP after the block is read, not computed.
+constexpr uint32_t BLOCK_SP_UNTRACKED = 16384;
+// After these blocks SP is not SP at entry + spNet: a dynamic or conditional SP write, or an MSR
+// (MSP, PSP, or CONTROL.SPSEL switching the stack in use, ARMv7-M ARM B1.4.4).
+constexpr uint32_t BLOCK_SP_REREAD = BLOCK_SP_DYNAMIC | BLOCK_MASK_WRITE | BLOCK_SP_UNTRACKED;
 constexpr uint32_t BLOCK_CHECKS =
     BLOCK_CHECK_ALIGN | BLOCK_CHECK_UNALIGN | BLOCK_CHECK_DIV0 | BLOCK_CHECK_FP | BLOCK_CHECK_LAZYFP;
 // Native only: some check of the block is armed now. Kept up to date in every block when CCR or
@@ -101,6 +113,7 @@ struct BlockInfo {
   int32_t spPreMin;      // lowest SP offset from block entry, before any dynamic SP write (<= 0)
   int32_t spPostMin;     // lowest SP offset after the last dynamic SP write, relative to its result
   int32_t spPostNet;     // SP at block exit minus SP right after the last dynamic SP write
+  int32_t spNet;         // SP at block exit minus SP at entry, unless BLOCK_SP_REREAD
   uint64_t execs;
   uint64_t taken;
   int32_t nextFall;  // block last entered through the fall-through edge, or -1
@@ -226,6 +239,9 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
 
   // --- called from C hooks -------------------------------------------------------------------
 
+  // JavaScript may have set SP (see SpAtEntry).
+  void ForgetSp() { spValid_ = false; }
+
   // A JavaScript callback threw: keep the exception, stop emulation, rethrow after emu_start.
   bool CheckJsException(Napi::Env env) {
     if (!env.IsExceptionPending()) return false;
@@ -251,6 +267,11 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
       // the hash table is only consulted when an edge is new.
       BlockInfo* p = &blocks_[prev_];
       const int32_t from = prev_;
+      // SP at this block's entry, from the previous block's (see SpAtEntry).
+      if (p->flags & BLOCK_SP_REREAD)
+        spValid_ = false;
+      else
+        spEntry_ += static_cast<uint32_t>(p->spNet);
       if (address == p->fallthrough) {
         index = p->nextFall;
         if (index < 0 || blocks_[index].size != size) {
@@ -283,6 +304,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
       }
       if (p->flags & (BLOCK_SP_DYNAMIC | BLOCK_MASK_WRITE)) AfterRareBlock(*p, address);
     } else {
+      spValid_ = false;
       index = Find(address, size);
       if (index < 0) return;
     }
@@ -316,7 +338,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
         prev_ = index;
         return;
       }
-      if (b.flags & BLOCK_SP_LOWERS) NoteSp(ReadSp() + static_cast<uint32_t>(b.spPreMin));
+      if (b.flags & BLOCK_SP_LOWERS) NoteSp(SpAtEntry() + static_cast<uint32_t>(b.spPreMin));
       if ((b.flags & BLOCK_HANG) && !limitHit_) {
         limitHit_ = 4;
         uc_emu_stop(uc_);
@@ -337,7 +359,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     if (p.flags & BLOCK_SP_DYNAMIC) {
       // The block moved SP by a run-time amount, then by spPostNet; undo the latter to find
       // the SP its post-dynamic part started from.
-      uint32_t sp = ReadSp();
+      uint32_t sp = SpAtEntry();
       NoteSp(sp - static_cast<uint32_t>(p.spPostNet) + static_cast<uint32_t>(p.spPostMin));
     }
   }
@@ -358,7 +380,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   // Exception entry, tail-chaining and return come from the exception model (calls_exception).
 
   void Push(uint32_t function, uint32_t ret, int32_t node) {
-    if (depth_ < kMaxDepth) stack_[depth_] = Frame{function, ret, ReadSp(), node};
+    if (depth_ < kMaxDepth) stack_[depth_] = Frame{function, ret, SpAtEntry(), node};
     depth_++;
     if (depth_ > maxDepth_) maxDepth_ = depth_;
   }
@@ -382,7 +404,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   void LeftByBranch(const BlockInfo& p, uint32_t address) {
     if (depth_ > kMaxDepth) {
       // Untracked frames above the cap: only a return to the deepest tracked frame is followed.
-      if (address == stack_[kMaxDepth - 1].ret && ReadSp() >= stack_[kMaxDepth - 1].callSp) {
+      if (address == stack_[kMaxDepth - 1].ret && SpAtEntry() >= stack_[kMaxDepth - 1].callSp) {
         Charge();
         depth_ = kMaxDepth - 1;
       }
@@ -392,7 +414,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
       TailCall(address);
       return;
     }
-    const uint32_t sp = ReadSp();
+    const uint32_t sp = SpAtEntry();
     // Returns: the frame on top, or one a few frames down (frames skipped by a lost return).
     for (int32_t i = depth_ - 1; i >= 0 && i >= depth_ - 8; --i) {
       if (stack_[i].ret == address && sp >= stack_[i].callSp) {
@@ -874,6 +896,27 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   }
   uint32_t ReadSp() { return ReadReg(UC_ARM_REG_SP); }
 
+  // SP at the entry of the block being entered, for the block hook. Reading it from the engine
+  // (uc_reg_read) at every call, return and stack-lowering block was a large part of the
+  // profiler's own cost on call-heavy code; instead it is read once and then moved by each block's
+  // static spNet, and read again after a block that moves SP by an amount known only at run time
+  // (BLOCK_SP_REREAD), after any register write, JavaScript callback or emu_start (where an
+  // exception entry or return, a debugger or the firmware's loader may have set SP), and when the
+  // previous block is not known. M4SIM_VERIFY_SP=1 compares each use with the engine's SP and counts
+  // the differences (profile_counters().spChecks, spMismatches; test/sp-tracking.test.ts).
+  uint32_t SpAtEntry() {
+    if (!spValid_) {
+      spEntry_ = ReadSp();
+      spValid_ = true;
+    } else if (kVerifySp) {
+      spChecks_++;
+      const uint32_t sp = ReadSp();
+      if (sp != spEntry_ && spMismatches_++ == 0)
+        std::fprintf(stderr, "m4sim: M4SIM_VERIFY_SP: tracked SP %08x, engine SP %08x\n", spEntry_, sp);
+    }
+    return spEntry_;
+  }
+
   void NoteSp(uint32_t sp) {
     if (sp < windowMinSp_) windowMinSp_ = sp;
     if (onPsp_) {
@@ -1007,6 +1050,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     b.spPreMin = static_cast<int32_t>(num("spPreMin"));
     b.spPostMin = static_cast<int32_t>(num("spPostMin"));
     b.spPostNet = static_cast<int32_t>(num("spPostNet"));
+    b.spNet = static_cast<int32_t>(num("spNet"));
     b.nextFall = -1;
     b.nextJump = -1;
     b.callNode = -1;
@@ -1106,6 +1150,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     Napi::Env env = info.Env();
     if (!Ready(env)) return env.Undefined();
     uint32_t v = static_cast<uint32_t>(info[1].As<Napi::Number>().Int64Value());
+    ForgetSp();
     uc_err err = uc_reg_write(uc_, info[0].As<Napi::Number>().Int32Value(), &v);
     if (err != UC_ERR_OK) ThrowUc(env, err, "uc_reg_write");
     return env.Undefined();
@@ -1121,6 +1166,7 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     started_ = true;
     debugKind_ = 0;
     boundaryStop_ = false;
+    ForgetSp();
     uc_err err = deadlineNs_ != 0 ? EmuStartWatched(begin, until, timeout, count)
                                   : uc_emu_start(uc_, begin, until, timeout, count);
     if (boundaryStop_) {
@@ -1243,6 +1289,8 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
     o.Set("droppedPaths", Napi::Number::New(env, static_cast<double>(droppedPaths_)));
     o.Set("depthLimit", Napi::Number::New(env, kMaxDepth));
     o.Set("deepestCycles", Napi::Number::New(env, static_cast<double>(deepestCycles_)));
+    o.Set("spChecks", Napi::Number::New(env, static_cast<double>(spChecks_)));
+    o.Set("spMismatches", Napi::Number::New(env, static_cast<double>(spMismatches_)));
     return o;
   }
 
@@ -1626,6 +1674,9 @@ class Unicorn : public Napi::ObjectWrap<Unicorn> {
   std::vector<BlockInfo> blocks_;
   std::vector<int32_t> table_ = std::vector<int32_t>(1 << 12, -1);
   int32_t prev_ = -1;
+  uint32_t spEntry_ = 0;  // SpAtEntry
+  bool spValid_ = false;
+  uint64_t spChecks_ = 0, spMismatches_ = 0;
   uint64_t instructions_ = 0;
   uint64_t maxInstructions_ = 0;
   uint64_t deadlineNs_ = 0;
@@ -1741,6 +1792,7 @@ void ProfWriteCb(uc_engine*, uc_mem_type, uint64_t address, int size, int64_t, v
 
 void JsCodeCb(uc_engine*, uint64_t address, uint32_t size, void* user) {
   JsHook* h = static_cast<JsHook*>(user);
+  h->self->ForgetSp();  // JavaScript may set registers
   Napi::Env env = h->fn.Env();
   Napi::HandleScope scope(env);
   h->fn.Call({Napi::Number::New(env, static_cast<double>(address)), Napi::Number::New(env, size)});
@@ -1749,6 +1801,7 @@ void JsCodeCb(uc_engine*, uint64_t address, uint32_t size, void* user) {
 
 void JsIntrCb(uc_engine*, uint32_t intno, void* user) {
   JsHook* h = static_cast<JsHook*>(user);
+  h->self->ForgetSp();  // JavaScript may set registers
   Napi::Env env = h->fn.Env();
   Napi::HandleScope scope(env);
   h->fn.Call({Napi::Number::New(env, intno)});
@@ -1757,6 +1810,7 @@ void JsIntrCb(uc_engine*, uint32_t intno, void* user) {
 
 bool JsInsnInvalidCb(uc_engine*, void* user) {
   JsHook* h = static_cast<JsHook*>(user);
+  h->self->ForgetSp();  // JavaScript may set registers
   Napi::Env env = h->fn.Env();
   Napi::HandleScope scope(env);
   Napi::Value r = h->fn.Call({});
@@ -1766,6 +1820,7 @@ bool JsInsnInvalidCb(uc_engine*, void* user) {
 
 bool JsMemEventCb(uc_engine*, uc_mem_type type, uint64_t address, int size, int64_t value, void* user) {
   JsHook* h = static_cast<JsHook*>(user);
+  h->self->ForgetSp();  // JavaScript may set registers
   Napi::Env env = h->fn.Env();
   Napi::HandleScope scope(env);
   Napi::Value r = h->fn.Call({Napi::Number::New(env, type), Napi::Number::New(env, static_cast<double>(address)),
@@ -1776,6 +1831,7 @@ bool JsMemEventCb(uc_engine*, uc_mem_type type, uint64_t address, int size, int6
 
 void JsMemAccessCb(uc_engine*, uc_mem_type type, uint64_t address, int size, int64_t value, void* user) {
   JsHook* h = static_cast<JsHook*>(user);
+  h->self->ForgetSp();  // JavaScript may set registers
   Napi::Env env = h->fn.Env();
   Napi::HandleScope scope(env);
   h->fn.Call({Napi::Number::New(env, type), Napi::Number::New(env, static_cast<double>(address)),
@@ -1785,6 +1841,7 @@ void JsMemAccessCb(uc_engine*, uc_mem_type type, uint64_t address, int size, int
 
 uint64_t JsMmioReadCb(uc_engine*, uint64_t offset, unsigned size, void* user) {
   JsHook* h = static_cast<JsHook*>(user);
+  h->self->ForgetSp();  // JavaScript may set registers
   Napi::Env env = h->fn.Env();
   Napi::HandleScope scope(env);
   Napi::Value r = h->fn.Call({Napi::Number::New(env, static_cast<double>(offset)), Napi::Number::New(env, size)});
@@ -1794,6 +1851,7 @@ uint64_t JsMmioReadCb(uc_engine*, uint64_t offset, unsigned size, void* user) {
 
 void JsMmioWriteCb(uc_engine*, uint64_t offset, unsigned size, uint64_t value, void* user) {
   JsHook* h = static_cast<JsHook*>(user);
+  h->self->ForgetSp();  // JavaScript may set registers
   Napi::Env env = h->fn2.Env();
   Napi::HandleScope scope(env);
   h->fn2.Call({Napi::Number::New(env, static_cast<double>(offset)), Napi::Number::New(env, size),

@@ -7,6 +7,7 @@ import {
   BLOCK_COND_BRANCH,
   BLOCK_SP_DYNAMIC,
   BLOCK_SP_LOWERS,
+  BLOCK_SP_UNTRACKED,
   BLOCK_INDIRECT,
   BLOCK_HANG,
   type BlockCost,
@@ -475,6 +476,23 @@ describe('cycle model: SP tracking', () => {
     expect(c.spPostNet).toBe(0);
   });
 
+  test('spNet is the static SP change through a block: `push {r4-r7, lr}; sub sp, #16; add sp, #4` is -32', () => {
+    const c = cost('push {r4, r5, r6, r7, lr}\nsub sp, #16\nadd sp, #4');
+    expect(c.spNet).toBe(-20 - 16 + 4);
+    expect(c.flags & BLOCK_SP_UNTRACKED).toBe(0);
+    expect(cost('pop {r4, r5, r6, r7, pc}').spNet).toBe(20);
+  });
+
+  test('an SP write in an IT block (`it ne; popne {r4, pc}`) leaves SP untracked, spNet 0', () => {
+    const c = cost('cmp r0, #0\nit ne\npopne {r4, pc}');
+    expect(c.flags & BLOCK_SP_UNTRACKED).toBe(BLOCK_SP_UNTRACKED);
+    expect(c.spNet).toBe(0);
+    // A conditional instruction that leaves SP alone does not.
+    expect(cost('cmp r0, #0\nit eq\naddeq r1, r1, #1\npush {r4}').flags & BLOCK_SP_UNTRACKED).toBe(0);
+    // A dynamic write has spNet 0 too (the profiler reads SP after BLOCK_SP_DYNAMIC blocks).
+    expect(cost('push {r4}\nmov sp, r3').spNet).toBe(0);
+  });
+
   test('`msr psp, r0` does not move SP', () => {
     const [insn] = block('msr psp, r0');
     expect(spEffect(insn as Insn)).toEqual({ kind: 'none' });
@@ -580,6 +598,7 @@ describe('cycle model: bookkeeping', () => {
       spPreMin: 0,
       spPostMin: 0,
       spPostNet: 0,
+      spNet: 0,
     });
   });
 

@@ -678,6 +678,7 @@ export function startMachine(elf: Elf, options: RunOptions): Machine {
               spPreMin: 0,
               spPostMin: 0,
               spPostNet: 0,
+              spNet: 0,
             };
           const insns = decodeBlock(uc, address, size);
           const cost = blockCost(insns, model, { inFlash: inFlash(address) });

@@ -99,6 +99,12 @@ export const BLOCK_CHECK_LAZYFP = 4096;
 export const BLOCK_TAILCALL = 8192;
 /** Contains CPS or MSR: with a masked exception pending, the native profiler stops after the block. */
 export const BLOCK_MASK_WRITE = 1024;
+/**
+ * An SP write in an IT block: SP after the block is not known statically. The native profiler
+ * reads SP again after it, as after BLOCK_SP_DYNAMIC and BLOCK_MASK_WRITE (an MSR: MSP, PSP or
+ * CONTROL.SPSEL may move the SP in use) blocks.
+ */
+export const BLOCK_SP_UNTRACKED = 16384;
 /** Translated in ARM state (EPSR.T = 0): stops before it runs as trap kind TRAP_INVSTATE (5). */
 export const BLOCK_INVSTATE = 2048;
 export const TRAP_INVSTATE = 5;
@@ -125,6 +131,8 @@ export interface BlockCost {
   spPostMin: number;
   /** SP at block exit minus SP right after the last dynamic SP write. */
   spPostNet: number;
+  /** SP at block exit minus SP at entry when every SP write is static and unconditional (else 0). */
+  spNet: number;
   /** Trap checks, TRAP_CHECK_FIELDS numbers each (see src/emulator/trap-checks.ts). */
   checks?: number[];
 }

@@ -14,6 +14,7 @@ import {
   BLOCK_COND_BRANCH,
   BLOCK_SP_DYNAMIC,
   BLOCK_SP_LOWERS,
+  BLOCK_SP_UNTRACKED,
   BLOCK_INDIRECT,
   BLOCK_HANG,
   BLOCK_MASK_WRITE,
@@ -477,9 +478,10 @@ export function blockCost(insns: Insn[], p: CycleModelParams, opts: { inFlash: b
   if (isIdleLoop(insns)) flags |= BLOCK_HANG;
   if (insns.some(writesExceptionMask)) flags |= BLOCK_MASK_WRITE;
 
-  const { spPreMin, spPostMin, spPostNet, dynamic, lowers } = blockSp(insns, timings);
+  const { spPreMin, spPostMin, spPostNet, spNet, dynamic, lowers, untracked } = blockSp(insns, timings);
   if (dynamic) flags |= BLOCK_SP_DYNAMIC;
   if (lowers) flags |= BLOCK_SP_LOWERS;
+  if (untracked) flags |= BLOCK_SP_UNTRACKED;
 
   return {
     instructions: insns.length,
@@ -489,6 +491,7 @@ export function blockCost(insns: Insn[], p: CycleModelParams, opts: { inFlash: b
     spPreMin,
     spPostMin,
     spPostNet,
+    spNet,
   };
 }
 
@@ -550,13 +553,24 @@ type Known = { kind: 'const'; value: number } | { kind: 'sp'; offset: number };
 export function blockSp(
   insns: Insn[],
   timings: { root: string; conditional: boolean }[],
-): { spPreMin: number; spPostMin: number; spPostNet: number; dynamic: boolean; lowers: boolean } {
+): {
+  spPreMin: number;
+  spPostMin: number;
+  spPostNet: number;
+  spNet: number;
+  dynamic: boolean;
+  lowers: boolean;
+  untracked: boolean;
+} {
   const known = new Map<string, Known>();
   let sp = 0;
   let spPreMin = 0;
   let spPostMin = 0;
   let dynamic = false;
   let lowers = false;
+  // An SP write that may not happen (in an IT block) leaves SP after the block unknown statically
+  // even when its operands are known.
+  let untracked = false;
   for (let k = 0; k < insns.length; k++) {
     const insn = insns[k] as Insn;
     const { root, conditional } = timings[k] as { root: string; conditional: boolean };
@@ -565,6 +579,7 @@ export function blockSp(
       const to = resolvedSpWrite(insn, root, known, sp);
       if (to !== null) e = { kind: 'static', delta: to - sp };
     }
+    if (conditional && e.kind !== 'none') untracked = true;
     if (e.kind === 'dynamic') {
       dynamic = true;
       sp = 0;
@@ -579,7 +594,15 @@ export function blockSp(
     }
     trackRegisters(insn, root, conditional, known, sp);
   }
-  return { spPreMin, spPostMin: dynamic ? spPostMin : 0, spPostNet: dynamic ? sp : 0, dynamic, lowers };
+  return {
+    spPreMin,
+    spPostMin: dynamic ? spPostMin : 0,
+    spPostNet: dynamic ? sp : 0,
+    spNet: dynamic || untracked ? 0 : sp,
+    dynamic,
+    lowers,
+    untracked,
+  };
 }
 
 /** The SP offset a `mov sp, rN` / `sub sp, sp, rN` / `add sp, rN` produces when rN is known, else null. */
