@@ -197,6 +197,9 @@ export interface ProfileCounters {
   depth: number;
   /** Modeled cycles when the lowest SP (minSp) was reached. */
   deepestCycles: number;
+  /** With M4SIM_VERIFY_SP=1 when the addon loaded: uses of the tracked SP checked against the engine's, and how many differed. */
+  spChecks: number;
+  spMismatches: number;
 }
 
 /**
