@@ -64,59 +64,66 @@ const MB_30x40_32 = 5_606_400;
 
 // prettier-ignore
 const M4: Expected = {
-  arenaBytes: 184_576,
-  // firmware/app/face_m4.c at 175e71d: OFF_CONV 76800, OFF_RNN_SCRATCH 153600, OFF_L1 76800,
-  // OFF_L1_RING 153600, OFF_L1_DW 184320, OFF_H12_RING 36000, OFF_L2_RING/DW/ROW 36000/51360/51488,
-  // OFF_L3 36000, OFF_L3_RING/DW 153600/168960, OFF_H3_RING 76800, OFF_L4_RING/DW/ROW
-  // 76800/92160/92416, OFF_PP_SCRATCH 76800, OFF_BOXES 88800, ARENA_USED 184576.
+  arenaBytes: 121_088,
+  // One 76,800-byte tensor region at 0 for the conv output, RNNPool, L1, L2 (L3 and L4: its first
+  // 38,400), each written over its own input; the heads' outputs packed after it in the order they
+  // are made (H1 14,400 = 1200·(2 + 4)·2 at 76,800, H2 at 91,200, H3 3,600 = 300·6·2 at 105,600, H4
+  // at 109,200); each ring right after what is live next to it; the gathered outputs, post-processing
+  // scratch and boxes over the dead tensors at 0.
   buffers: {
-    IMAGE: [0, 76_800],
-    CONV_OUT: [76_800, 153_600],
-    POOLED: [0, 76_800],
-    RNN_SCRATCH: [153_600, 153_984], // (64 + 16·8) Q15 = 384 bytes
-    L1_OUT: [76_800, 153_600],
-    L1_RING: [153_600, 184_320], // 3·40·128·2 = 30,720
-    L1_DW: [184_320, 184_576], // 128·2
+    IMAGE_ROWS: [76_800, 77_760], // 3 image rows · 320
+    CONV_OUT: [0, 76_800], // 120·160·4
+    POOLED: [0, 76_800], // 30·40·64
+    RNN_SCRATCH: [76_800, 77_184], // (64 + 16·8) Q15 = 384 bytes
+    POOL_ROW: [77_184, 79_744], // 40·64
+    L1_OUT: [0, 76_800], // 30·40·32·2
+    L1_RING: [76_800, 107_520], // 3·40·128·2 = 30,720
+    L1_DW: [107_520, 107_776], // 128·2
+    H1_OUT: [76_800, 91_200],
+    H1_RING: [91_200, 98_880], // 3·40·32·2 = 7,680
+    L2_OUT: [0, 76_800],
+    L2_RING: [91_200, 106_560], // 3·40·64·2 = 15,360
+    L2_DW: [106_560, 106_688], // 64·2
+    L2_ROW: [106_688, 106_752], // 32·2
+    H2_OUT: [91_200, 105_600],
+    H2_RING: [105_600, 113_280],
+    L3_OUT: [0, 38_400], // 15·20·64·2
+    L3_RING: [105_600, 120_960], // 3·40·64·2
+    L3_DW: [120_960, 121_088],
+    H3_OUT: [105_600, 109_200],
+    H3_RING: [38_400, 46_080], // 3·20·64·2 = 7,680
+    L4_OUT: [0, 38_400],
+    L4_RING: [38_400, 53_760], // 3·20·128·2 = 15,360
+    L4_DW: [53_760, 54_016], // 128·2
+    L4_ROW: [54_016, 54_144], // 64·2
+    H4_OUT: [109_200, 112_800],
     OUTPUTS: [0, 36_000], // 18000·2
-    H1_RING: [36_000, 43_680], // 3·40·32·2 = 7,680
-    L2_OUT: [76_800, 153_600],
-    L2_RING: [36_000, 51_360], // 3·40·64·2 = 15,360
-    L2_DW: [51_360, 51_488],
-    L2_ROW: [51_488, 51_552],
-    H2_RING: [36_000, 43_680],
-    L3_OUT: [36_000, 74_400], // 15·20·64·2 = 38,400
-    L3_RING: [153_600, 168_960],
-    L3_DW: [168_960, 169_088],
-    H3_RING: [76_800, 84_480], // 3·20·64·2 = 7,680
-    L4_OUT: [36_000, 74_400],
-    L4_RING: [76_800, 92_160], // 3·20·128·2 = 15,360
-    L4_DW: [92_160, 92_416],
-    L4_ROW: [92_416, 92_544],
-    PP_SCRATCH: [76_800, 88_800], // 3000 priors · 4
-    BOXES: [88_800, 97_800], // 750 · 12
+    PP_SCRATCH: [36_000, 48_000], // 3000 priors · 4
+    BOXES: [48_000, 57_000], // 750 · 12
   },
   layers: [
-    // 120·160·4·9 = 691,200; 76,800 + 76,800
-    { id: 1, name: 'conv', dtype: 'q7', shape: [120, 160, 4], macs: 691_200, live: ['IMAGE', 'CONV_OUT'], liveBytes: 153_600 },
-    // 76,800 + 76,800 + 384
-    { id: 2, name: 'rnnpool', dtype: 'q7', shape: [30, 40, 64], macs: RNNPOOL_8, live: ['CONV_OUT', 'POOLED', 'RNN_SCRATCH'], liveBytes: 153_984 },
-    // 1200·64·128 + 1200·(1152 + 4096) = 9,830,400 + 6,297,600; 76,800 + 76,800 + 30,720 + 256
-    { id: 3, name: 'mbconv1', dtype: 'q15', shape: [30, 40, 32], macs: 16_128_000, live: ['POOLED', 'L1_OUT', 'L1_RING', 'L1_DW'], liveBytes: 184_576 },
-    // 1200·9·32·(4 + 4); 76,800 + 36,000 + 7,680
-    { id: 4, name: 'head1', dtype: 'q15', shape: [30, 40, 6], macs: 2_764_800, live: ['L1_OUT', 'OUTPUTS', 'H1_RING'], liveBytes: 120_480 },
-    // 36,000 + 15,360 + 128 + 64 + 76,800
-    { id: 5, name: 'mbconv2', dtype: 'q15', shape: [30, 40, 32], macs: MB_30x40_32, live: ['OUTPUTS', 'L2_RING', 'L2_DW', 'L2_ROW', 'L2_OUT'], liveBytes: 128_352 },
-    // 1200·9·32·(2 + 4); 36,000 + 7,680 + 76,800
-    { id: 6, name: 'head2', dtype: 'q15', shape: [30, 40, 6], macs: 2_073_600, live: ['OUTPUTS', 'H2_RING', 'L2_OUT'], liveBytes: 120_480 },
-    // 1200·32·64 + 300·(576 + 4096) = 2,457,600 + 1,401,600; 36,000 + 38,400 + 76,800 + 15,360 + 128
-    { id: 7, name: 'mbconv3', dtype: 'q15', shape: [15, 20, 64], macs: 3_859_200, live: ['OUTPUTS', 'L3_OUT', 'L2_OUT', 'L3_RING', 'L3_DW'], liveBytes: 166_688 },
-    // 300·9·64·6; 36,000 + 38,400 + 7,680
-    { id: 8, name: 'head3', dtype: 'q15', shape: [15, 20, 6], macs: 1_036_800, live: ['OUTPUTS', 'L3_OUT', 'H3_RING'], liveBytes: 82_080 },
-    // 300·64·128 + 300·(1152 + 8192) = 2,457,600 + 2,803,200; 36,000 + 38,400 + 15,360 + 256 + 128
-    { id: 9, name: 'mbconv4', dtype: 'q15', shape: [15, 20, 64], macs: 5_260_800, live: ['OUTPUTS', 'L4_OUT', 'L4_RING', 'L4_DW', 'L4_ROW'], liveBytes: 90_144 },
-    // 300·9·64·6 (no L2 norm, no ring); 36,000 + 38,400
-    { id: 10, name: 'head4', dtype: 'q15', shape: [15, 20, 6], macs: 1_036_800, live: ['OUTPUTS', 'L4_OUT'], liveBytes: 74_400 },
-    { id: 11, name: 'outputs', dtype: 'q15', shape: [18_000], macs: 0, live: ['OUTPUTS'], liveBytes: 36_000 },
+    // 120·160·4·9 = 691,200; 76,800 + 960
+    { id: 1, name: 'conv', dtype: 'q7', shape: [120, 160, 4], macs: 691_200, live: ['CONV_OUT', 'IMAGE_ROWS'], liveBytes: 77_760 },
+    // 76,800 + 384 + 2,560
+    { id: 2, name: 'rnnpool', dtype: 'q7', shape: [30, 40, 64], macs: RNNPOOL_8, live: ['POOLED', 'RNN_SCRATCH', 'POOL_ROW'], liveBytes: 79_744 },
+    // 1200·64·128 + 1200·(1152 + 4096) = 9,830,400 + 6,297,600; 76,800 + 30,720 + 256
+    { id: 3, name: 'mbconv1', dtype: 'q15', shape: [30, 40, 32], macs: 16_128_000, live: ['L1_OUT', 'L1_RING', 'L1_DW'], liveBytes: 107_776 },
+    // 1200·9·32·(4 + 4); 76,800 + 14,400 + 7,680
+    { id: 4, name: 'head1', dtype: 'q15', shape: [30, 40, 6], macs: 2_764_800, live: ['L1_OUT', 'H1_OUT', 'H1_RING'], liveBytes: 98_880 },
+    // 76,800 + 14,400 + 15,360 + 128 + 64
+    { id: 5, name: 'mbconv2', dtype: 'q15', shape: [30, 40, 32], macs: MB_30x40_32, live: ['L2_OUT', 'H1_OUT', 'L2_RING', 'L2_DW', 'L2_ROW'], liveBytes: 106_752 },
+    // 1200·9·32·(2 + 4); 76,800 + 14,400 + 14,400 + 7,680
+    { id: 6, name: 'head2', dtype: 'q15', shape: [30, 40, 6], macs: 2_073_600, live: ['L2_OUT', 'H1_OUT', 'H2_OUT', 'H2_RING'], liveBytes: 113_280 },
+    // 1200·32·64 + 300·(576 + 4096) = 2,457,600 + 1,401,600; 76,800 + 14,400 + 14,400 + 15,360 + 128: the peak
+    { id: 7, name: 'mbconv3', dtype: 'q15', shape: [15, 20, 64], macs: 3_859_200, live: ['L2_OUT', 'H1_OUT', 'H2_OUT', 'L3_RING', 'L3_DW'], liveBytes: 121_088 },
+    // 300·9·64·6; 38,400 + 7,680 + 14,400 + 14,400 + 3,600
+    { id: 8, name: 'head3', dtype: 'q15', shape: [15, 20, 6], macs: 1_036_800, live: ['L3_OUT', 'H3_RING', 'H1_OUT', 'H2_OUT', 'H3_OUT'], liveBytes: 78_480 },
+    // 300·64·128 + 300·(1152 + 8192) = 2,457,600 + 2,803,200; 38,400 + 15,360 + 256 + 128 + 14,400 + 14,400 + 3,600
+    { id: 9, name: 'mbconv4', dtype: 'q15', shape: [15, 20, 64], macs: 5_260_800, live: ['L4_OUT', 'L4_RING', 'L4_DW', 'L4_ROW', 'H1_OUT', 'H2_OUT', 'H3_OUT'], liveBytes: 86_544 },
+    // 300·9·64·6 (no L2 norm, no ring); 38,400 + 14,400 + 14,400 + 3,600 + 3,600
+    { id: 10, name: 'head4', dtype: 'q15', shape: [15, 20, 6], macs: 1_036_800, live: ['L4_OUT', 'H1_OUT', 'H2_OUT', 'H3_OUT', 'H4_OUT'], liveBytes: 74_400 },
+    // 36,000 gathered + the 36,000 they come from
+    { id: 11, name: 'outputs', dtype: 'q15', shape: [18_000], macs: 0, live: ['OUTPUTS', 'H1_OUT', 'H2_OUT', 'H3_OUT', 'H4_OUT'], liveBytes: 72_000 },
     // 36,000 + 12,000 + 9,000
     { id: 12, name: 'boxes', dtype: 'pp_box', shape: [750, 6], macs: 0, live: ['OUTPUTS', 'PP_SCRATCH', 'BOXES'], liveBytes: 57_000 },
   ],

@@ -269,10 +269,10 @@ describe('a model that does not build', () => {
     expect(r.status).toBe(65);
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(1);
-    // Static RAM of the shipped model: 188,320 B (the detector tests); the two buffers grow from 16 to
-    // 65,536 Q15 values each: 188,320 + 2 × (131,072 - 32) = 450,400 B, plus the 6 KiB stack reserve.
+    // Static RAM of the shipped model: 124,832 B (the detector tests); the two buffers grow from 16 to
+    // 65,536 Q15 values each: 124,832 + 2 × (131,072 - 32) = 386,912 B, plus the 6 KiB stack reserve.
     expect(lines[0]).toBe(
-      'm4sim: detector firmware for face-m4-synthetic does not fit board m4-256k: needs 456,544 B of SRAM (static 450,400 + stack reserve 6,144), the board has 262,144 B',
+      'm4sim: detector firmware for face-m4-synthetic does not fit board m4-256k: needs 393,056 B of SRAM (static 386,912 + stack reserve 6,144), the board has 262,144 B',
     );
   });
 });

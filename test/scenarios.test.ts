@@ -122,7 +122,13 @@ describe('scenario schema', () => {
   it('every shipped scenario is valid', () => {
     const files = readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.yaml'));
     expect(files).toEqual(
-      expect.arrayContaining(['m4-256k.yaml', 'stm32f439.yaml', 'tight-160k.yaml', 'hello-elf.yaml']),
+      expect.arrayContaining([
+        'm4-256k.yaml',
+        'stm32f439.yaml',
+        'tight-120k.yaml',
+        'm4-128k.yaml',
+        'hello-elf.yaml',
+      ]),
     );
     for (const f of files) expect(() => loadScenario(join(SCENARIO_DIR, f))).not.toThrow();
   });

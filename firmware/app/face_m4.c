@@ -5,15 +5,19 @@
  *
  * Memory plan: src/architectures/face-m4.ts, generated into m4sim_layers.h (M4SIM_ARENA_<buffer>:
  * offset, _BYTES: size; the layer ids LAYER_<NAME>). Every buffer is dead before it is reused; the
- * checks below hold the model's shapes to the buffers. L2 and L4 use m4_mbconv_q15_residual_inplace
- * (mbconv.h): each output pixel, once its residual sum is taken, goes over its own input pixel, so no
- * separate output tensor. Same values as the block into a separate buffer followed by the residual add.
+ * checks below hold the model's shapes to the buffers. The frame is streamed: the conv asks the camera
+ * (camera.h) for the rows each output row reads. Every later stage writes its output over its own
+ * input, behind what it still reads (why each is safe: at each call below), so one 76,800-byte tensor
+ * region serves the conv output, RNNPool, L1, L2, L3 and L4. The heads' outputs stay where each head
+ * wrote them (H<n>_OUT: conf, then loc) until the outputs layer gathers them in the ABI order.
  */
 #include <stdint.h>
 #include <string.h>
 
+#include "camera.h"
 #include "conv.h"
 #include "front_end.h"
+#include "front_end_stream.h"
 #include "face_m4.h"
 #include "heads.h"
 #include "layer_markers.h"
@@ -28,24 +32,42 @@
 #define RING_BYTES(L) (L##_HF * L##_W * L##_CTEMP * 2)
 #define TENSOR_BYTES(L) (L##_HOUT * L##_WOUT * L##_COUT * 2)
 #define HEAD_RING_BYTES(D, L) (D##CW_HF * L##_WOUT * L##_COUT * 2)
-_Static_assert(CBR1F_H * CBR1F_W * CBR1F_CIN <= M4SIM_ARENA_IMAGE_BYTES, "image");
+#define HEAD_OUT_BYTES(L, D) (L##_HOUT * L##_WOUT * ((D##CW_COUT == 4 ? 2 : D##CW_COUT) + D##LW_COUT) * 2)
+_Static_assert(CBR1F_H == M4SIM_CAMERA_HEIGHT && CBR1F_W == M4SIM_CAMERA_WIDTH && CBR1F_CIN == 1, "camera frame");
+_Static_assert(CBR1F_HF * CBR1F_W <= M4SIM_ARENA_IMAGE_ROWS_BYTES, "image rows");
+_Static_assert(CBR1F_HF == 3 && CBR1F_HSTRIDE == 2 && CBR1F_HPADL == 1 && CBR1F_HPADR == 1, "conv row window");
 _Static_assert(CONV2D_HOUT * CONV2D_WOUT * CONV2D_COUT <= M4SIM_ARENA_CONV_OUT_BYTES, "conv out");
-_Static_assert(L1_H * L1_W * L1_CIN <= M4SIM_ARENA_POOLED_BYTES, "RNNPool out");
+_Static_assert(L1_H * L1_W * L1_CIN <= M4SIM_ARENA_POOLED_BYTES && M4SIM_ARENA_POOLED == M4SIM_ARENA_CONV_OUT, "RNNPool out");
+_Static_assert(CONV2D_HOUT == 120 && CONV2D_WOUT == 160 && CONV2D_COUT == 4 && L1_W * L1_CIN == 2560, "RNNPool in place");
 _Static_assert((4 * HIDDEN_DIM2 + HIDDEN_DIM1 * PATCH_DIM) * 2 <= M4SIM_ARENA_RNN_SCRATCH_BYTES, "RNNPool scratch");
+_Static_assert(L1_W * L1_CIN <= M4SIM_ARENA_POOL_ROW_BYTES, "RNNPool row");
 _Static_assert(M4SIM_ARENA_L1_RING_BYTES == RING_BYTES(L1) && M4SIM_ARENA_L1_DW_BYTES == L1_CTEMP * 2, "L1");
-_Static_assert(TENSOR_BYTES(L1) <= M4SIM_ARENA_L1_OUT_BYTES, "L1 out");
+_Static_assert(TENSOR_BYTES(L1) <= M4SIM_ARENA_L1_OUT_BYTES && M4SIM_ARENA_L1_OUT == M4SIM_ARENA_POOLED, "L1 out");
+_Static_assert(HEAD_OUT_BYTES(L1, D1) == M4SIM_ARENA_H1_OUT_BYTES && HEAD_OUT_BYTES(L2, D2) == M4SIM_ARENA_H2_OUT_BYTES &&
+                   HEAD_OUT_BYTES(L3, D3) == M4SIM_ARENA_H3_OUT_BYTES && HEAD_OUT_BYTES(L4, D4) == M4SIM_ARENA_H4_OUT_BYTES,
+               "head outputs");
 _Static_assert(M4SIM_MODEL_OUTPUTS * 2 <= M4SIM_ARENA_OUTPUTS_BYTES, "outputs");
 _Static_assert(HEAD_RING_BYTES(D1, L1) <= M4SIM_ARENA_H1_RING_BYTES, "H1 ring");
 _Static_assert(HEAD_RING_BYTES(D2, L2) <= M4SIM_ARENA_H2_RING_BYTES, "H2 ring");
 _Static_assert(M4SIM_ARENA_L2_RING_BYTES == RING_BYTES(L2) && M4SIM_ARENA_L2_DW_BYTES == L2_CTEMP * 2, "L2");
 _Static_assert(L2_COUT * 2 <= M4SIM_ARENA_L2_ROW_BYTES && M4SIM_ARENA_L2_OUT == M4SIM_ARENA_L1_OUT, "L2 row");
-_Static_assert(TENSOR_BYTES(L3) <= M4SIM_ARENA_L3_OUT_BYTES, "L3 out");
+_Static_assert(TENSOR_BYTES(L3) <= M4SIM_ARENA_L3_OUT_BYTES && M4SIM_ARENA_L3_OUT == M4SIM_ARENA_L2_OUT, "L3 out");
 _Static_assert(M4SIM_ARENA_L3_RING_BYTES == RING_BYTES(L3) && L3_CTEMP * 2 <= M4SIM_ARENA_L3_DW_BYTES, "L3");
 _Static_assert(HEAD_RING_BYTES(D3, L3) <= M4SIM_ARENA_H3_RING_BYTES, "H3 ring");
 _Static_assert(M4SIM_ARENA_L4_RING_BYTES == RING_BYTES(L4) && M4SIM_ARENA_L4_DW_BYTES == L4_CTEMP * 2, "L4");
 _Static_assert(L4_COUT * 2 <= M4SIM_ARENA_L4_ROW_BYTES && M4SIM_ARENA_L4_OUT == M4SIM_ARENA_L3_OUT, "L4 row");
 _Static_assert(M4SIM_MODEL_OUTPUTS / 6 * 4 <= M4SIM_ARENA_PP_SCRATCH_BYTES, "post-processing scratch");
 _Static_assert(M4SIM_MAX_BOXES * sizeof(pp_box) <= M4SIM_ARENA_BOXES_BYTES, "boxes");
+/*
+ * L1 and L3 run in place (m4_mbconv_q7xq15_q15 / m4_mbconv_q15 with out over in): 3x3 with one row of
+ * padding above, so output row r (centre row r * stride) is written after input rows <= r * stride + 1
+ * are expanded into the ring, and an output row is no longer than an input row, so output row r ends
+ * no later than input row r, which is in the ring already (r <= r * stride + 1) and read nowhere else;
+ * input rows not yet expanded lie beyond it. The kernels read the input only when expanding a row.
+ */
+#define ROW_LAG_OK(L, IN_BYTES)                                                                              \
+  (L##_HF == 3 && L##_HPADL == 1 && L##_WOUT * L##_COUT * 2 <= L##_W * L##_CIN * (IN_BYTES))
+_Static_assert(ROW_LAG_OK(L1, 1) && ROW_LAG_OK(L3, 2), "L1/L3 cannot run in place");
 /* L2 and L4 run in place: stride 1, same padding, CIn == COut (m4_mbconv_q15_residual_inplace). */
 #define INPLACE_OK(L)                                                                                        \
   (L##_HSTRIDE == 1 && L##_WSTRIDE == 1 && L##_CIN == L##_COUT && L##_HPADL == (L##_HF - 1) / 2 &&           \
@@ -70,15 +92,44 @@ _Static_assert(INPLACE_OK(L2) && INPLACE_OK(L4), "L2/L4 cannot run in place");
   h.l2norm = 1, h.l2_scale_in = D##_ScaleIn, h.l2_scale_out = D##_ScaleOut, h.norm_w = D##NW;              \
   h.norm_scinput = D##NW_Scinput, h.norm_scoutput = D##NW_Scoutput, h.norm_demote = D##NW_Demote;
 
+/* The arena, named as the ABI names it (m4sim_abi.h); no frame is written here: the conv streams it. */
 __attribute__((section(".noinit"), aligned(8))) uint8_t m4sim_input[M4SIM_ARENA_BYTES];
 
 int detector_run(uint32_t stop_after, uint32_t threshold_q15, uint32_t max_boxes, m4sim_output_t *out) {
   return face_m4_run(m4sim_input, stop_after, threshold_q15, max_boxes, out);
 }
 
+/*
+ * Stage 1 streamed: output row c reads image rows 2c-1 .. 2c+1, kept in a 3-row window; row 2c+1 moves
+ * down to the window's top for the next row, so each image row is asked for once. The padding row
+ * above the image is zeros (see rnnpool_face_conv_row). Returns -1 when the camera refuses.
+ */
+static int conv_streamed(int8_t *window, int8_t *conv_out) {
+  const uint32_t W = CBR1F_W, row_out = CONV2D_WOUT * CONV2D_COUT;
+  memset(window, 0, W);
+  for (uint32_t c = 0; c < CONV2D_HOUT; c++) {
+    if (c > 0) memcpy(window, window + 2 * W, W);
+    if (m4sim_camera_rows(window + W, 2 * c, 2)) return -1;
+    rnnpool_face_conv_row(window, conv_out + c * row_out);
+  }
+  return 0;
+}
+
+/* n values to dst, each divided by scale (C `/`) unless it is 1. */
+static void gather(int16_t *dst, const int16_t *src, uint32_t n, int32_t scale) {
+  if (scale == 1) {
+    memcpy(dst, src, n * 2);
+    return;
+  }
+  for (uint32_t i = 0; i < n; i++) dst[i] = (int16_t)(src[i] / scale);
+}
+
+/* A head's conf then loc, where it wrote them. */
+#define HEAD_CONF(N) ((int16_t *)(arena + M4SIM_ARENA_H##N##_OUT))
+#define HEAD_LOC(N, CELLS) (HEAD_CONF(N) + 2 * (CELLS))
+
 int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uint32_t max_boxes,
                 m4sim_output_t *out) {
-  int8_t *image = (int8_t *)(arena + M4SIM_ARENA_IMAGE);
   int8_t *conv_out = (int8_t *)(arena + M4SIM_ARENA_CONV_OUT);
   int16_t *outputs = (int16_t *)(arena + M4SIM_ARENA_OUTPUTS);
   m4_mbconv_params p;
@@ -89,18 +140,18 @@ int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uin
   out->version = 1;
   out->arena_bytes = M4SIM_ARENA_BYTES;
 
-  /* 1. conv 3x3 stride 2 + bias + per-channel scale + ReLU6, fused. */
+  /* 1. conv 3x3 stride 2 + bias + per-channel scale + ReLU6, fused, the image rows from the camera. */
   m4sim_layer_begin(LAYER_CONV);
-  rnnpool_face_conv(image, conv_out);
+  if (conv_streamed((int8_t *)(arena + M4SIM_ARENA_IMAGE_ROWS), conv_out)) return M4SIM_EXIT_CAMERA;
   if (m4sim_layer_end(out, stop_after, LAYER_CONV, conv_out, CONV2D_HOUT * CONV2D_WOUT * CONV2D_COUT, 0, 0)) return 0;
 
-  /* 2. RNNPool: 8x8 patches at stride 4 -> 29x39x64, stored as Q7, then replicate-padded to 30x40. */
+  /* 2. RNNPool: 8x8 patches at stride 4 -> 29x39x64, stored as Q7, replicate-padded to 30x40, in place. */
   m4sim_layer_begin(LAYER_RNNPOOL);
   int8_t *pooled = (int8_t *)(arena + M4SIM_ARENA_POOLED);
-  rnnpool_face_pool_8x8(conv_out, pooled, (Q15_T *)(arena + M4SIM_ARENA_RNN_SCRATCH));
+  rnnpool_face_pool_8x8_inplace(conv_out, (int8_t *)(arena + M4SIM_ARENA_POOL_ROW), (Q15_T *)(arena + M4SIM_ARENA_RNN_SCRATCH));
   if (m4sim_layer_end(out, stop_after, LAYER_RNNPOOL, pooled, 30 * 40 * 64, 0, 0)) return 0;
 
-  /* 3. MBConv L1 (Q7 in). */
+  /* 3. MBConv L1 (Q7 in), in place over RNNPool's output (ROW_LAG_OK). */
   m4sim_layer_begin(LAYER_MBCONV1);
   int16_t *l1 = (int16_t *)(arena + M4SIM_ARENA_L1_OUT);
   M4SIM_MBCONV_PARAMS(p, L1);
@@ -110,7 +161,7 @@ int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uin
   /* 4. Head 1: L2 norm, conf 4 -> 2, loc 4. */
   m4sim_layer_begin(LAYER_HEAD1);
   HEAD(D1, L1, WITH_L2NORM(D1));
-  int16_t *c1 = outputs + M4SIM_HEAD1_CONF_OFFSET, *l1o = outputs + M4SIM_HEAD1_LOC_OFFSET;
+  int16_t *c1 = HEAD_CONF(1), *l1o = HEAD_LOC(1, 1200);
   m4_detection_head(l1, c1, l1o, (int16_t *)(arena + M4SIM_ARENA_H1_RING), &h);
   if (m4sim_layer_end(out, stop_after, LAYER_HEAD1, c1, 2400 * 2, l1o, 4800 * 2)) return 0;
 
@@ -125,11 +176,11 @@ int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uin
   /* 6. Head 2. */
   m4sim_layer_begin(LAYER_HEAD2);
   HEAD(D2, L2, WITH_L2NORM(D2));
-  int16_t *c2 = outputs + M4SIM_HEAD2_CONF_OFFSET, *l2o = outputs + M4SIM_HEAD2_LOC_OFFSET;
+  int16_t *c2 = HEAD_CONF(2), *l2o = HEAD_LOC(2, 1200);
   m4_detection_head(l1, c2, l2o, (int16_t *)(arena + M4SIM_ARENA_H2_RING), &h);
   if (m4sim_layer_end(out, stop_after, LAYER_HEAD2, c2, 2400 * 2, l2o, 4800 * 2)) return 0;
 
-  /* 7. MBConv L3, stride 2. */
+  /* 7. MBConv L3, stride 2, in place over L2's output (ROW_LAG_OK). */
   m4sim_layer_begin(LAYER_MBCONV3);
   int16_t *l3 = (int16_t *)(arena + M4SIM_ARENA_L3_OUT);
   M4SIM_MBCONV_PARAMS(p, L3);
@@ -139,7 +190,7 @@ int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uin
   /* 8. Head 3. */
   m4sim_layer_begin(LAYER_HEAD3);
   HEAD(D3, L3, WITH_L2NORM(D3));
-  int16_t *c3 = outputs + M4SIM_HEAD3_CONF_OFFSET, *l3o = outputs + M4SIM_HEAD3_LOC_OFFSET;
+  int16_t *c3 = HEAD_CONF(3), *l3o = HEAD_LOC(3, 300);
   m4_detection_head(l3, c3, l3o, (int16_t *)(arena + M4SIM_ARENA_H3_RING), &h);
   if (m4sim_layer_end(out, stop_after, LAYER_HEAD3, c3, 600 * 2, l3o, 1200 * 2)) return 0;
 
@@ -154,28 +205,33 @@ int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uin
   /* 10. Head 4: no L2 norm. */
   m4sim_layer_begin(LAYER_HEAD4);
   HEAD(D4, L4, );
-  int16_t *c4 = outputs + M4SIM_HEAD4_CONF_OFFSET, *l4o = outputs + M4SIM_HEAD4_LOC_OFFSET;
+  int16_t *c4 = HEAD_CONF(4), *l4o = HEAD_LOC(4, 300);
   m4_detection_head(l3, c4, l4o, 0, &h);
   if (m4sim_layer_end(out, stop_after, LAYER_HEAD4, c4, 600 * 2, l4o, 1200 * 2)) return 0;
 
-  /* 11. Output scales per head (C division, as EdgeML's M4 pipeline halves H3 conf and H4 loc). */
+  /*
+   * 11. The heads' outputs gathered in the ABI order (conf H1..H4, then loc H1..H4) over the dead L4
+   * tensor, each divided by its head's output scale on the way (C division, as EdgeML's M4 pipeline
+   * halves H3 conf and H4 loc when it assembles the output vector).
+   */
   m4sim_layer_begin(LAYER_OUTPUTS);
-  static const struct {
-    uint32_t conf_offset, loc_offset, cells;
-    int32_t conf_scale, loc_scale;
-  } heads[4] = {
-      {M4SIM_HEAD1_CONF_OFFSET, M4SIM_HEAD1_LOC_OFFSET, 1200, M4SIM_HEAD1_CONF_SCALE, M4SIM_HEAD1_LOC_SCALE},
-      {M4SIM_HEAD2_CONF_OFFSET, M4SIM_HEAD2_LOC_OFFSET, 1200, M4SIM_HEAD2_CONF_SCALE, M4SIM_HEAD2_LOC_SCALE},
-      {M4SIM_HEAD3_CONF_OFFSET, M4SIM_HEAD3_LOC_OFFSET, 300, M4SIM_HEAD3_CONF_SCALE, M4SIM_HEAD3_LOC_SCALE},
-      {M4SIM_HEAD4_CONF_OFFSET, M4SIM_HEAD4_LOC_OFFSET, 300, M4SIM_HEAD4_CONF_SCALE, M4SIM_HEAD4_LOC_SCALE},
-  };
-  for (uint32_t k = 0; k < 4; k++) {
-    if (heads[k].conf_scale != 1)
-      for (uint32_t i = 0; i < 2 * heads[k].cells; i++)
-        outputs[heads[k].conf_offset + i] = (int16_t)(outputs[heads[k].conf_offset + i] / heads[k].conf_scale);
-    if (heads[k].loc_scale != 1)
-      for (uint32_t i = 0; i < 4 * heads[k].cells; i++)
-        outputs[heads[k].loc_offset + i] = (int16_t)(outputs[heads[k].loc_offset + i] / heads[k].loc_scale);
+  {
+    /* Static, with arena offsets rather than pointers: a table on the stack would deepen face_m4_run's
+     * frame, which is on the deepest call path (RNNPool's). */
+    static const struct {
+      uint32_t at, conf_offset, loc_offset, cells;
+      int32_t conf_scale, loc_scale;
+    } heads[4] = {
+        {M4SIM_ARENA_H1_OUT, M4SIM_HEAD1_CONF_OFFSET, M4SIM_HEAD1_LOC_OFFSET, 1200, M4SIM_HEAD1_CONF_SCALE, M4SIM_HEAD1_LOC_SCALE},
+        {M4SIM_ARENA_H2_OUT, M4SIM_HEAD2_CONF_OFFSET, M4SIM_HEAD2_LOC_OFFSET, 1200, M4SIM_HEAD2_CONF_SCALE, M4SIM_HEAD2_LOC_SCALE},
+        {M4SIM_ARENA_H3_OUT, M4SIM_HEAD3_CONF_OFFSET, M4SIM_HEAD3_LOC_OFFSET, 300, M4SIM_HEAD3_CONF_SCALE, M4SIM_HEAD3_LOC_SCALE},
+        {M4SIM_ARENA_H4_OUT, M4SIM_HEAD4_CONF_OFFSET, M4SIM_HEAD4_LOC_OFFSET, 300, M4SIM_HEAD4_CONF_SCALE, M4SIM_HEAD4_LOC_SCALE},
+    };
+    for (uint32_t k = 0; k < 4; k++) {
+      const int16_t *conf = (const int16_t *)(arena + heads[k].at), *loc = conf + 2 * heads[k].cells;
+      gather(outputs + heads[k].conf_offset, conf, 2 * heads[k].cells, heads[k].conf_scale);
+      gather(outputs + heads[k].loc_offset, loc, 4 * heads[k].cells, heads[k].loc_scale);
+    }
   }
   out->raw_address = (uint32_t)(uintptr_t)outputs;
   out->raw_count = M4SIM_MODEL_OUTPUTS;

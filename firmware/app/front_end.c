@@ -7,24 +7,7 @@
 #include "rnnpool.h"
 
 void rnnpool_face_conv(const int8_t *image, int8_t *conv_out) {
-  const m4_conv2d_cbr_params cbr = {
-      .conv = {.H = CBR1F_H, .W = CBR1F_W, .CIn = CBR1F_CIN, .HF = CBR1F_HF, .WF = CBR1F_WF, .CF = CBR1F_CF,
-               .COut = CONV2D_COUT, .G = CBR1F_G, .HPadU = CBR1F_HPADL, .HPadD = CBR1F_HPADR,
-               .WPadL = CBR1F_WPADL, .WPadR = CBR1F_WPADR, .HStride = CBR1F_HSTRIDE, .WStride = CBR1F_WSTRIDE,
-               .HDilation = CBR1F_HDILATION, .WDilation = CBR1F_WDILATION, .scinput = CBR1F_Scinput,
-               .scoutput = CBR1F_Scoutput, .demote = CBR1F_Demote},
-      .filter = CBR1F,
-      .bias = CBR1B,
-      .bias_scten = CBR1B_Scten,
-      .bias_scvec = CBR1B_Scvec,
-      .bias_scret = CBR1B_Scret,
-      .scale = CBR1W,
-      .scale_scinput = CBR1W_Scinput,
-      .scale_scoutput = CBR1W_Scoutput,
-      .scale_demote = CBR1W_Demote,
-      .limit = CONV2D_Limit,
-      .div = CONV2D_Div,
-  };
+  const m4_conv2d_cbr_params cbr = RNNPOOL_FACE_CBR_PARAMS(CBR1F_H, CBR1F_HPADL, CBR1F_HPADR);
   m4_conv2d_cbr(image, conv_out, &cbr);
 }
 

@@ -9,6 +9,23 @@
 
 #include "quantized.h"
 
+/*
+ * The fused conv's parameters (m4_conv2d_cbr_params, conv.h) for an image of ROWS rows with top and
+ * bottom padding PAD_U and PAD_D, everything else from the model's conv2D.h (include model.h first).
+ */
+#define RNNPOOL_FACE_CBR_PARAMS(ROWS, PAD_U, PAD_D)                                                         \
+  {                                                                                                          \
+    .conv = {.H = ROWS, .W = CBR1F_W, .CIn = CBR1F_CIN, .HF = CBR1F_HF, .WF = CBR1F_WF, .CF = CBR1F_CF,     \
+             .COut = CONV2D_COUT, .G = CBR1F_G, .HPadU = PAD_U, .HPadD = PAD_D, .WPadL = CBR1F_WPADL,       \
+             .WPadR = CBR1F_WPADR, .HStride = CBR1F_HSTRIDE, .WStride = CBR1F_WSTRIDE,                      \
+             .HDilation = CBR1F_HDILATION, .WDilation = CBR1F_WDILATION, .scinput = CBR1F_Scinput,          \
+             .scoutput = CBR1F_Scoutput, .demote = CBR1F_Demote},                                           \
+    .filter = CBR1F, .bias = CBR1B, .bias_scten = CBR1B_Scten, .bias_scvec = CBR1B_Scvec,                  \
+    .bias_scret = CBR1B_Scret, .scale = CBR1W, .scale_scinput = CBR1W_Scinput,                             \
+    .scale_scoutput = CBR1W_Scoutput, .scale_demote = CBR1W_Demote, .limit = CONV2D_Limit,                 \
+    .div = CONV2D_Div,                                                                                       \
+  }
+
 /* Stage 1: conv 3x3 + bias + per-channel scale + ReLU6 (fused), 240x320x1 -> 120x160x4 int8. */
 void rnnpool_face_conv(const int8_t *image, int8_t *conv_out);
 

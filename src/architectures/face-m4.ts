@@ -17,34 +17,47 @@ import type { ArenaBuffer } from './types.js';
 // EdgeML's cap on kept boxes, the same for every pipeline (src/reference/postprocess.ts).
 const MAX_BOXES = DEFAULT_MAX_BOXES;
 
-// The arena (firmware/app/face_m4.c). MBConv and the heads stream through 3-row rings, so no
-// expanded tensor is whole; L2 and L4 write each output pixel over its own input pixel
-// (m4_mbconv_q15_residual_inplace). Peak: L1, 184,576 bytes.
+// The arena (firmware/app/face_m4.c). The frame is never in RAM whole: the conv asks the camera for
+// the image rows each output row reads (firmware/app/camera.h) into a 3-row window. Every stage after
+// it writes its output over its own input, rows behind the rows it still reads: RNNPool over the conv
+// output (pooled row px, 2,560 B, gathered in POOL_ROW, then over conv rows 4px..4px+3, which only
+// patch row px reads), L1
+// over POOLED (30x40x64 int8 and 30x40x32 int16 rows are both 2,560 B; output row r is written after
+// input rows <= r+1 are in the ring), L2 and L4 pixel by pixel (m4_mbconv_q15_residual_inplace), L3
+// (stride 2) over L2 (output row r after input rows <= 2r+1). MBConv and the heads stream through
+// 3-row rings. The heads' outputs stay where each head wrote them (H<n>_OUT: conf then loc) until the
+// outputs layer gathers them in the ABI order (conf H1..H4, then loc H1..H4) over the dead L4 tensor.
+// Peak: L3, 121,088 bytes (the L2 tensor, H1 and H2 outputs, L3's ring and dw).
 const BUFFERS: ArenaBuffer[] = [
-  { id: 'IMAGE', name: 'image int8 240x320', start: 0, end: 76_800 },
-  { id: 'CONV_OUT', name: 'conv out int8 120x160x4', start: 76_800, end: 153_600 },
-  { id: 'POOLED', name: 'RNNPool out int8 30x40x64', start: 0, end: 76_800 },
-  { id: 'RNN_SCRATCH', name: 'RNNPool scratch', start: 153_600, end: 153_984 },
-  { id: 'L1_OUT', name: 'L1 out int16 30x40x32', start: 76_800, end: 153_600 },
-  { id: 'L1_RING', name: 'L1 ring', start: 153_600, end: 184_320 },
-  { id: 'L1_DW', name: 'L1 dw', start: 184_320, end: 184_576 },
-  { id: 'OUTPUTS', name: 'head outputs int16 18000', start: 0, end: 36_000 },
-  { id: 'H1_RING', name: 'H1 ring', start: 36_000, end: 43_680 },
-  { id: 'L2_OUT', name: 'L2 out int16 30x40x32 (in place over L1 out)', start: 76_800, end: 153_600 },
-  { id: 'L2_RING', name: 'L2 ring', start: 36_000, end: 51_360 },
-  { id: 'L2_DW', name: 'L2 dw', start: 51_360, end: 51_488 },
-  { id: 'L2_ROW', name: 'L2 row', start: 51_488, end: 51_552 },
-  { id: 'H2_RING', name: 'H2 ring', start: 36_000, end: 43_680 },
-  { id: 'L3_OUT', name: 'L3 out int16 15x20x64', start: 36_000, end: 74_400 },
-  { id: 'L3_RING', name: 'L3 ring', start: 153_600, end: 168_960 },
-  { id: 'L3_DW', name: 'L3 dw', start: 168_960, end: 169_088 },
-  { id: 'H3_RING', name: 'H3 ring', start: 76_800, end: 84_480 },
-  { id: 'L4_OUT', name: 'L4 out int16 15x20x64 (in place over L3 out)', start: 36_000, end: 74_400 },
-  { id: 'L4_RING', name: 'L4 ring', start: 76_800, end: 92_160 },
-  { id: 'L4_DW', name: 'L4 dw', start: 92_160, end: 92_416 },
-  { id: 'L4_ROW', name: 'L4 row', start: 92_416, end: 92_544 },
-  { id: 'PP_SCRATCH', name: 'post-processing scratch', start: 76_800, end: 88_800 },
-  { id: 'BOXES', name: 'boxes', start: 88_800, end: 97_800 },
+  { id: 'IMAGE_ROWS', name: 'image rows int8 3x320 (camera window)', start: 76_800, end: 77_760 },
+  { id: 'CONV_OUT', name: 'conv out int8 120x160x4', start: 0, end: 76_800 },
+  { id: 'POOLED', name: 'RNNPool out int8 30x40x64 (in place over conv out)', start: 0, end: 76_800 },
+  { id: 'RNN_SCRATCH', name: 'RNNPool scratch', start: 76_800, end: 77_184 },
+  { id: 'POOL_ROW', name: 'RNNPool out row int8 40x64', start: 77_184, end: 79_744 },
+  { id: 'L1_OUT', name: 'L1 out int16 30x40x32 (in place over RNNPool out)', start: 0, end: 76_800 },
+  { id: 'L1_RING', name: 'L1 ring', start: 76_800, end: 107_520 },
+  { id: 'L1_DW', name: 'L1 dw', start: 107_520, end: 107_776 },
+  { id: 'H1_OUT', name: 'head 1 conf 2400 + loc 4800 int16', start: 76_800, end: 91_200 },
+  { id: 'H1_RING', name: 'H1 ring', start: 91_200, end: 98_880 },
+  { id: 'L2_OUT', name: 'L2 out int16 30x40x32 (in place over L1 out)', start: 0, end: 76_800 },
+  { id: 'L2_RING', name: 'L2 ring', start: 91_200, end: 106_560 },
+  { id: 'L2_DW', name: 'L2 dw', start: 106_560, end: 106_688 },
+  { id: 'L2_ROW', name: 'L2 row', start: 106_688, end: 106_752 },
+  { id: 'H2_OUT', name: 'head 2 conf 2400 + loc 4800 int16', start: 91_200, end: 105_600 },
+  { id: 'H2_RING', name: 'H2 ring', start: 105_600, end: 113_280 },
+  { id: 'L3_OUT', name: 'L3 out int16 15x20x64 (in place over L2 out)', start: 0, end: 38_400 },
+  { id: 'L3_RING', name: 'L3 ring', start: 105_600, end: 120_960 },
+  { id: 'L3_DW', name: 'L3 dw', start: 120_960, end: 121_088 },
+  { id: 'H3_OUT', name: 'head 3 conf 600 + loc 1200 int16', start: 105_600, end: 109_200 },
+  { id: 'H3_RING', name: 'H3 ring', start: 38_400, end: 46_080 },
+  { id: 'L4_OUT', name: 'L4 out int16 15x20x64 (in place over L3 out)', start: 0, end: 38_400 },
+  { id: 'L4_RING', name: 'L4 ring', start: 38_400, end: 53_760 },
+  { id: 'L4_DW', name: 'L4 dw', start: 53_760, end: 54_016 },
+  { id: 'L4_ROW', name: 'L4 row', start: 54_016, end: 54_144 },
+  { id: 'H4_OUT', name: 'head 4 conf 600 + loc 1200 int16', start: 109_200, end: 112_800 },
+  { id: 'OUTPUTS', name: 'head outputs int16 18000 (ABI order)', start: 0, end: 36_000 },
+  { id: 'PP_SCRATCH', name: 'post-processing scratch', start: 36_000, end: 48_000 },
+  { id: 'BOXES', name: 'boxes', start: 48_000, end: 57_000 },
 ];
 
 export const FACE_M4 = rnnpoolFace<'rnnpool-face-m4'>({
@@ -64,21 +77,21 @@ export const FACE_M4 = rnnpoolFace<'rnnpool-face-m4'>({
   defaultOutputShift: 12,
   maxBoxes: MAX_BOXES,
   layers: [
-    convLayer(1, ['IMAGE', 'CONV_OUT']),
-    rnnpoolLayer(2, ['CONV_OUT', 'POOLED', 'RNN_SCRATCH']),
-    mbconvLayer(3, [1, 1], 'q15', ['POOLED', 'L1_OUT', 'L1_RING', 'L1_DW']),
-    headLayer(4, 1, ['L1_OUT', 'OUTPUTS', 'H1_RING']),
-    mbconvLayer(5, [2, 2], 'q15', ['OUTPUTS', 'L2_RING', 'L2_DW', 'L2_ROW', 'L2_OUT']),
-    headLayer(6, 2, ['OUTPUTS', 'H2_RING', 'L2_OUT']),
-    mbconvLayer(7, [3, 3], 'q15', ['OUTPUTS', 'L3_OUT', 'L2_OUT', 'L3_RING', 'L3_DW']),
-    headLayer(8, 3, ['OUTPUTS', 'L3_OUT', 'H3_RING']),
-    mbconvLayer(9, [4, 4], 'q15', ['OUTPUTS', 'L4_OUT', 'L4_RING', 'L4_DW', 'L4_ROW']),
-    headLayer(10, 4, ['OUTPUTS', 'L4_OUT']),
-    outputsLayer(11, ['OUTPUTS']),
+    convLayer(1, ['CONV_OUT', 'IMAGE_ROWS']),
+    rnnpoolLayer(2, ['POOLED', 'RNN_SCRATCH', 'POOL_ROW']),
+    mbconvLayer(3, [1, 1], 'q15', ['L1_OUT', 'L1_RING', 'L1_DW']),
+    headLayer(4, 1, ['L1_OUT', 'H1_OUT', 'H1_RING']),
+    mbconvLayer(5, [2, 2], 'q15', ['L2_OUT', 'H1_OUT', 'L2_RING', 'L2_DW', 'L2_ROW']),
+    headLayer(6, 2, ['L2_OUT', 'H1_OUT', 'H2_OUT', 'H2_RING']),
+    mbconvLayer(7, [3, 3], 'q15', ['L2_OUT', 'H1_OUT', 'H2_OUT', 'L3_RING', 'L3_DW']),
+    headLayer(8, 3, ['L3_OUT', 'H3_RING', 'H1_OUT', 'H2_OUT', 'H3_OUT']),
+    mbconvLayer(9, [4, 4], 'q15', ['L4_OUT', 'L4_RING', 'L4_DW', 'L4_ROW', 'H1_OUT', 'H2_OUT', 'H3_OUT']),
+    headLayer(10, 4, ['L4_OUT', 'H1_OUT', 'H2_OUT', 'H3_OUT', 'H4_OUT']),
+    outputsLayer(11, ['OUTPUTS', 'H1_OUT', 'H2_OUT', 'H3_OUT', 'H4_OUT']),
     boxesLayer(12, MAX_BOXES, ['OUTPUTS', 'PP_SCRATCH', 'BOXES']),
   ],
-  arena: { bytes: 184_576, buffers: BUFFERS },
-  firmwareSources: ['front_end.c', 'boxes.c', 'face_m4.c'],
+  arena: { bytes: 121_088, buffers: BUFFERS },
+  firmwareSources: ['front_end.c', 'front_end_stream.c', 'boxes.c', 'camera.c', 'face_m4.c'],
   reference: (model, frame) => runFaceM4(model, frame),
   // Table 5 (SCUT-HEAD part B): 188 KB of RAM, 10.45 s per image on an STM32F439 at 168 MHz, which
   // is about 1.76 G cycles.

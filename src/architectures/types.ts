@@ -37,7 +37,8 @@ export interface ArenaBuffer {
 }
 
 /**
- * The static memory plan: one arena (`m4sim_input`, whose first 76,800 bytes hold the frame), buffers at
+ * The static memory plan: one arena (`m4sim_input`, whose first 76,800 bytes hold the frame unless the
+ * firmware streams it from the camera, firmware/app/camera.h), buffers at
  * fixed offsets for the architecture's shapes. The C pipeline checks with _Static_assert that the
  * model's shapes fit the buffers it uses.
  */

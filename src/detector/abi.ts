@@ -1,5 +1,7 @@
 // The detector firmware's ABI as the simulator reads it (mirror of firmware/app/m4sim_abi.h). The layer
-// ids are the architecture's (src/architectures; generated into m4sim_layers.h).
+// ids are the architecture's (src/architectures; generated into m4sim_layers.h). The frame goes in
+// whole at m4sim_input, or in rows through the camera call for a firmware that has it
+// (firmware/app/camera.h, src/emulator/camera.ts; src/detector/run.ts decides which).
 
 export const OUTPUT_MAGIC = 0x4453344d; // "M4SD"
 export const CONTROL_MAGIC = 0x4c52544d; // "MTRL"

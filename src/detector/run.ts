@@ -4,6 +4,7 @@
 import type { Board } from '../emulator/board.js';
 import type { Elf } from '../elf/elf.js';
 import { INPUT_LIMITS, readInputFile } from '../util/input-file.js';
+import { cameraFrame } from '../emulator/camera.js';
 import { loadElf, runFirmware, type RunResult } from '../emulator/machine.js';
 import type { Box } from '../reference/postprocess.js';
 import {
@@ -14,7 +15,11 @@ import {
   type DetectorOutputBlock,
 } from './abi.js';
 
-export const FRAME_BYTES = 320 * 240;
+export const FRAME_WIDTH = 320;
+export const FRAME_HEIGHT = 240;
+export const FRAME_BYTES = FRAME_WIDTH * FRAME_HEIGHT;
+/** The camera row request (firmware/app/camera.c): its presence marks a firmware that streams the frame. */
+export const CAMERA_SYMBOL = 'm4sim_camera_rows';
 /** Box score threshold when none is given: 0.5 in Q15. */
 export const DEFAULT_THRESHOLD_Q15 = 16384;
 
@@ -79,10 +84,14 @@ export function runParsedDetector(elf: Elf, frame: Int8Array, opts: DetectorRunO
     return s;
   };
   const input = sym('m4sim_input');
+  // A firmware with the camera call (firmware/app/camera.h) reads the frame in rows as it runs; the
+  // others find it whole at m4sim_input (m4sim_abi.h).
+  const streamed = elf.symbol(CAMERA_SYMBOL) !== undefined;
   const control = sym('m4sim_control');
   const outSym = sym('m4sim_output');
   if (frame.length !== FRAME_BYTES)
     throw new Error(`frame must be ${FRAME_BYTES} bytes, got ${frame.length}`);
+  const frameBytes = new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength);
   const text: Buffer[] = [];
   const names = opts.layerNames;
   const onLayer = opts.onLayer;
@@ -108,8 +117,9 @@ export function runParsedDetector(elf: Elf, frame: Int8Array, opts: DetectorRunO
             );
         }
       : undefined,
+    camera: streamed ? cameraFrame(frameBytes, FRAME_WIDTH, FRAME_HEIGHT) : undefined,
     preload: [
-      { address: input.value, bytes: new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength) },
+      ...(streamed ? [] : [{ address: input.value, bytes: frameBytes }]),
       {
         address: control.value,
         bytes: controlBlock(opts.stopAfter ?? 0, opts.thresholdQ15 ?? DEFAULT_THRESHOLD_Q15, opts.maxBoxes),

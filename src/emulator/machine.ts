@@ -41,6 +41,7 @@ import {
   type UnicornEngine,
 } from './native.js';
 import { PPB_BASE, PPB_SIZE, PrivatePeripheralBus, type ItmEvent } from './ppb.js';
+import type { CameraFrame } from './camera.js';
 import { Semihosting } from './semihosting.js';
 import { readVectorTable } from './vector-table.js';
 import { loadMemory, stackLimit } from './load.js';
@@ -121,6 +122,11 @@ export interface RunOptions {
    * stack figures are then 0).
    */
   profile?: boolean;
+  /**
+   * The frame a streaming firmware reads in rows through the camera semihosting call (0x100,
+   * src/emulator/camera.ts); absent: that call is refused.
+   */
+  camera?: CameraFrame;
   /** Bytes to write into RAM after loading and before reset (e.g. an input frame at a symbol). */
   preload?: { address: number; bytes: Uint8Array }[];
   /** Memory to read back after the run (e.g. results at a symbol), returned in `collected`. */
@@ -407,6 +413,7 @@ export function startMachine(elf: Elf, options: RunOptions): Machine {
           stackLimit: heapBase,
         },
         elapsedSeconds: () => devices.seconds(uc.now()),
+        camera: options.camera,
       },
     );
     // One clock for the PPB (DWT CYCCNT, SysTick, ITM timestamps) and the board's peripherals: inside

@@ -21,6 +21,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { CAMERA_ROWS_OP, cameraRows, cameraRowsProblem, type CameraFrame } from './camera.js';
 
 export interface GuestMemory {
   read(address: number, length: number): Uint8Array;
@@ -49,6 +50,8 @@ export interface SemihostingOptions {
   elapsedSeconds(): number;
   /** Seconds since the epoch at reset, for SYS_TIME. Default 0, so runs are deterministic. */
   timeBase?: number;
+  /** The frame the camera row call (0x100, src/emulator/camera.ts) serves; absent: the call is refused. */
+  camera?: CameraFrame;
 }
 
 export type SemihostingOutcome =
@@ -83,7 +86,10 @@ export const SYS = {
 } as const;
 
 /** SYS_* names by operation number, for refusal records. */
-const OP_NAMES = new Map<number, string>(Object.entries(SYS).map(([name, op]) => [op, `SYS_${name}`]));
+const OP_NAMES = new Map<number, string>([
+  ...Object.entries(SYS).map(([name, op]) => [op, `SYS_${name}`] as const),
+  [CAMERA_ROWS_OP, 'M4SIM_CAMERA_ROWS'],
+]);
 
 /** ADP_Stopped_* reason codes (SYS_EXIT / SYS_EXIT_EXTENDED). */
 export const ADP_STOPPED_APPLICATION_EXIT = 0x20026;
@@ -367,9 +373,21 @@ export class Semihosting {
       }
       case SYS.TICKFREQ:
         return SEMIHOSTING_TICK_HZ;
+      case CAMERA_ROWS_OP:
+        return this.cameraRowsOp(this.word(p), this.word(p + 4), this.word(p + 8));
       default:
         return this.refuse(`unknown semihosting operation ${hex(op)} (parameter ${hex(p)})`, E.ENOSYS);
     }
+  }
+
+  /** M4SIM_CAMERA_ROWS: rows [first, first + count) of the camera frame to dest (src/emulator/camera.ts). */
+  private cameraRowsOp(dest: number, first: number, count: number): number {
+    const frame = this.opts.camera;
+    if (!frame) return this.refuse('M4SIM_CAMERA_ROWS (the run has no camera frame)', E.ENOSYS);
+    const problem = cameraRowsProblem(frame, first, count);
+    if (problem) return this.refuse(`M4SIM_CAMERA_ROWS ${problem}`, E.EINVAL);
+    this.writeMem(dest, cameraRows(frame, first, count), 'destination');
+    return 0;
   }
 
   // ---- guest memory -------------------------------------------------------------------------

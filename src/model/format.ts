@@ -277,7 +277,10 @@ export const MODEL_LIMITS = {
   provenanceDepth: 16,
 } as const;
 
-/** The frame the firmware ABI carries (firmware/app/m4sim_abi.h: 76,800 int8 values at m4sim_input). */
+/**
+ * The frame the firmware ABI carries (firmware/app/m4sim_abi.h: 76,800 int8 values at m4sim_input, or
+ * in rows through the camera, firmware/app/camera.h).
+ */
 export const MODEL_INPUT = { width: 320, height: 240, channels: 1 } as const;
 
 const TOP_KEYS = [

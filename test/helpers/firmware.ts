@@ -74,6 +74,7 @@ export const TEST_FIRMWARES = [
   'until-loop',
   'poll-unmodeled',
   'gdb-debug',
+  'camera-rows',
 ] as const;
 
 /** Firmwares that bring their own vector table and link without newlib or our start-up (so does every NAME.S). */
