@@ -285,6 +285,43 @@ describe.skipIf(!haveToolchain)('convolutions (conv.c vs conv.ts, in the emulato
     expectSame(runCbr(image, p), expected, 'conv2d cbr');
   });
 
+  // conv.c's fused first layer has a fast path (G = 1, COut even, power-of-two divisors): four
+  // channels per pass for COut = 4 without dilation, two otherwise; the generic loop for the rest.
+  it('first layer through each path: 4 channels, 2 channels with 2 input channels and dilation 2, 3 channels and a divisor 3 (generic)', () => {
+    const rng = mulberry32(105);
+    for (const [k, over] of [
+      { COut: 4, CIn: 2, CF: 2 },
+      { COut: 2, CIn: 2, CF: 2, HDilation: 2, WDilation: 2, HPadU: 2, HPadD: 2, WPadL: 2, WPadR: 2 },
+      { COut: 3, CIn: 1, CF: 1 },
+      { COut: 4, CIn: 1, CF: 1, demote: 3 },
+    ].entries()) {
+      const conv = convParams({
+        H: 9,
+        W: 10,
+        HStride: 2,
+        WStride: 1,
+        scinput: 2,
+        scoutput: 4,
+        demote: 512,
+        ...over,
+      });
+      const n = conv.COut;
+      const p: Conv2dCbrParams = {
+        conv,
+        filter: i16(rng, 9 * conv.CF * n, -32768, 32767, 0.2),
+        bias: i16(rng, n, -32768, 32767, 0.3),
+        biasScten: 1, biasScvec: 256, biasScret: 1,
+        scale: i16(rng, n, -32768, 32767, 0.3),
+        scaleScinput: 8, scaleScoutput: 8, scaleDemote: 64,
+        limit: 96, div: 2,
+      }; // prettier-ignore
+      const image = i8(rng, conv.H * conv.W * conv.CIn, -128, 127, 0.2);
+      const expected = conv2dCbr(image, p);
+      expect(distinct(expected)).toBeGreaterThan(5);
+      expectSame(runCbr(image, p), expected, `conv2d cbr path ${k}`);
+    }
+  });
+
   it.skipIf(!face2)('first layer with the trained face-2 CBR1 weights and scales on a 24x32 image', () => {
     const h = header('conv2D.h');
     const conv = convParams({
@@ -371,6 +408,34 @@ describe.skipIf(!haveToolchain)(
       const e15 = mbconvQ15(q15in, p);
       expect(distinct(e15)).toBeGreaterThan(30);
       expectSame(runMBConv(q15in, p).out, e15, 'mbconv q15 extreme');
+    });
+
+    // mbconv.c takes a fast path (shifts for the power-of-two divisors, SMLAL sums over int16 pairs,
+    // 2 or 4 output channels per pass, an assembly loop when the sum length is a multiple of 8) when
+    // CTemp and COut are even and CIn a multiple of 4 (Q7) or 2 (Q15), the generic loop otherwise:
+    // these shapes run every branch of both against the TS twin.
+    it('MBConv shapes through every fast-path branch and the generic loop, Q7 and Q15 input, extreme values', () => {
+      const rng = mulberry32(207);
+      const shapes: Array<Partial<MBConvParams>> = [
+        { CIn: 8, CTemp: 12, COut: 6 }, // Q7: 4 channels per pass (CIn % 8, CTemp % 4); Q15: assembly loops
+        { CIn: 12, CTemp: 10, COut: 2 }, // Q7: 2 channels per pass; Q15: C loops (12, 10 not multiples of 8)
+        { CIn: 6, CTemp: 16, COut: 8, HF: 5, WF: 5, HPadU: 2, HPadD: 2, WPadL: 2, WPadR: 2 }, // 5 taps a row
+        { CIn: 4, CTemp: 9, COut: 4 }, // odd CTemp: generic loop
+        { CIn: 4, CTemp: 8, COut: 4, shrU1: 3 }, // a divisor that is no power of two: generic loop
+        { CIn: 16, CTemp: 8, COut: 16, H: 3, W: 4, HStride: 2, WStride: 2 }, // stride 2, 1-row map edge
+      ];
+      for (const [k, over] of shapes.entries()) {
+        const p = synthMBConv(rng, { H: 5, W: 7, ...over }, 32768);
+        Object.assign(p, over);
+        const q7in = i8(rng, p.H * p.W * p.CIn, -128, 127, 0.3);
+        const e7 = mbconvQ7xQ15Q15(q7in, p);
+        expect(distinct(e7)).toBeGreaterThan(5);
+        expectSame(runMBConv(q7in, p).out, e7, `mbconv q7 shape ${k}`);
+        const q15in = i16(rng, p.H * p.W * p.CIn, -32768, 32767, 0.3);
+        const e15 = mbconvQ15(q15in, p);
+        expect(distinct(e15)).toBeGreaterThan(5);
+        expectSame(runMBConv(q15in, p).out, e15, `mbconv q15 shape ${k}`);
+      }
     });
 
     it.skipIf(!face2)(
@@ -494,6 +559,26 @@ describe.skipIf(!haveToolchain)(
       const run = runHead(input, p);
       expectSame(run.conf, expected.conf, 'conf');
       expectSame(run.loc, expected.loc, 'loc');
+    });
+
+    // heads.c sums two output channels per pass when C and cout are even, one otherwise.
+    it('head with an odd channel count (C = 5, the one-channel loop) and with C = 12, loc 6, at map edges, extreme inputs', () => {
+      const rng = mulberry32(403);
+      for (const [C, locOut] of [
+        [5, 4],
+        [12, 6],
+      ] as const) {
+        const p: HeadParams = {
+          H: 3, W: 4, C, HF: 3, WF: 3, l2norm: false, l2ScaleIn: 0, l2ScaleOut: 0,
+          normW: null, normScinput: 1, normScoutput: 1, normDemote: 1,
+          conf: synthHeadConv(rng, C, 2), loc: synthHeadConv(rng, C, locOut),
+        }; // prettier-ignore
+        const input = i16(rng, p.H * p.W * C, -32768, 32767, 0.3);
+        const expected = detectionHead(input, p);
+        const run = runHead(input, p);
+        expectSame(run.conf, expected.conf, `conf C=${C}`);
+        expectSame(run.loc, expected.loc, `loc C=${C}`);
+      }
     });
 
     it('head without L2 norm (H4): conf → 2 and loc → 4 read the feature map directly; ties keep the first max', () => {

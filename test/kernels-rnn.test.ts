@@ -893,6 +893,71 @@ describe.skipIf(!haveToolchain)(
         expect(new Set(expected.flatMap((e) => [...e])).size).toBeGreaterThan(20);
       });
 
+      // q7xq15_q15_rnnpool_block_shared takes what a patch shares with the patch above and the one to
+      // its left (RNN1 row / column states, W x of pixels) from its cache: every patch of a grid must
+      // still equal the TS twin's whole-patch computation.
+      const sharedGrid = (
+        m: RnnPoolModel,
+        rows: number,
+        cols: number,
+        step: number,
+        image: Int8Array,
+        stride: number,
+        w: CommandWriter,
+      ): Int16Array[] => {
+        w.i32(
+          28,
+          m.inputDims,
+          m.patchDim,
+          stride,
+          m.hiddenDims1,
+          m.hiddenDims2,
+          m.shR1,
+          m.shL1,
+          m.shR2,
+          m.shL2,
+        );
+        writeParams(w, m.rnn1.params, false);
+        writeScales(w, m.rnn1.scales);
+        writeParams(w, m.rnn2.params, false);
+        writeScales(w, m.rnn2.scales);
+        w.i32(rows, cols, step, image.length);
+        w.q7(image);
+        const want: Int16Array[] = [];
+        for (let r = 0; r < rows; r++)
+          for (let c = 0; c < cols; c++)
+            want.push(
+              rnnpoolPatchQ7(m, image.subarray((r * step * stride + c * step) * m.inputDims), stride),
+            );
+        return want;
+      };
+
+      it('RNNPool over a 5 x 4 grid of 8x8 patches at stride 4 sharing rows, columns and W x with the neighbours (q7xq15_q15_rnnpool_block_shared: random, all-max, all-min and mixed-extreme images; table scales, and linear scales on the whole-patch fallback)', () => {
+        const next = mulberry32(0x5ba4ed);
+        const [rows, cols, step] = [5, 4, 4];
+        const stride = (cols - 1) * step + 8; // image width in pixels
+        const len = ((rows - 1) * step + 8) * stride * 4;
+        const w = new CommandWriter();
+        const expected: Int16Array[] = [];
+        for (const [seed, scales] of [
+          [3, SYNTHETIC_SCALES_TABLES],
+          [4, SYNTHETIC_SCALES_LINEAR],
+        ] as const) {
+          const m = syntheticRnnPool(seed, scales);
+          const extremes = Int8Array.from({ length: len }, () => (next() < 0.5 ? 127 : -128));
+          for (const image of [
+            randQ7(next, len),
+            new Int8Array(len).fill(127),
+            new Int8Array(len).fill(-128),
+            extremes,
+          ])
+            expected.push(...sharedGrid(m, rows, cols, step, image, stride, w));
+        }
+        const out = run(w);
+        for (const want of expected) expectSame(out.q15(64), want);
+        expect(new Set(expected.flatMap((e) => [...e])).size).toBeGreaterThan(50);
+      });
+
       const edgeml = edgemlModelPath();
       it.skipIf(!edgeml)(
         `RNNPool patch output, 64 values, with the trained EdgeML face-2 RNNPool (random, all-max, all-min and zero patches in a 160-pixel-wide image)${edgeml ? '' : ' [skipped: q_scut_head_b_face2_model.json not found]'}`,

@@ -40,7 +40,8 @@ _Static_assert(CONV2D_HOUT * CONV2D_WOUT * CONV2D_COUT <= M4SIM_ARENA_CONV_OUT_B
 _Static_assert(L1_H * L1_W * L1_CIN <= M4SIM_ARENA_POOLED_BYTES && M4SIM_ARENA_POOLED == M4SIM_ARENA_CONV_OUT, "RNNPool out");
 _Static_assert(CONV2D_HOUT == 120 && CONV2D_WOUT == 160 && CONV2D_COUT == 4 && L1_W * L1_CIN == 2560, "RNNPool in place");
 _Static_assert((4 * HIDDEN_DIM2 + HIDDEN_DIM1 * PATCH_DIM) * 2 <= M4SIM_ARENA_RNN_SCRATCH_BYTES, "RNNPool scratch");
-_Static_assert(L1_W * L1_CIN <= M4SIM_ARENA_POOL_ROW_BYTES, "RNNPool row");
+_Static_assert(RNNPOOL_BAND_ROWS * L1_W * L1_CIN <= M4SIM_ARENA_POOL_ROW_BYTES, "RNNPool rows");
+_Static_assert(sizeof(RNNPool_ShareCache) <= M4SIM_ARENA_RNN_CACHE_BYTES, "RNNPool cache");
 _Static_assert(M4SIM_ARENA_L1_RING_BYTES == RING_BYTES(L1) && M4SIM_ARENA_L1_DW_BYTES == L1_CTEMP * 2, "L1");
 _Static_assert(TENSOR_BYTES(L1) <= M4SIM_ARENA_L1_OUT_BYTES && M4SIM_ARENA_L1_OUT == M4SIM_ARENA_POOLED, "L1 out");
 _Static_assert(HEAD_OUT_BYTES(L1, D1) == M4SIM_ARENA_H1_OUT_BYTES && HEAD_OUT_BYTES(L2, D2) == M4SIM_ARENA_H2_OUT_BYTES &&
@@ -148,7 +149,8 @@ int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uin
   /* 2. RNNPool: 8x8 patches at stride 4 -> 29x39x64, stored as Q7, replicate-padded to 30x40, in place. */
   m4sim_layer_begin(LAYER_RNNPOOL);
   int8_t *pooled = (int8_t *)(arena + M4SIM_ARENA_POOLED);
-  rnnpool_face_pool_8x8_inplace(conv_out, (int8_t *)(arena + M4SIM_ARENA_POOL_ROW), (Q15_T *)(arena + M4SIM_ARENA_RNN_SCRATCH));
+  rnnpool_face_pool_8x8_inplace(conv_out, (int8_t *)(arena + M4SIM_ARENA_POOL_ROW), (Q15_T *)(arena + M4SIM_ARENA_RNN_SCRATCH),
+                                (RNNPool_ShareCache *)(arena + M4SIM_ARENA_RNN_CACHE));
   if (m4sim_layer_end(out, stop_after, LAYER_RNNPOOL, pooled, 30 * 40 * 64, 0, 0)) return 0;
 
   /* 3. MBConv L1 (Q7 in), in place over RNNPool's output (ROW_LAG_OK). */

@@ -13,20 +13,30 @@ void rnnpool_face_conv(const int8_t *image, int8_t *conv_out) {
 
 uint32_t rnnpool_face_pool_scratch_values(void) { return 4 * HIDDEN_DIM2 + HIDDEN_DIM1 * PATCH_DIM; }
 
-void rnnpool_face_pool_8x8(const int8_t *conv_out, int8_t *pooled, Q15_T *scratch) {
+uint32_t rnnpool_face_pool_band(const int8_t *conv_out, uint32_t first, int8_t *rows, Q15_T *scratch,
+                                RNNPool_ShareCache *cache) {
   Q15_T *patch_out = scratch;
   Q15_T *patch_buf = scratch + 4 * HIDDEN_DIM2;
-  for (uint32_t px = 0; px < 29; px++) {
-    for (uint32_t py = 0; py < 39; py++) {
-      const int8_t *patch = conv_out + (px * 4 * CONV2D_WOUT + py * 4) * INPUT_CHANNELS;
-      q7xq15_q15_rnnpool_block(patch, INPUT_CHANNELS, PATCH_DIM, CONV2D_WOUT, q7xq15_q15_fastgrnn, HIDDEN_DIM1,
-                               &RNN1_PARAMS, &RNN1_BUFFERS, &RNN1_SCALES, q15_fastgrnn, HIDDEN_DIM2,
-                               &RNN2_PARAMS, &RNN2_BUFFERS, &RNN2_SCALES, patch_out, patch_buf, ShR1, ShL1,
-                               ShR2, ShL2);
-      int8_t *dst = pooled + (px * 40 + py) * 64;
+  const uint32_t n = first + RNNPOOL_BAND_ROWS <= 29 ? RNNPOOL_BAND_ROWS : 29 - first;
+  /* Column by column, each column's patches from the band's top down (what the cache shares, rnnpool.h). */
+  for (uint32_t py = 0; py < 39; py++) {
+    for (uint32_t b = 0; b < n; b++) {
+      const int8_t *patch = conv_out + ((first + b) * 4 * CONV2D_WOUT + py * 4) * INPUT_CHANNELS;
+      q7xq15_q15_rnnpool_block_shared(patch, INPUT_CHANNELS, PATCH_DIM, CONV2D_WOUT, q7xq15_q15_fastgrnn,
+                                      HIDDEN_DIM1, &RNN1_PARAMS, &RNN1_BUFFERS, &RNN1_SCALES, q15_fastgrnn,
+                                      HIDDEN_DIM2, &RNN2_PARAMS, &RNN2_BUFFERS, &RNN2_SCALES, patch_out,
+                                      patch_buf, ShR1, ShL1, ShR2, ShL2, cache, 4, b, py);
+      int8_t *dst = rows + (b * 40 + py) * 64;
       for (uint32_t i = 0; i < 64; i++) dst[i] = (int8_t)patch_out[i];
     }
   }
-  memcpy(pooled + 29 * 2560, pooled + 28 * 2560, 39 * 64);
-  for (uint32_t r = 0; r < 30; r++) memcpy(pooled + r * 2560 + 39 * 64, pooled + r * 2560 + 38 * 64, 64);
+  for (uint32_t b = 0; b < n; b++) memcpy(rows + b * 2560 + 39 * 64, rows + b * 2560 + 38 * 64, 64);
+  return n;
+}
+
+void rnnpool_face_pool_8x8(const int8_t *conv_out, int8_t *pooled, Q15_T *scratch) {
+  RNNPool_ShareCache cache;
+  for (uint32_t first = 0; first < 29; first += RNNPOOL_BAND_ROWS)
+    rnnpool_face_pool_band(conv_out, first, pooled + first * 2560, scratch, &cache);
+  memcpy(pooled + 29 * 2560, pooled + 28 * 2560, 2560);
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "quantized.h"
+#include "rnnpool.h"
 
 /*
  * The fused conv's parameters (m4_conv2d_cbr_params, conv.h) for an image of ROWS rows with top and
@@ -37,5 +38,12 @@ uint32_t rnnpool_face_pool_scratch_values(void);
  * as Q7 (wrapping, as EdgeML's (Q7_T) cast), then row 29 := row 28 and column 39 := column 38 -> 30x40x64.
  */
 void rnnpool_face_pool_8x8(const int8_t *conv_out, int8_t *pooled, Q15_T *scratch);
+/*
+ * Stage 2 for patch rows [first, first + RNNPOOL_BAND_ROWS) (fewer at the bottom; returns how many)
+ * into `rows` (40x64 int8 each, column 39 := column 38), the band's patches sharing their common
+ * sweeps through `cache` (rnnpool.h). rnnpool_face_pool_8x8 is this band after band.
+ */
+uint32_t rnnpool_face_pool_band(const int8_t *conv_out, uint32_t first, int8_t *rows, Q15_T *scratch,
+                                RNNPool_ShareCache *cache);
 
 #endif

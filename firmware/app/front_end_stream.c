@@ -19,23 +19,11 @@ void rnnpool_face_conv_row(const int8_t *window, int8_t *conv_row) {
   m4_conv2d_cbr(window, conv_row, &cbr);
 }
 
-/* rnnpool_face_pool_8x8's loop (front_end.c), each patch row gathered in `row` first. */
 _Static_assert(CONV2D_WOUT == 160 && INPUT_CHANNELS == 4 && PATCH_DIM == 8, "a 30x40x64 output over 120x160x4");
-void rnnpool_face_pool_8x8_inplace(int8_t *conv_out, int8_t *row, Q15_T *scratch) {
-  Q15_T *patch_out = scratch;
-  Q15_T *patch_buf = scratch + 4 * HIDDEN_DIM2;
-  for (uint32_t px = 0; px < 29; px++) {
-    for (uint32_t py = 0; py < 39; py++) {
-      const int8_t *patch = conv_out + (px * 4 * CONV2D_WOUT + py * 4) * INPUT_CHANNELS;
-      q7xq15_q15_rnnpool_block(patch, INPUT_CHANNELS, PATCH_DIM, CONV2D_WOUT, q7xq15_q15_fastgrnn, HIDDEN_DIM1,
-                               &RNN1_PARAMS, &RNN1_BUFFERS, &RNN1_SCALES, q15_fastgrnn, HIDDEN_DIM2,
-                               &RNN2_PARAMS, &RNN2_BUFFERS, &RNN2_SCALES, patch_out, patch_buf, ShR1, ShL1,
-                               ShR2, ShL2);
-      for (uint32_t i = 0; i < 64; i++) row[py * 64 + i] = (int8_t)patch_out[i];
-    }
-    /* Column 39 := column 38, then the row over conv rows 4px .. 4px+3; row 29 := row 28 at the end. */
-    memcpy(row + 39 * 64, row + 38 * 64, 64);
-    memcpy(conv_out + px * 2560, row, 2560);
+void rnnpool_face_pool_8x8_inplace(int8_t *conv_out, int8_t *rows, Q15_T *scratch, RNNPool_ShareCache *cache) {
+  for (uint32_t first = 0; first < 29; first += RNNPOOL_BAND_ROWS) {
+    const uint32_t n = rnnpool_face_pool_band(conv_out, first, rows, scratch, cache);
+    memcpy(conv_out + first * 2560, rows, n * 2560);
   }
   memcpy(conv_out + 29 * 2560, conv_out + 28 * 2560, 2560);
 }

@@ -130,6 +130,57 @@ int fastgrnn_plan_init(FastGRNN_Plan *p, ITER_T hidden, ITER_T inputDims, const 
   return 1;
 }
 
+/*
+ * out[i] = sum_j M[i][j] v[j] in int64 (q15_m_mulvec's Q63 sum) for a 16 x 16 M: 16 rows of 8
+ * SMLALDs. In assembly so that the 8 int16 pairs of v stay in registers (14 registers in use: the v
+ * pairs, the accumulator, two loaded M pairs, the M and out pointers); GCC spills them otherwise.
+ * Plain LDRs only (M and v need only be 2-byte aligned: the M4 allows unaligned LDR, not LDRD/LDM).
+ */
+static inline __attribute__((always_inline)) void mv16_q63(const Q15_T *M, const Q15_T *v, int64_t *out) {
+#ifndef __OPTIMIZE__
+  /* -O0 keeps r7 as the frame pointer: 14 free registers are not there; the same sums in C. */
+  int32_t vp[8];
+  memcpy(vp, v, sizeof vp);
+  for (ITER_T i = 0; i < 16; i++) {
+    int64_t s = 0;
+    for (ITER_T j = 0; j < 8; j++) s = __smlald(ld_pair(M + 16 * i + 2 * j), vp[j], s);
+    out[i] = s;
+  }
+#else
+  int32_t h0 = ld_pair(v), h1 = ld_pair(v + 2), h2 = ld_pair(v + 4), h3 = ld_pair(v + 6);
+  int32_t h4 = ld_pair(v + 8), h5 = ld_pair(v + 10), h6 = ld_pair(v + 12), h7 = ld_pair(v + 14);
+  const Q15_T *row = M;
+  uint32_t lo, hi, a, b;
+  /* volatile: the asm's only effect the compiler could see is memory (its outputs are unused). */
+  __asm__ volatile(".rept 16\n\t"
+                   "movs %[lo], #0\n\t"
+                   "movs %[hi], #0\n\t"
+                   "ldr %[a], [%[row]], #4\n\t"
+                   "ldr %[b], [%[row]], #4\n\t"
+                   "smlald %[lo], %[hi], %[a], %[h0]\n\t"
+                   "smlald %[lo], %[hi], %[b], %[h1]\n\t"
+                   "ldr %[a], [%[row]], #4\n\t"
+                   "ldr %[b], [%[row]], #4\n\t"
+                   "smlald %[lo], %[hi], %[a], %[h2]\n\t"
+                   "smlald %[lo], %[hi], %[b], %[h3]\n\t"
+                   "ldr %[a], [%[row]], #4\n\t"
+                   "ldr %[b], [%[row]], #4\n\t"
+                   "smlald %[lo], %[hi], %[a], %[h4]\n\t"
+                   "smlald %[lo], %[hi], %[b], %[h5]\n\t"
+                   "ldr %[a], [%[row]], #4\n\t"
+                   "ldr %[b], [%[row]], #4\n\t"
+                   "smlald %[lo], %[hi], %[a], %[h6]\n\t"
+                   "smlald %[lo], %[hi], %[b], %[h7]\n\t"
+                   "str %[lo], [%[out]], #4\n\t"
+                   "str %[hi], [%[out]], #4\n\t"
+                   ".endr"
+                   : [lo] "=&r"(lo), [hi] "=&r"(hi), [a] "=&r"(a), [b] "=&r"(b), [row] "+r"(row), [out] "+r"(out)
+                   : [h0] "r"(h0), [h1] "r"(h1), [h2] "r"(h2), [h3] "r"(h3), [h4] "r"(h4), [h5] "r"(h5),
+                     [h6] "r"(h6), [h7] "r"(h7)
+                   : "memory", "cc");
+#endif
+}
+
 /* q15xq7_q15_m_mulvec: int32 sum, wrapping (SMLAD wraps the same way). */
 static inline __attribute__((always_inline)) void wx_q7_body(const FastGRNN_Plan *p, const Q7_T *x, Q15_T *wx,
                                                              const ITER_T n) {
@@ -161,7 +212,11 @@ static inline __attribute__((always_inline)) void wx_q15_body(const FastGRNN_Pla
 }
 
 void fastgrnn_plan_wx_q15(const FastGRNN_Plan *p, const Q15_T *x, Q15_T *wx) {
-  if (p->inputDims == 16) wx_q15_body(p, x, wx, 16); /* RNNPool-Face RNN2: 16 inputs */
+  if (p->inputDims == 16 && p->hidden == 16) { /* RNNPool-Face RNN2: 16 inputs, 16 hidden */
+    int64_t s[16];
+    mv16_q63(p->W, x, s);
+    for (ITER_T r = 0; r < 16; r++) wx[r] = q63_div_q15(s[r], p->w);
+  } else if (p->inputDims == 16) wx_q15_body(p, x, wx, 16);
   else wx_q15_body(p, x, wx, p->inputDims);
 }
 
@@ -193,14 +248,24 @@ static inline Q31_T fast_tanh(Q31_T x) {
 }
 
 /*
+ * plan_step_body and plan_step16 are inlined into each of fastgrnn_plan_step's cases when optimizing;
+ * at -O0, where inlined copies keep separate stack slots each, out-of-line copies keep
+ * fastgrnn_plan_step's frame (on the detector's deepest stack path) small.
+ */
+#ifdef __OPTIMIZE__
+#define STEP_INLINE inline __attribute__((always_inline))
+#else
+#define STEP_INLINE __attribute__((noinline))
+#endif
+
+/*
  * One fused step (see fastgrnn_update for the op-by-op version). Row i of every op depends only on
  * element i of its operands, except U h which reads the whole old h: it is copied first (as int16
  * pairs for SMLALD), so h[i] can be overwritten as soon as it is computed. Every (Q15_T) cast is the
  * narrowing store of the op it ends, so wrap-around happens exactly where it did.
  */
-static inline __attribute__((always_inline)) void plan_step_body(const FastGRNN_Plan *p, Q15_T *h,
-                                                                 const Q15_T *wx, const int h_zero,
-                                                                 const ITER_T n, const FastGRNN_Shifts K) {
+static STEP_INLINE void plan_step_body(const FastGRNN_Plan *p, Q15_T *h, const Q15_T *wx, const int h_zero,
+                                       const ITER_T n, const FastGRNN_Shifts K) {
   int32_t hp[FASTGRNN_PLAN_MAX_HIDDEN / 2];
   Q15_T hold[FASTGRNN_PLAN_MAX_HIDDEN];
   if (!h_zero) {
@@ -226,25 +291,54 @@ static inline __attribute__((always_inline)) void plan_step_body(const FastGRNN_
   }
 }
 
+/*
+ * plan_step_body for hidden size 16 in two passes: first U h for all 16 rows, with the 8 int16 pairs
+ * of the old h held in registers (loaded once, not once per row), then the element-wise chain, which
+ * may overwrite h[i] in place since U h no longer needs the old h. Same expressions, same values.
+ */
+static STEP_INLINE void plan_step16(const FastGRNN_Plan *p, Q15_T *h, const Q15_T *wx, const int h_zero,
+                                    const FastGRNN_Shifts K) {
+  int64_t uh[16];
+  if (!h_zero) {
+    mv16_q63(p->U, h, uh);
+  }
+  const Q31_T qOne = p->qOne, zeta = p->zeta, nu = p->nu;
+  for (ITER_T i = 0; i < 16; i++) {
+    Q31_T u_h = h_zero ? 0 : q63_div_q15(uh[i], K.u);
+    Q31_T hi = h_zero ? 0 : h[i];
+    Q31_T pre = (Q15_T)PDIV(PDIV((Q31_T)wx[i], K.a1) + PDIV(u_h, K.a2), K.ad);
+    Q31_T g = (Q15_T)PDIV(PDIV(pre, K.g1) + (Q31_T)p->bg[i], K.gd);
+    Q31_T c = (Q15_T)PDIV(PDIV(pre, K.h1) + (Q31_T)p->bh[i], K.hd);
+    Q31_T z = fast_sigmoid(g);
+    Q31_T ht = fast_tanh(c);
+    Q31_T zh = (Q15_T)PDIV(z * hi, K.zh);
+    Q31_T q = (Q15_T)(qOne - PDIV(z, K.qsub));
+    q = (Q15_T)PDIV(zeta * q, K.qzeta);
+    q = (Q15_T)(nu + PDIV(q, K.qnu));
+    Q31_T u = (Q15_T)PDIV(q * ht, K.upd);
+    h[i] = (Q15_T)PDIV(PDIV(zh, K.o1) + PDIV(u, K.o2), K.od);
+  }
+}
+
 void fastgrnn_plan_step(const FastGRNN_Plan *p, Q15_T *h, const Q15_T *wx, int h_zero) {
   /* Constant sizes let the compiler unroll the dot products for the model's hidden size 16. */
 #ifdef M4SIM_FASTGRNN_SHIFTS_A
   if (p->hidden == 16 && p->variant == 1) {
-    if (h_zero) plan_step_body(p, h, wx, 1, 16, CONST_SHIFTS(SHIFTS_A));
-    else plan_step_body(p, h, wx, 0, 16, CONST_SHIFTS(SHIFTS_A));
+    if (h_zero) plan_step16(p, h, wx, 1, CONST_SHIFTS(SHIFTS_A));
+    else plan_step16(p, h, wx, 0, CONST_SHIFTS(SHIFTS_A));
     return;
   }
 #endif
 #ifdef M4SIM_FASTGRNN_SHIFTS_B
   if (p->hidden == 16 && p->variant == 2) {
-    if (h_zero) plan_step_body(p, h, wx, 1, 16, CONST_SHIFTS(SHIFTS_B));
-    else plan_step_body(p, h, wx, 0, 16, CONST_SHIFTS(SHIFTS_B));
+    if (h_zero) plan_step16(p, h, wx, 1, CONST_SHIFTS(SHIFTS_B));
+    else plan_step16(p, h, wx, 0, CONST_SHIFTS(SHIFTS_B));
     return;
   }
 #endif
   if (p->hidden == 16) {
-    if (h_zero) plan_step_body(p, h, wx, 1, 16, p->d);
-    else plan_step_body(p, h, wx, 0, 16, p->d);
+    if (h_zero) plan_step16(p, h, wx, 1, p->d);
+    else plan_step16(p, h, wx, 0, p->d);
   } else {
     if (h_zero) plan_step_body(p, h, wx, 1, p->hidden, p->d);
     else plan_step_body(p, h, wx, 0, p->hidden, p->d);

@@ -1,6 +1,8 @@
 /* Detection heads: see heads.h. */
 #include "heads.h"
 
+#include <string.h>
+
 #include "conv.h"
 #include "l2norm.h"
 
@@ -57,6 +59,65 @@ static int16_t head_conv(const int16_t *in, const int16_t *ring, int32_t h, int3
   return (int16_t)(m4_div32(v, m4_mul32(hc->scten, hc->scret)) + m4_div32(hc->b[o], m4_mul32(hc->scvec, hc->scret)));
 }
 
+static inline int32_t ld32(const void *p) {
+  int32_t v;
+  memcpy(&v, p, 4); /* LDR: the M4 allows unaligned single-word loads */
+  return v;
+}
+
+/* acc += one 16 x 16 product (halves chosen by OP), exactly in 64 bits. */
+#define HEAD_SMLAL(OP, acc, a, b) __asm__(OP " %Q0, %R0, %1, %2" : "+r"(acc) : "r"(a), "r"(b))
+
+/*
+ * Every output channel of one convolution at (h, w) into out[0 .. cout), two channels at a time
+ * when C and cout are even: the same exact int64 sums as head_conv (integer addition in another
+ * order; at most HF WF C products of magnitude <= 2^30, far from overflowing), each SMLALxy adding
+ * one product of an int16 pair (x[c], x[c+1]) loaded as one word with the filter pair of channel o
+ * or o + 1 for input c or c + 1. The rows and columns inside the map are found once per pixel.
+ */
+static void head_convs(const int16_t *in, const int16_t *ring, int32_t h, int32_t w, const m4_head_conv *hc,
+                       const m4_head_params *p, int16_t *out) {
+  const uint32_t C = p->C, CO = hc->cout;
+  if (CO % 2 != 0 || C % 2 != 0 || p->HF > 8) {
+    for (uint32_t o = 0; o < CO; o++) out[o] = head_conv(in, ring, h, w, o, hc, p);
+    return;
+  }
+  const int32_t fl_h = (int32_t)((p->HF - 1) >> 1), fr_h = (int32_t)(p->HF >> 1);
+  const int32_t fl_w = (int32_t)((p->WF - 1) >> 1), fr_w = (int32_t)(p->WF >> 1);
+  int32_t wf_lo = -fl_w, wf_hi = fr_w;
+  if (w + wf_lo < 0) wf_lo = -w;
+  if (w + wf_hi > (int32_t)p->W - 1) wf_hi = (int32_t)p->W - 1 - w;
+  const int16_t *xs[8];  /* first input pixel of each filter row inside the map */
+  const int16_t *fs[8];  /* its filter taps */
+  uint32_t nrows = 0;
+  for (int32_t hf = -fl_h; hf <= fr_h; hf++) {
+    int32_t hi = h + hf;
+    if (hi < 0 || hi >= (int32_t)p->H) continue;
+    xs[nrows] = row_of(in, ring, hi, p) + (uint32_t)(w + wf_lo) * C;
+    fs[nrows++] = hc->w + (((uint32_t)(hf + fl_h) * p->WF + (uint32_t)(wf_lo + fl_w)) * C) * CO;
+  }
+  const uint32_t n = wf_hi >= wf_lo ? (uint32_t)(wf_hi - wf_lo + 1) * C : 0; /* contiguous per row */
+  int32_t scale = m4_mul32(m4_mul32(hc->scinput, hc->scoutput), hc->demote);
+  int32_t sten = m4_mul32(hc->scten, hc->scret), svec = m4_mul32(hc->scvec, hc->scret);
+  for (uint32_t o = 0; o < CO; o += 2) {
+    int64_t a0 = 0, a1 = 0;
+    for (uint32_t r = 0; r < nrows; r++) {
+      const int16_t *x = xs[r], *f = fs[r] + o;
+#pragma GCC unroll 4
+      for (uint32_t c = 0; c < n; c += 2, f += 2 * CO) {
+        int32_t xp = ld32(x + c), w0 = ld32(f), w1 = ld32(f + CO);
+        HEAD_SMLAL("smlalbb", a0, xp, w0);
+        HEAD_SMLAL("smlalbt", a1, xp, w0);
+        HEAD_SMLAL("smlaltb", a0, xp, w1);
+        HEAD_SMLAL("smlaltt", a1, xp, w1);
+      }
+    }
+    int16_t v0 = (int16_t)m4_div64(a0, scale), v1 = (int16_t)m4_div64(a1, scale);
+    out[o] = (int16_t)(m4_div32(v0, sten) + m4_div32(hc->b[o], svec));
+    out[o + 1] = (int16_t)(m4_div32(v1, sten) + m4_div32(hc->b[o + 1], svec));
+  }
+}
+
 void m4_detection_head(const int16_t *in, int16_t *conf, int16_t *loc, int16_t *ring, const m4_head_params *p) {
   const int32_t fr_h = (int32_t)(p->HF >> 1);
   int32_t next_row = 0;
@@ -71,16 +132,18 @@ void m4_detection_head(const int16_t *in, int16_t *conf, int16_t *loc, int16_t *
     }
     for (int32_t w = 0; w < (int32_t)p->W; w++) {
       if (p->conf.cout == 4) {
-        for (uint32_t o = 0; o < 4; o++) raw[o] = head_conv(in, ring, h, w, o, &p->conf, p);
+        head_convs(in, ring, h, w, &p->conf, p, raw);
         int16_t best = raw[0];
         if (best < raw[1]) best = raw[1];
         if (best < raw[2]) best = raw[2];
         *conf++ = best;
         *conf++ = raw[3];
       } else {
-        for (uint32_t o = 0; o < p->conf.cout; o++) *conf++ = head_conv(in, ring, h, w, o, &p->conf, p);
+        head_convs(in, ring, h, w, &p->conf, p, conf);
+        conf += p->conf.cout;
       }
-      for (uint32_t o = 0; o < p->loc.cout; o++) *loc++ = head_conv(in, ring, h, w, o, &p->loc, p);
+      head_convs(in, ring, h, w, &p->loc, p, loc);
+      loc += p->loc.cout;
     }
   }
 }

@@ -1,6 +1,9 @@
 /* Streaming MBConv: see mbconv.h. */
 #include "mbconv.h"
 
+#include <arm_acle.h>
+#include <string.h>
+
 #include "conv.h"
 
 static int32_t relu_clamp(int32_t x, int32_t limit) { return x > limit ? limit : (x < 0 ? 0 : x); }
@@ -102,14 +105,321 @@ size_t m4_mbconv_ring_len(const m4_mbconv_params *p) { return (size_t)p->HF * p-
     }                                                                                                  \
   } while (0)
 
+
+/*
+ * Fast path (same values as M4_MBCONV_BODY): taken when every divisor is a positive power of two,
+ * CTemp and COut are even and CIn is a multiple of 4 (Q7 input) or 2 (Q15 input), HF, WF <= 8.
+ *  - Each `/ 2^k` is an arithmetic shift with the sign correction of m4_div32 / m4_div64, with k
+ *    and 2^k - 1 found once per call instead of per element.
+ *  - The sums are exact int64 sums made with SMLALBB/BT/TB/TT (one 16 x 16 product added exactly
+ *    into 64 bits per instruction) over int16 pairs loaded as one word; two output channels per
+ *    pass share every input load. The order of the additions differs from the generic loop, which
+ *    is exact: integer addition is associative, the int64 sum never overflows (at most 2^14 products
+ *    of magnitude <= 2^30), and the int32 variant's wrapping sum is the low word of the exact sum.
+ *  - Depthwise: the ring row pointers and the filter taps inside the image are found once per output
+ *    pixel rather than per channel and tap.
+ */
+typedef struct {
+  int32_t k, m;
+} mb_div;
+typedef struct {
+  mb_div u1, x1, u2, x2, u3, w3;
+} mb_plan;
+
+static int mb_div_of(mb_div *d, int32_t v) {
+  if (v <= 0 || (v & (v - 1)) != 0) return 0;
+  d->k = __builtin_ctz((uint32_t)v);
+  d->m = v - 1;
+  return 1;
+}
+
+#define MB_MAX_F 8
+static int mb_plan_init(mb_plan *pl, const m4_mbconv_params *p, uint32_t cin_multiple) {
+  return p->CTemp % 2 == 0 && p->COut % 2 == 0 && p->CIn % cin_multiple == 0 && p->HF <= MB_MAX_F &&
+         p->WF <= MB_MAX_F && mb_div_of(&pl->u1, p->shrU1) & mb_div_of(&pl->x1, p->shrX1) &
+         mb_div_of(&pl->u2, p->shrU2) & mb_div_of(&pl->x2, p->shrX2) & mb_div_of(&pl->u3, p->shrU3) &
+         mb_div_of(&pl->w3, p->shrW3);
+}
+
+#define MB_DIV32(x, d) (((x) + (((x) >> 31) & (d).m)) >> (d).k)
+
+/* bn_q31 / bn_q63 with the divisor as a shift. */
+static inline int32_t bn_q31_fast(int64_t acc, int32_t shl, mb_div d, int16_t b, int16_t w) {
+  int32_t v = m4_mul32((int32_t)acc, shl);
+  return m4_mul32((int32_t)((uint32_t)MB_DIV32(v, d) + (uint32_t)(int32_t)b), (int32_t)w);
+}
+static inline int32_t bn_q63_fast(int64_t acc, int32_t shl, mb_div d, int16_t b, int16_t w) {
+  int64_t v = acc * (int64_t)shl;
+  v = ((v + ((v >> 63) & (int64_t)d.m)) >> d.k) + (int64_t)b;
+  return m4_mul32((int32_t)v, (int32_t)w);
+}
+
+static inline int32_t ld32(const void *p) {
+  int32_t v;
+  memcpy(&v, p, 4); /* LDR: the M4 allows unaligned single-word loads */
+  return v;
+}
+
+/* acc += one 16 x 16 product (halves chosen by OP), exactly in 64 bits. */
+#define MB_SMLAL(OP, acc, a, b) __asm__(OP " %Q0, %R0, %1, %2" : "+r"(acc) : "r"(a), "r"(b))
+
+/* a0 = sum_l x[l] f[l s], a1 = sum_l x[l] f[l s + 1] over l < n (n even): x int16, f int16. */
+static inline __attribute__((always_inline)) void mb_dot2_q15(const int16_t *x, const int16_t *f, uint32_t n,
+                                                              uint32_t s, int64_t *o0, int64_t *o1) {
+  int64_t a0 = 0, a1 = 0;
+#ifdef __OPTIMIZE__ /* -O0 keeps r7 as the frame pointer and may not find the registers: C loop */
+  if (n % 8 == 0 && n > 0) {
+    /*
+     * The loop below in assembly, 8 inputs per iteration: GCC keeps neither the stride nor the two
+     * accumulators in registers. Plain LDRs (unaligned allowed), register-offset for row l + 1.
+     */
+    uint32_t sb = 2 * s, cnt = n / 8, xp, w0, w1;
+    __asm__(
+        "1:\n\t"
+        ".rept 4\n\t"
+        "ldr %[xp], [%[x]], #4\n\t"
+        "ldr %[w0], [%[f]]\n\t"
+        "ldr %[w1], [%[f], %[sb]]\n\t"
+        "add %[f], %[f], %[sb], lsl #1\n\t"
+        "smlalbb %Q[a0], %R[a0], %[xp], %[w0]\n\t"
+        "smlalbt %Q[a1], %R[a1], %[xp], %[w0]\n\t"
+        "smlaltb %Q[a0], %R[a0], %[xp], %[w1]\n\t"
+        "smlaltt %Q[a1], %R[a1], %[xp], %[w1]\n\t"
+        ".endr\n\t"
+        "subs %[cnt], %[cnt], #1\n\t"
+        "bne 1b"
+        : [a0] "+r"(a0), [a1] "+r"(a1), [x] "+r"(x), [f] "+r"(f), [cnt] "+r"(cnt), [xp] "=&r"(xp),
+          [w0] "=&r"(w0), [w1] "=&r"(w1)
+        : [sb] "r"(sb), "m"(*(const int16_t(*)[])x), "m"(*(const int16_t(*)[])f)
+        : "cc");
+    *o0 = a0;
+    *o1 = a1;
+    return;
+  }
+#endif
+#pragma GCC unroll 4
+  for (uint32_t l = 0; l < n; l += 2, f += 2 * s) {
+    int32_t xp = ld32(x + l), w0 = ld32(f), w1 = ld32(f + s);
+    MB_SMLAL("smlalbb", a0, xp, w0);
+    MB_SMLAL("smlalbt", a1, xp, w0);
+    MB_SMLAL("smlaltb", a0, xp, w1);
+    MB_SMLAL("smlaltt", a1, xp, w1);
+  }
+  *o0 = a0;
+  *o1 = a1;
+}
+
+/* As mb_dot2_q15 for an int8 x (n a multiple of 4): SXTB16 makes int16 pairs (x0, x2), (x1, x3). */
+static inline __attribute__((always_inline)) void mb_dot2_q7(const int8_t *x, const int16_t *f, uint32_t n,
+                                                             uint32_t s, int64_t *o0, int64_t *o1) {
+  int64_t a0 = 0, a1 = 0;
+#pragma GCC unroll 2
+  for (uint32_t l = 0; l < n; l += 4, f += 4 * s) {
+    int32_t xw = ld32(x + l);
+    int32_t xa = (int32_t)__sxtb16((uint32_t)xw), xb = (int32_t)__sxtb16(((uint32_t)xw >> 8) | ((uint32_t)xw << 24));
+    int32_t w0 = ld32(f), w1 = ld32(f + s), w2 = ld32(f + 2 * s), w3 = ld32(f + 3 * s);
+    MB_SMLAL("smlalbb", a0, xa, w0);
+    MB_SMLAL("smlalbt", a1, xa, w0);
+    MB_SMLAL("smlalbb", a0, xb, w1);
+    MB_SMLAL("smlalbt", a1, xb, w1);
+    MB_SMLAL("smlaltb", a0, xa, w2);
+    MB_SMLAL("smlaltt", a1, xa, w2);
+    MB_SMLAL("smlaltb", a0, xb, w3);
+    MB_SMLAL("smlaltt", a1, xb, w3);
+  }
+  *o0 = a0;
+  *o1 = a1;
+}
+
+/*
+ * a[j] = sum_l x[l] f[l s + j], j < 4, for an int8 x and n a multiple of 8, as int32 sums that wrap
+ * (the Q7 block's uint32 sums): SMLABB / SMLABT add x[l] times the low / high half of a filter pair,
+ * wrapping like the C sum. SXTB16 splits four int8 inputs into the int16 pairs (x0, x2), (x1, x3).
+ */
+static inline __attribute__((always_inline)) void mb_dot4_q7(const int8_t *x, const int16_t *f, uint32_t n,
+                                                             uint32_t s, int32_t *o) {
+  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+#ifndef __OPTIMIZE__
+  /* -O0 keeps r7 as the frame pointer and may not find 12 registers: the same wrapping sums in C. */
+  for (uint32_t l = 0; l < n; l++, f += s) {
+    int32_t x0 = x[l];
+    a0 = (int32_t)((uint32_t)a0 + (uint32_t)(x0 * f[0]));
+    a1 = (int32_t)((uint32_t)a1 + (uint32_t)(x0 * f[1]));
+    a2 = (int32_t)((uint32_t)a2 + (uint32_t)(x0 * f[2]));
+    a3 = (int32_t)((uint32_t)a3 + (uint32_t)(x0 * f[3]));
+  }
+#else
+  uint32_t sb = 2 * s, cnt = n / 8, xa, xb, wa, wb;
+  __asm__(
+      "1:\n\t"
+      ".rept 2\n\t"
+      "ldr %[xa], [%[x]], #4\n\t"
+      "ldr %[wa], [%[f]]\n\t"
+      "ldr %[wb], [%[f], #4]\n\t"
+      "add %[f], %[f], %[sb]\n\t"
+      "sxtb16 %[xb], %[xa], ror #8\n\t"
+      "sxtb16 %[xa], %[xa]\n\t"
+      "smlabb %[a0], %[xa], %[wa], %[a0]\n\t"
+      "smlabt %[a1], %[xa], %[wa], %[a1]\n\t"
+      "smlabb %[a2], %[xa], %[wb], %[a2]\n\t"
+      "smlabt %[a3], %[xa], %[wb], %[a3]\n\t"
+      "ldr %[wa], [%[f]]\n\t"
+      "ldr %[wb], [%[f], #4]\n\t"
+      "add %[f], %[f], %[sb]\n\t"
+      "smlabb %[a0], %[xb], %[wa], %[a0]\n\t"
+      "smlabt %[a1], %[xb], %[wa], %[a1]\n\t"
+      "smlabb %[a2], %[xb], %[wb], %[a2]\n\t"
+      "smlabt %[a3], %[xb], %[wb], %[a3]\n\t"
+      "ldr %[wa], [%[f]]\n\t"
+      "ldr %[wb], [%[f], #4]\n\t"
+      "add %[f], %[f], %[sb]\n\t"
+      "smlatb %[a0], %[xa], %[wa], %[a0]\n\t"
+      "smlatt %[a1], %[xa], %[wa], %[a1]\n\t"
+      "smlatb %[a2], %[xa], %[wb], %[a2]\n\t"
+      "smlatt %[a3], %[xa], %[wb], %[a3]\n\t"
+      "ldr %[wa], [%[f]]\n\t"
+      "ldr %[wb], [%[f], #4]\n\t"
+      "add %[f], %[f], %[sb]\n\t"
+      "smlatb %[a0], %[xb], %[wa], %[a0]\n\t"
+      "smlatt %[a1], %[xb], %[wa], %[a1]\n\t"
+      "smlatb %[a2], %[xb], %[wb], %[a2]\n\t"
+      "smlatt %[a3], %[xb], %[wb], %[a3]\n\t"
+      ".endr\n\t"
+      "subs %[cnt], %[cnt], #1\n\t"
+      "bne 1b"
+      : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [f] "+r"(f),
+        [cnt] "+r"(cnt), [xa] "=&r"(xa), [xb] "=&r"(xb), [wa] "=&r"(wa), [wb] "=&r"(wb)
+      : [sb] "r"(sb), "m"(*(const int8_t(*)[])x), "m"(*(const int16_t(*)[])f)
+      : "cc");
+#endif
+  o[0] = a0, o[1] = a1, o[2] = a2, o[3] = a3;
+}
+
+#define MB_EXPAND_Q7(px, f, n, s, o0, o1) mb_dot2_q7(px, f, n, s, o0, o1)
+#define MB_EXPAND_Q15(px, f, n, s, o0, o1) mb_dot2_q15(px, f, n, s, o0, o1)
+
+/* The 4-channel Q7 expand applies: int8 input, CIn a multiple of 8, CTemp of 4. */
+#define MB_QUAD_OK(IN_T, CIn, CT) (sizeof(IN_T) == 1 && (CIn) % 8 == 0 && (CIn) > 0 && (CT) % 4 == 0)
+
+static inline int32_t mb_relu(int32_t x, int32_t limit) { return x > limit ? limit : (x < 0 ? 0 : x); }
+
+#define M4_MBCONV_FAST_BODY(IN_T, EXPAND, BN, PIXEL_END)                                                \
+  do {                                                                                                 \
+    const uint32_t W = p->W, CIn = p->CIn, CT = p->CTemp, CO = p->COut, HF = p->HF, WF = p->WF;        \
+    const int32_t fl_h = (int32_t)((HF - 1) >> 1), fr_h = (int32_t)(HF >> 1);                          \
+    const int32_t fl_w = (int32_t)((WF - 1) >> 1), fr_w = (int32_t)(WF >> 1);                          \
+    int32_t h_lo, h_hi, w_lo, w_hi;                                                                    \
+    axis(p->H, HF, p->HPadU, p->HPadD, &h_lo, &h_hi);                                                  \
+    axis(W, WF, p->WPadL, p->WPadR, &w_lo, &w_hi);                                                     \
+    int32_t next_row = 0;                                                                              \
+    int16_t *op = out;                                                                                 \
+    for (int32_t h = h_lo; h < h_hi; h += (int32_t)p->HStride) {                                       \
+      int32_t need = h + fr_h;                                                                         \
+      if (need > (int32_t)p->H - 1) need = (int32_t)p->H - 1;                                          \
+      for (; next_row <= need; next_row++) {                                                           \
+        const IN_T *src = in + (uint32_t)next_row * W * CIn;                                           \
+        int16_t *slot = ring + ((uint32_t)next_row % HF) * W * CT;                                     \
+        for (uint32_t j = 0; j < W; j++) {                                                             \
+          const IN_T *px = src + j * CIn;                                                              \
+          uint32_t k = 0;                                                                              \
+          if (MB_QUAD_OK(IN_T, CIn, CT)) {                                                             \
+            for (; k < CT; k += 4) {                                                                   \
+              int32_t a4[4];                                                                           \
+              mb_dot4_q7((const int8_t *)px, p->F1 + k, CIn, CT, a4);                                  \
+              for (uint32_t j = 0; j < 4; j++) {                                                       \
+                int32_t x = mb_relu(BN(a4[j], p->shlU1, pl.u1, p->B1[k + j], p->W1[k + j]), p->limit1); \
+                x = m4_mul32(x, p->shlX1);                                                             \
+                *slot++ = (int16_t)MB_DIV32(x, pl.x1);                                                 \
+              }                                                                                        \
+            }                                                                                          \
+          }                                                                                            \
+          for (; k < CT; k += 2) {                                                                     \
+            int64_t a0, a1;                                                                            \
+            EXPAND(px, p->F1 + k, CIn, CT, &a0, &a1);                                                  \
+            int32_t x0 = mb_relu(BN(a0, p->shlU1, pl.u1, p->B1[k], p->W1[k]), p->limit1);              \
+            int32_t x1 = mb_relu(BN(a1, p->shlU1, pl.u1, p->B1[k + 1], p->W1[k + 1]), p->limit1);      \
+            x0 = m4_mul32(x0, p->shlX1);                                                               \
+            x1 = m4_mul32(x1, p->shlX1);                                                               \
+            *slot++ = (int16_t)MB_DIV32(x0, pl.x1);                                                    \
+            *slot++ = (int16_t)MB_DIV32(x1, pl.x1);                                                    \
+          }                                                                                            \
+        }                                                                                              \
+      }                                                                                                \
+      /* Ring rows of the filter rows inside the image. */                                             \
+      const int16_t *rows[MB_MAX_F];                                                                   \
+      const int16_t *frow[MB_MAX_F];                                                                   \
+      uint32_t nrows = 0;                                                                              \
+      for (int32_t hf = -fl_h; hf <= fr_h; hf++) {                                                     \
+        int32_t hi = h + hf;                                                                           \
+        if (hi < 0 || hi >= (int32_t)p->H) continue;                                                   \
+        rows[nrows] = ring + ((uint32_t)hi % HF) * W * CT;                                             \
+        frow[nrows++] = p->F2 + (uint32_t)(hf + fl_h) * WF;                                            \
+      }                                                                                                \
+      for (int32_t w = w_lo; w < w_hi; w += (int32_t)p->WStride) {                                     \
+        int32_t wf_lo = -fl_w, wf_hi = fr_w;                                                           \
+        if (w + wf_lo < 0) wf_lo = -w;                                                                 \
+        if (w + wf_hi > (int32_t)W - 1) wf_hi = (int32_t)W - 1 - w;                                    \
+        for (uint32_t g = 0; g < CT; g += 2) {                                                         \
+          int64_t a0 = 0, a1 = 0;                                                                      \
+          for (uint32_t r = 0; r < nrows; r++) {                                                       \
+            const int16_t *sp = rows[r] + (uint32_t)(w + wf_lo) * CT + g;                              \
+            const int16_t *f0 = frow[r] + g * HF * WF + (uint32_t)(wf_lo + fl_w);                      \
+            const int16_t *f1 = f0 + HF * WF;                                                          \
+            if (wf_hi - wf_lo == 2) { /* three taps (3x3 filters inside the map), unrolled */          \
+              int32_t r0 = ld32(sp), r1 = ld32(sp + CT), r2 = ld32(sp + 2 * CT);                       \
+              int32_t c00 = f0[0], c01 = f0[1], c02 = f0[2], c10 = f1[0], c11 = f1[1], c12 = f1[2];     \
+              MB_SMLAL("smlalbb", a0, r0, c00);                                                        \
+              MB_SMLAL("smlaltb", a1, r0, c10);                                                        \
+              MB_SMLAL("smlalbb", a0, r1, c01);                                                        \
+              MB_SMLAL("smlaltb", a1, r1, c11);                                                        \
+              MB_SMLAL("smlalbb", a0, r2, c02);                                                        \
+              MB_SMLAL("smlaltb", a1, r2, c12);                                                        \
+              continue;                                                                                \
+            }                                                                                          \
+            for (int32_t wf = wf_lo; wf <= wf_hi; wf++, sp += CT) {                                    \
+              int32_t rp = ld32(sp), c0 = *f0++, c1 = *f1++;                                           \
+              MB_SMLAL("smlalbb", a0, rp, c0);                                                         \
+              MB_SMLAL("smlaltb", a1, rp, c1);                                                         \
+            }                                                                                          \
+          }                                                                                            \
+          int32_t x0 = mb_relu(BN(a0, p->shlU2, pl.u2, p->B2[g], p->W2[g]), p->limit2);                \
+          int32_t x1 = mb_relu(BN(a1, p->shlU2, pl.u2, p->B2[g + 1], p->W2[g + 1]), p->limit2);        \
+          x0 = m4_mul32(x0, p->shlX2);                                                                 \
+          x1 = m4_mul32(x1, p->shlX2);                                                                 \
+          dw[g] = (int16_t)MB_DIV32(x0, pl.x2);                                                        \
+          dw[g + 1] = (int16_t)MB_DIV32(x1, pl.x2);                                                    \
+        }                                                                                              \
+        for (uint32_t i = 0; i < CO; i += 2) {                                                         \
+          int64_t a0, a1;                                                                              \
+          mb_dot2_q15(dw, p->F3 + i, CT, CO, &a0, &a1);                                                \
+          int32_t x0 = m4_mul32(BN(a0, p->shlU3, pl.u3, p->B3[i], p->W3[i]), p->shlW3);                \
+          int32_t x1 = m4_mul32(BN(a1, p->shlU3, pl.u3, p->B3[i + 1], p->W3[i + 1]), p->shlW3);        \
+          *op++ = (int16_t)MB_DIV32(x0, pl.w3);                                                        \
+          *op++ = (int16_t)MB_DIV32(x1, pl.w3);                                                        \
+        }                                                                                              \
+        PIXEL_END;                                                                                     \
+      }                                                                                                \
+    }                                                                                                  \
+  } while (0)
+
 #define M4_SUM32(acc) ((int32_t)(acc))
 #define M4_SUM64(acc) (acc)
 
 void m4_mbconv_q7xq15_q15(const int8_t *in, int16_t *out, int16_t *ring, int16_t *dw, const m4_mbconv_params *p) {
+  mb_plan pl;
+  if (mb_plan_init(&pl, p, 4)) {
+    M4_MBCONV_FAST_BODY(int8_t, MB_EXPAND_Q7, bn_q31_fast, (void)0);
+    return;
+  }
   M4_MBCONV_BODY(int8_t, uint32_t, M4_SUM32, bn_q31, (void)0);
 }
 
 void m4_mbconv_q15(const int16_t *in, int16_t *out, int16_t *ring, int16_t *dw, const m4_mbconv_params *p) {
+  mb_plan pl;
+  if (mb_plan_init(&pl, p, 2)) {
+    M4_MBCONV_FAST_BODY(int16_t, MB_EXPAND_Q15, bn_q63_fast, (void)0);
+    return;
+  }
   M4_MBCONV_BODY(int16_t, int64_t, M4_SUM64, bn_q63, (void)0);
 }
 
@@ -140,7 +450,9 @@ int m4_mbconv_q15_residual_inplace(int16_t *inout, int16_t *ring, int16_t *dw, i
     for (uint32_t i = 0; i < CO; i++) x[i] = (int16_t)(m4_div32(x[i], s1) + m4_div32(row[i], s2));    \
     op = row;                                                                                          \
   } while (0)
-  M4_MBCONV_BODY(int16_t, int64_t, M4_SUM64, bn_q63, M4_RESIDUAL_PIXEL);
+  mb_plan pl;
+  if (mb_plan_init(&pl, p, 2)) M4_MBCONV_FAST_BODY(int16_t, MB_EXPAND_Q15, bn_q63_fast, M4_RESIDUAL_PIXEL);
+  else M4_MBCONV_BODY(int16_t, int64_t, M4_SUM64, bn_q63, M4_RESIDUAL_PIXEL);
 #undef M4_RESIDUAL_PIXEL
   return 0;
 }

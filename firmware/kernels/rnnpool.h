@@ -39,4 +39,45 @@ int q7xq15_q15_rnnpool_block(const Q7_T *const patch, ITER_T inputDims, ITER_T p
                              const void *rnn2_scales, Q15_T *const output, Q15_T *const buffer,
                              SCALE_T ShR1, SCALE_T ShL1, SCALE_T ShR2, SCALE_T ShL2);
 
+/*
+ * q7xq15_q15_rnnpool_block for a grid of patches patchStep (< patchDim) pixels apart, visited in
+ * bands of RNNPOOL_BAND_ROWS patch rows: band by band, column by column (col = 0, 1, ...), and in a
+ * column from the band's top patch (bandRow 0) down. A patch shares patchDim - patchStep rows with
+ * the one above it in the band and as many columns with the one to its left. RNN1 along a row or a
+ * column and W x of a pixel depend only on those pixels (every sweep starts from the zero state), so
+ * their values are taken from the cache instead of being computed again, and the patch leaves its
+ * own there for the next ones. Same outputs as q7xq15_q15_rnnpool_block; the cache is caller-owned
+ * and needs no initialisation (it is untouched when the fast path does not apply, which is then the
+ * case for every patch of the same model).
+ */
+#define RNNPOOL_FAST_MAX_PATCH 8
+#define RNNPOOL_FAST_MAX_WX1 (RNNPOOL_FAST_MAX_PATCH * RNNPOOL_FAST_MAX_PATCH * 16)
+#define RNNPOOL_FAST_MAX_WX2 (RNNPOOL_FAST_MAX_PATCH * 16) /* patchDim hiddenDims2 */
+/*
+ * Two patch rows per band: the patch below shares its top rows with the one above. The cache lives on
+ * the caller's stack; at -O0, whose frames are larger, one row per band (no row sharing, the same
+ * outputs) keeps the detector's deepest stack inside its reserve (src/detector/fit.ts).
+ */
+#ifdef __OPTIMIZE__
+#define RNNPOOL_BAND_ROWS 2
+#else
+#define RNNPOOL_BAND_ROWS 1
+#endif
+#define RNNPOOL_SHARE_VALUES 64 /* (patchDim - patchStep) hiddenDims1: 4 rows or columns of 16 */
+/* (patchDim + (RNNPOOL_BAND_ROWS - 1) patchStep) patchDim hiddenDims1: 8x8 patches at stride 4, 16 hidden */
+#define RNNPOOL_BAND_WX ((8 + (RNNPOOL_BAND_ROWS - 1) * 4) * 8 * 16)
+typedef struct RNNPool_ShareCache {
+  Q15_T wx[RNNPOOL_BAND_WX];                          /* W x of the band's pixels, columns in a ring */
+  Q15_T rows[RNNPOOL_SHARE_VALUES];                   /* RNN1 row states of the patch above */
+  Q15_T cols[RNNPOOL_BAND_ROWS][RNNPOOL_SHARE_VALUES]; /* column states of the patch to the left */
+} RNNPool_ShareCache;
+
+int q7xq15_q15_rnnpool_block_shared(const Q7_T *const patch, ITER_T inputDims, ITER_T patchDim, ITER_T stride,
+                                    q7xq15_q15_rnn_t rnn1, ITER_T hiddenDims1, const void *rnn1_params,
+                                    void *rnn1_buffers, const void *rnn1_scales, q15_rnn_t rnn2,
+                                    ITER_T hiddenDims2, const void *rnn2_params, void *rnn2_buffers,
+                                    const void *rnn2_scales, Q15_T *const output, Q15_T *const buffer,
+                                    SCALE_T ShR1, SCALE_T ShL1, SCALE_T ShR2, SCALE_T ShL2,
+                                    RNNPool_ShareCache *cache, ITER_T patchStep, ITER_T bandRow, ITER_T col);
+
 #endif

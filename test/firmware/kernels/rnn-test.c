@@ -347,6 +347,34 @@ int main(void) {
         }
         break;
       }
+      case 28: {  // q7xq15_q15_rnnpool_block_shared over a grid of patches, visited as rnnpool.h says
+        ITER_T inputDims = (ITER_T)rd(), patchDim = (ITER_T)rd(), stride = (ITER_T)rd();
+        ITER_T h1 = (ITER_T)rd(), h2 = (ITER_T)rd();
+        SCALE_T shR1 = rd(), shL1 = rd(), shR2 = rd(), shL2 = rd();
+        AnyParams p1, p2;
+        Q15_FastGRNN_Scales s1, s2;
+        rd_params(&p1, h1, inputDims, 0, 0);
+        rd_scales(&s1);
+        rd_params(&p2, h2, h1, 0, 0);
+        rd_scales(&s2);
+        ITER_T rows = (ITER_T)rd(), cols = (ITER_T)rd(), step = (ITER_T)rd(), imageLen = (ITER_T)rd();
+        const Q7_T *image = rd_q7(imageLen);
+        Q15_FastGRNN_Buffers b2 = {pc21, pc22, pc23, nf2};
+        Q7xQ15_FastGRNN_Buffers b1 = {pc11, pc12, pc13, nf1q7};
+        Q15_T *o = wr_q15(rows * cols * 4 * h2);
+        static RNNPool_ShareCache cache;
+        memset(&cache, 0x5a, sizeof cache); /* garbage: the kernel must not need an initialised cache */
+        for (ITER_T band = 0; band < rows; band += RNNPOOL_BAND_ROWS)
+          for (ITER_T c = 0; c < cols; c++)
+            for (ITER_T b = 0; b < RNNPOOL_BAND_ROWS && band + b < rows; b++) {
+              ITER_T r = band + b;
+              q7xq15_q15_rnnpool_block_shared(image + (r * step * stride + c * step) * inputDims, inputDims,
+                                              patchDim, stride, q7xq15_q15_fastgrnn, h1, &p1.q7, &b1, &s1,
+                                              q15_fastgrnn, h2, &p2.q15, &b2, &s2, o + (r * cols + c) * 4 * h2,
+                                              pool_buffer, shR1, shL1, shR2, shL2, &cache, step, b, c);
+            }
+        break;
+      }
       default:
         exit(2);
     }
