@@ -54,14 +54,18 @@ int q7xq15_q15_rnnpool_block(const Q7_T *const patch, ITER_T inputDims, ITER_T p
 #define RNNPOOL_FAST_MAX_WX1 (RNNPOOL_FAST_MAX_PATCH * RNNPOOL_FAST_MAX_PATCH * 16)
 #define RNNPOOL_FAST_MAX_WX2 (RNNPOOL_FAST_MAX_PATCH * 16) /* patchDim hiddenDims2 */
 /*
- * Two patch rows per band: the patch below shares its top rows with the one above. The cache lives on
- * the caller's stack; at -O0, whose frames are larger, one row per band (no row sharing, the same
- * outputs) keeps the detector's deepest stack inside its reserve (src/detector/fit.ts).
+ * Patch rows per band: the patches below the band's top one share their top rows with the one above.
+ * A pipeline that keeps the cache in its arena sets more (-DRNNPOOL_BAND_ROWS from its architecture
+ * descriptor's rnnpoolBandRows, src/detector/build.ts); by default two, on the caller's stack, and at
+ * -O0, whose frames are larger, one (no row sharing, the same outputs), which keeps the detector's
+ * deepest stack inside its reserve (src/detector/fit.ts).
  */
+#ifndef RNNPOOL_BAND_ROWS
 #ifdef __OPTIMIZE__
 #define RNNPOOL_BAND_ROWS 2
 #else
 #define RNNPOOL_BAND_ROWS 1
+#endif
 #endif
 #define RNNPOOL_SHARE_VALUES 64 /* (patchDim - patchStep) hiddenDims1: 4 rows or columns of 16 */
 /* (patchDim + (RNNPOOL_BAND_ROWS - 1) patchStep) patchDim hiddenDims1: 8x8 patches at stride 4, 16 hidden */

@@ -107,6 +107,12 @@ export interface ArchitectureDescriptor<N extends string = string> {
   /** Every layer the firmware publishes, in id order; the reference produces all but the last (boxes). */
   layers: readonly LayerSpec[];
   arena: ArenaPlan;
+  /**
+   * Patch rows per RNNPool band (RNNPOOL_BAND_ROWS, firmware/kernels/rnnpool.h), for a pipeline whose
+   * arena holds the band's rows and its RNNPool_ShareCache; absent: rnnpool.h's default (the cache on
+   * the stack).
+   */
+  rnnpoolBandRows?: number;
   /** Pipeline sources in firmware/app besides main.c and layer_markers.c; one defines m4sim_input and detector_run(). */
   firmwareSources: readonly string[];
   /** The headers, in include order, and what the pipeline reads from each. */

@@ -116,9 +116,15 @@ export function buildDetector(modelPath?: string, opts: BuildOptions = {}): Dete
   const model = parseModelText(text, basename(resolved));
   const arch = architectureOf(model);
   const layersHeader = renderLayersHeader(arch);
-  // The folder is named by the model and the descriptor's header (a changed plan builds anew), the
-  // level and the memory map.
-  const hash = createHash('sha256').update(text).update('\0').update(layersHeader).digest('hex').slice(0, 12);
+  // The folder is named by the model and the descriptor's header and band rows (a changed plan builds
+  // anew), the level and the memory map.
+  const hash = createHash('sha256')
+    .update(text)
+    .update('\0')
+    .update(layersHeader)
+    .update(`\0${arch.rnnpoolBandRows ?? ''}`)
+    .digest('hex')
+    .slice(0, 12);
   const dir = join(
     root,
     'firmware',
@@ -130,6 +136,7 @@ export function buildDetector(modelPath?: string, opts: BuildOptions = {}): Dete
   writeFileSync(join(dir, 'model', LAYERS_HEADER), layersHeader);
   const defines: Record<string, number> = {};
   const defineLists: Record<string, string> = {};
+  if (arch.rnnpoolBandRows !== undefined) defines.RNNPOOL_BAND_ROWS = arch.rnnpoolBandRows;
   const a = fastGrnnShifts(model, 'rnn1.h', 'RNN1_SCALES');
   const b = fastGrnnShifts(model, 'rnn2.h', 'RNN2_SCALES');
   if (a) defineLists.M4SIM_FASTGRNN_SHIFTS_A = a.join(',');
