@@ -75,7 +75,10 @@ const M4: Expected = {
     CONV_OUT: [0, 76_800], // 120·160·4
     POOLED: [0, 76_800], // 30·40·64
     RNN_SCRATCH: [76_800, 77_184], // (64 + 16·8) Q15 = 384 bytes
-    POOL_ROW: [77_184, 79_744], // 40·64
+    POOL_ROW: [77_184, 97_664], // a band of 8 rows · 40·64
+    // RNNPool_ShareCache for 8-row bands: W x of (8 + 7·4)·8 pixels · 16 + (1 + 8) · 64 states, Q15:
+    // (4,608 + 576) · 2 = 10,368
+    RNN_CACHE: [97_664, 108_032],
     L1_OUT: [0, 76_800], // 30·40·32·2
     L1_RING: [76_800, 107_520], // 3·40·128·2 = 30,720
     L1_DW: [107_520, 107_776], // 128·2
@@ -104,8 +107,8 @@ const M4: Expected = {
   layers: [
     // 120·160·4·9 = 691,200; 76,800 + 960
     { id: 1, name: 'conv', dtype: 'q7', shape: [120, 160, 4], macs: 691_200, live: ['CONV_OUT', 'IMAGE_ROWS'], liveBytes: 77_760 },
-    // 76,800 + 384 + 2,560
-    { id: 2, name: 'rnnpool', dtype: 'q7', shape: [30, 40, 64], macs: RNNPOOL_8, live: ['POOLED', 'RNN_SCRATCH', 'POOL_ROW'], liveBytes: 79_744 },
+    // 76,800 + 384 + 20,480 + 10,368
+    { id: 2, name: 'rnnpool', dtype: 'q7', shape: [30, 40, 64], macs: RNNPOOL_8, live: ['POOLED', 'RNN_SCRATCH', 'POOL_ROW', 'RNN_CACHE'], liveBytes: 108_032 },
     // 1200·64·128 + 1200·(1152 + 4096) = 9,830,400 + 6,297,600; 76,800 + 30,720 + 256
     { id: 3, name: 'mbconv1', dtype: 'q15', shape: [30, 40, 32], macs: 16_128_000, live: ['L1_OUT', 'L1_RING', 'L1_DW'], liveBytes: 107_776 },
     // 1200·9·32·(4 + 4); 76,800 + 14,400 + 7,680
