@@ -141,132 +141,143 @@ const MB_15x20_128 = 20_352_000;
 
 // prettier-ignore
 const QVGA: Expected = {
-  arenaBytes: 184_576,
-  // firmware/app/face_qvga.c at 175e71d: OFF_IMAGE 0, OFF_CONV 76800, OFF_POOLED 0, OFF_RNN_SCRATCH 153600,
-  // OFF_L1_RING 76800, OFF_L1_DW 107520, OFF_X 107776, OFF_OUT 0, OFF_H12_RING 36000, OFF_X_RING/DW/ROW
-  // 36000/51360/51488, OFF_L9_RING 31200, OFF_L9_DW 46560, OFF_A 46688, OFF_A_RING/DW/ROW
-  // 104288/127328/127712, OFF_H3_RING 104288, OFF_B 104288, OFF_L12_RING/DW 142688/165728,
-  // OFF_B_RING/DW/ROW 142688/158048/158304, OFF_C4 46688, OFF_PP_SCRATCH 36000, OFF_BOXES 48000.
+  arenaBytes: 121_088,
+  // As face-M4's: one 76,800-byte tensor region at 0 for the conv output, RNNPool, X (L1..L8), A
+  // (L9..L11: its first 57,600) and B (L12..L14: its first 38,400), each written over its own input;
+  // H1's outputs (14,400 = 1200·(2 + 4)·2) at 76,800 and H2's at 91,200, after the region; once L9 is
+  // done H2's move to 57,600 (past A, in X), so that L10/L11's ring (3·20·192·2 = 23,040) fits at
+  // 91,200; H3's (3,600 = 300·6·2) after them at 72,000, H4's (600 int8 + 1200·2) over the dead B
+  // ring; the gathered outputs, post-processing scratch and boxes over the dead tensors at 0.
   buffers: {
-    IMAGE: [0, 76_800],
-    CONV_OUT: [76_800, 153_600],
-    POOLED: [0, 76_800],
-    RNN_SCRATCH: [153_600, 153_984],
+    IMAGE_ROWS: [76_800, 77_760], // 3 image rows · 320
+    CONV_OUT: [0, 76_800], // 120·160·4
+    POOLED: [0, 76_800], // 30·40·64
+    RNN_SCRATCH: [76_800, 77_184], // (64 + 16·8) Q15 = 384 bytes
+    POOL_ROW: [77_184, 79_744], // 40·64
     L1_RING: [76_800, 107_520], // 3·40·128·2 = 30,720
     L1_DW: [107_520, 107_776],
-    L1_OUT: [107_776, 184_576], // 30·40·32·2 = 76,800
-    L4_OUT: [107_776, 184_576],
-    X_RING: [36_000, 51_360], // 3·40·64·2
-    X_DW: [51_360, 51_488],
-    X_ROW: [51_488, 51_552],
-    OUTPUTS: [0, 36_000],
-    H1_RING: [36_000, 43_680],
-    L8_OUT: [107_776, 184_576],
-    H2_RING: [36_000, 43_680],
-    // conf H1..H4 (2400 + 2400 + 600 + 600), loc H1, H2 (4800 + 4800) int16: 15,600·2 = 31,200
-    OUTPUTS_LOW: [0, 31_200],
-    L9_RING: [31_200, 46_560], // 3·40·64·2
-    L9_DW: [46_560, 46_688],
-    L9_OUT: [46_688, 104_288], // 15·20·96·2 = 57,600
-    L11_OUT: [46_688, 104_288],
-    A_RING: [104_288, 127_328], // 3·20·192·2 = 23,040
-    A_DW: [127_328, 127_712],
-    A_ROW: [127_712, 127_904],
-    H3_RING: [104_288, 115_808], // 3·20·96·2 = 11,520
-    L12_OUT: [104_288, 142_688], // 15·20·128 = 38,400
-    L12_RING: [142_688, 165_728],
-    L12_DW: [165_728, 166_112],
-    L13_OUT: [104_288, 142_688],
-    L14_OUT: [104_288, 142_688],
-    B_RING: [142_688, 158_048], // 3·20·256 = 15,360 (int8)
-    B_DW: [158_048, 158_304],
-    B_ROW: [158_304, 158_432],
-    H4_CONF: [46_688, 47_288], // 15·20·2
+    L1_OUT: [0, 76_800], // 30·40·32·2 = 76,800
+    L4_OUT: [0, 76_800],
+    X_RING: [91_200, 106_560], // 3·40·64·2
+    X_DW: [106_560, 106_688],
+    X_ROW: [106_688, 106_752],
+    H1_OUT: [76_800, 91_200],
+    H1_RING: [91_200, 98_880], // 3·40·32·2
+    L8_OUT: [0, 76_800],
+    H2_OUT: [91_200, 105_600],
+    H2_RING: [105_600, 113_280],
+    L9_RING: [105_600, 120_960], // 3·40·64·2
+    L9_DW: [120_960, 121_088],
+    H2_KEPT: [57_600, 72_000],
+    L11_OUT: [0, 57_600], // 15·20·96·2 = 57,600
+    A_RING: [91_200, 114_240], // 3·20·192·2 = 23,040
+    A_DW: [114_240, 114_624],
+    A_ROW: [114_624, 114_816],
+    H3_OUT: [72_000, 75_600],
+    H3_RING: [91_200, 102_720], // 3·20·96·2 = 11,520
+    L12_RING: [91_200, 114_240],
+    L12_DW: [114_240, 114_624],
+    L13_OUT: [0, 38_400], // 15·20·128 = 38,400
+    L14_OUT: [0, 38_400],
+    B_RING: [38_400, 53_760], // 3·20·256 = 15,360 (int8)
+    B_DW: [53_760, 54_016],
+    B_ROW: [54_016, 54_144],
+    H4_OUT: [38_400, 41_400], // 300·2 + 300·4·2
+    OUTPUTS: [0, 36_000], // 18000·2
     PP_SCRATCH: [36_000, 48_000],
     BOXES: [48_000, 57_000],
   },
   layers: [
-    { id: 1, name: 'conv', dtype: 'q7', shape: [120, 160, 4], macs: 691_200, live: ['IMAGE', 'CONV_OUT'], liveBytes: 153_600 },
-    { id: 2, name: 'rnnpool', dtype: 'q7', shape: [30, 40, 64], macs: RNNPOOL_8, live: ['CONV_OUT', 'POOLED', 'RNN_SCRATCH'], liveBytes: 153_984 },
-    // 76,800 + 30,720 + 256 + 76,800
-    { id: 3, name: 'mbconv1', dtype: 'q15', shape: [30, 40, 32], macs: 16_128_000, live: ['POOLED', 'L1_RING', 'L1_DW', 'L1_OUT'], liveBytes: 184_576 },
+    // 76,800 + 960
+    { id: 1, name: 'conv', dtype: 'q7', shape: [120, 160, 4], macs: 691_200, live: ['CONV_OUT', 'IMAGE_ROWS'], liveBytes: 77_760 },
+    // 76,800 + 384 + 2,560
+    { id: 2, name: 'rnnpool', dtype: 'q7', shape: [30, 40, 64], macs: RNNPOOL_8, live: ['POOLED', 'RNN_SCRATCH', 'POOL_ROW'], liveBytes: 79_744 },
+    // 30,720 + 256 + 76,800
+    { id: 3, name: 'mbconv1', dtype: 'q15', shape: [30, 40, 32], macs: 16_128_000, live: ['L1_RING', 'L1_DW', 'L1_OUT'], liveBytes: 107_776 },
     // 3 · 5,606,400; 76,800 + 15,360 + 128 + 64 (no head has written an output yet)
     { id: 4, name: 'mbconv2-4', dtype: 'q15', shape: [30, 40, 32], macs: 3 * MB_30x40_32, live: ['L4_OUT', 'X_RING', 'X_DW', 'X_ROW'], liveBytes: 92_352 },
-    // 1200·9·32·(4 + 4); 76,800 + 36,000 + 7,680
-    { id: 5, name: 'head1', dtype: 'q15', shape: [30, 40, 6], macs: 2_764_800, live: ['L4_OUT', 'OUTPUTS', 'H1_RING'], liveBytes: 120_480 },
-    // 4 · 5,606,400; 76,800 + 36,000 + 15,360 + 128 + 64
-    { id: 6, name: 'mbconv5-8', dtype: 'q15', shape: [30, 40, 32], macs: 4 * MB_30x40_32, live: ['L8_OUT', 'OUTPUTS', 'X_RING', 'X_DW', 'X_ROW'], liveBytes: 128_352 },
-    // 1200·9·32·(2 + 4)
-    { id: 7, name: 'head2', dtype: 'q15', shape: [30, 40, 6], macs: 2_073_600, live: ['L8_OUT', 'OUTPUTS', 'H2_RING'], liveBytes: 120_480 },
-    // 1200·32·64 + 300·(576 + 64·96) = 2,457,600 + 2,016,000; 31,200 + 15,360 + 128 + 57,600 + 76,800
-    { id: 8, name: 'mbconv9', dtype: 'q15', shape: [15, 20, 96], macs: 4_473_600, live: ['OUTPUTS_LOW', 'L9_RING', 'L9_DW', 'L9_OUT', 'L8_OUT'], liveBytes: 181_088 },
-    // 2 · 11,577,600; 36,000 + 57,600 + 23,040 + 384 + 192
-    { id: 9, name: 'mbconv10-11', dtype: 'q15', shape: [15, 20, 96], macs: 2 * MB_15x20_96, live: ['OUTPUTS', 'L11_OUT', 'A_RING', 'A_DW', 'A_ROW'], liveBytes: 117_216 },
-    // 300·9·96·6; 36,000 + 57,600 + 11,520
-    { id: 10, name: 'head3', dtype: 'q15', shape: [15, 20, 6], macs: 1_555_200, live: ['OUTPUTS', 'L11_OUT', 'H3_RING'], liveBytes: 105_120 },
-    // 36,000 + 57,600 + 38,400 + 23,040 + 384
-    { id: 11, name: 'mbconv12', dtype: 'q7', shape: [15, 20, 128], macs: MB_15x20_96_128, live: ['OUTPUTS', 'L11_OUT', 'L12_OUT', 'L12_RING', 'L12_DW'], liveBytes: 155_424 },
-    // 36,000 + 38,400 + 15,360 + 256 + 128
-    { id: 12, name: 'mbconv13', dtype: 'q7', shape: [15, 20, 128], macs: MB_15x20_128, live: ['OUTPUTS', 'L13_OUT', 'B_RING', 'B_DW', 'B_ROW'], liveBytes: 90_144 },
-    { id: 13, name: 'mbconv14', dtype: 'q7', shape: [15, 20, 128], macs: MB_15x20_128, live: ['OUTPUTS', 'L14_OUT', 'B_RING', 'B_DW', 'B_ROW'], liveBytes: 90_144 },
-    // conf int8 300·2 + loc int16 300·4·2 = 3000 bytes; 300·9·128·6; 36,000 + 38,400 + 600
-    { id: 14, name: 'head4', dtype: 'q7', shape: [3000], macs: 2_073_600, live: ['OUTPUTS', 'L14_OUT', 'H4_CONF'], liveBytes: 75_000 },
-    { id: 15, name: 'outputs', dtype: 'q15', shape: [18_000], macs: 0, live: ['OUTPUTS', 'H4_CONF'], liveBytes: 36_600 },
+    // 1200·9·32·(4 + 4); 76,800 + 14,400 + 7,680
+    { id: 5, name: 'head1', dtype: 'q15', shape: [30, 40, 6], macs: 2_764_800, live: ['L4_OUT', 'H1_OUT', 'H1_RING'], liveBytes: 98_880 },
+    // 4 · 5,606,400; 76,800 + 14,400 + 15,360 + 128 + 64
+    { id: 6, name: 'mbconv5-8', dtype: 'q15', shape: [30, 40, 32], macs: 4 * MB_30x40_32, live: ['L8_OUT', 'H1_OUT', 'X_RING', 'X_DW', 'X_ROW'], liveBytes: 106_752 },
+    // 1200·9·32·(2 + 4); 76,800 + 14,400 + 14,400 + 7,680
+    { id: 7, name: 'head2', dtype: 'q15', shape: [30, 40, 6], macs: 2_073_600, live: ['L8_OUT', 'H1_OUT', 'H2_OUT', 'H2_RING'], liveBytes: 113_280 },
+    // 1200·32·64 + 300·(576 + 64·96) = 2,457,600 + 2,016,000; 14,400 + 14,400 + 15,360 + 128 + 76,800: the peak
+    { id: 8, name: 'mbconv9', dtype: 'q15', shape: [15, 20, 96], macs: 4_473_600, live: ['H1_OUT', 'H2_OUT', 'L9_RING', 'L9_DW', 'L8_OUT'], liveBytes: 121_088 },
+    // 2 · 11,577,600; 14,400 + 57,600 + 14,400 + 23,040 + 384 + 192
+    { id: 9, name: 'mbconv10-11', dtype: 'q15', shape: [15, 20, 96], macs: 2 * MB_15x20_96, live: ['H1_OUT', 'L11_OUT', 'H2_KEPT', 'A_RING', 'A_DW', 'A_ROW'], liveBytes: 110_016 },
+    // 300·9·96·6; 14,400 + 57,600 + 14,400 + 3,600 + 11,520
+    { id: 10, name: 'head3', dtype: 'q15', shape: [15, 20, 6], macs: 1_555_200, live: ['H1_OUT', 'L11_OUT', 'H2_KEPT', 'H3_OUT', 'H3_RING'], liveBytes: 101_520 },
+    // 14,400 + 57,600 + 14,400 + 3,600 + 23,040 + 384
+    { id: 11, name: 'mbconv12', dtype: 'q7', shape: [15, 20, 128], macs: MB_15x20_96_128, live: ['H1_OUT', 'L11_OUT', 'H2_KEPT', 'H3_OUT', 'L12_RING', 'L12_DW'], liveBytes: 113_424 },
+    // 14,400 + 38,400 + 14,400 + 3,600 + 15,360 + 256 + 128
+    { id: 12, name: 'mbconv13', dtype: 'q7', shape: [15, 20, 128], macs: MB_15x20_128, live: ['H1_OUT', 'L13_OUT', 'H2_KEPT', 'H3_OUT', 'B_RING', 'B_DW', 'B_ROW'], liveBytes: 86_544 },
+    { id: 13, name: 'mbconv14', dtype: 'q7', shape: [15, 20, 128], macs: MB_15x20_128, live: ['H1_OUT', 'L14_OUT', 'H2_KEPT', 'H3_OUT', 'B_RING', 'B_DW', 'B_ROW'], liveBytes: 86_544 },
+    // conf int8 300·2 + loc int16 300·4·2 = 3000 bytes; 300·9·128·6; 14,400 + 38,400 + 14,400 + 3,600 + 3,000
+    { id: 14, name: 'head4', dtype: 'q7', shape: [3000], macs: 2_073_600, live: ['H1_OUT', 'L14_OUT', 'H2_KEPT', 'H3_OUT', 'H4_OUT'], liveBytes: 73_800 },
+    // 36,000 gathered + the 35,400 they come from
+    { id: 15, name: 'outputs', dtype: 'q15', shape: [18_000], macs: 0, live: ['OUTPUTS', 'H1_OUT', 'H2_KEPT', 'H3_OUT', 'H4_OUT'], liveBytes: 71_400 },
     { id: 16, name: 'boxes', dtype: 'pp_box', shape: [750, 6], macs: 0, live: ['OUTPUTS', 'PP_SCRATCH', 'BOXES'], liveBytes: 57_000 },
   ],
 };
 
 // prettier-ignore
 const FAST: Expected = {
-  arenaBytes: 153_600,
-  // firmware/app/face_fast.c at 175e71d: OFF_CONV 76800, OFF_RNN_SCRATCH 19200, OFF_L1_OUT 68400, L1 ring
-  // and dw 87600/102960, OFF_HEAD_RING 10800, OFF_L2_OUT 10800, L2 ring and dw 87600/95280, H2 ring 68400,
-  // OFF_L3_OUT 68400, L3 ring and dw 126000/149040, OFF_L4_OUT 68400 - 12800, OFF_L4_RING 10800, L4 dw
-  // 33840, OFF_PP_SCRATCH 26160, OFF_BOXES 29760, ARENA_USED 153600.
+  arenaBytes: 107_424,
+  // H1's and H2's outputs (3,600 = 300·(2 + 4)·2 each) packed at 0; L2's output at 20,000 so that L4's
+  // output can start 12,800 below it (face_fast.c's L4 gap) at 7,200, right after them; L3 and its
+  // residual in place over L2's; each ring right after what is live next to it; the gathered outputs,
+  // post-processing scratch and boxes after the heads' outputs.
   buffers: {
-    IMAGE: [0, 76_800],
-    CONV_OUT: [76_800, 153_600],
+    IMAGE_ROWS: [0, 960], // 3 image rows · 320
+    CONV_OUT: [19_840, 96_640], // 120·160·4
     POOLED: [0, 19_200], // 15·20·64
     RNN_SCRATCH: [19_200, 19_840], // (64 + 16·16) Q15 = 640
-    OUTPUTS: [0, 10_800], // 5400·2
-    L1_OUT: [68_400, 87_600], // 15·20·32·2 = 19,200
-    L1_RING: [87_600, 102_960], // 3·20·128·2 = 15,360
-    L1_DW: [102_960, 103_216],
-    H1_RING: [10_800, 14_640], // 3·20·32·2 = 3,840
-    L2_OUT: [10_800, 68_400], // 15·20·96·2 = 57,600
-    L2_RING: [87_600, 95_280], // 3·20·64·2 = 7,680
-    L2_DW: [95_280, 95_408],
-    H2_RING: [68_400, 79_920], // 3·20·96·2 = 11,520
-    L3_OUT: [68_400, 126_000],
-    L3_RING: [126_000, 149_040], // 3·20·192·2 = 23,040
-    L3_DW: [149_040, 149_424],
-    L4_OUT: [55_600, 132_400], // 15·20·128·2 = 76,800
-    L4_RING: [10_800, 33_840],
-    L4_DW: [33_840, 34_224],
-    H3_RING: [10_800, 26_160], // 3·20·128·2 = 15,360
-    PP_SCRATCH: [26_160, 29_760], // 900 priors · 4
-    BOXES: [29_760, 38_760],
+    L1_RING: [19_200, 34_560], // 3·20·128·2 = 15,360
+    L1_DW: [34_560, 34_816],
+    L1_OUT: [77_600, 96_800], // 15·20·32·2 = 19,200
+    H1_OUT: [0, 3_600],
+    H1_RING: [3_600, 7_440], // 3·20·32·2 = 3,840
+    L2_OUT: [20_000, 77_600], // 15·20·96·2 = 57,600
+    L2_RING: [96_800, 104_480], // 3·20·64·2 = 7,680
+    L2_DW: [104_480, 104_608],
+    H2_OUT: [3_600, 7_200],
+    H2_RING: [77_600, 89_120], // 3·20·96·2 = 11,520
+    L3_OUT: [20_000, 77_600],
+    L3_RING: [77_600, 100_640], // 3·20·192·2 = 23,040
+    L3_DW: [100_640, 101_024],
+    L3_ROW: [101_024, 101_216], // 96·2
+    L4_OUT: [7_200, 84_000], // 15·20·128·2 = 76,800
+    L4_RING: [84_000, 107_040], // 3·20·192·2
+    L4_DW: [107_040, 107_424],
+    H3_OUT: [84_000, 87_600],
+    H3_RING: [87_600, 102_960], // 3·20·128·2 = 15,360
+    OUTPUTS: [7_200, 18_000], // 5400·2
+    PP_SCRATCH: [18_000, 21_600], // 900 priors · 4
+    BOXES: [21_600, 30_600],
   },
   layers: [
-    { id: 1, name: 'conv', dtype: 'q7', shape: [120, 160, 4], macs: 691_200, live: ['IMAGE', 'CONV_OUT'], liveBytes: 153_600 },
+    // 76,800 + 960
+    { id: 1, name: 'conv', dtype: 'q7', shape: [120, 160, 4], macs: 691_200, live: ['CONV_OUT', 'IMAGE_ROWS'], liveBytes: 77_760 },
     // RNNPool 16x16/8: 14·19 = 266 patches × (512·(64 + 256) + 64·(256 + 256)) = 266 × 196,608;
     // 76,800 + 19,200 + 640
     { id: 2, name: 'rnnpool', dtype: 'q7', shape: [15, 20, 64], macs: 52_297_728, live: ['CONV_OUT', 'POOLED', 'RNN_SCRATCH'], liveBytes: 96_640 },
-    // 300·64·128 + 300·(1152 + 4096) = 2,457,600 + 1,574,400; 19,200 + 19,200 + 15,360 + 256
-    { id: 3, name: 'mbconv1', dtype: 'q15', shape: [15, 20, 32], macs: 4_032_000, live: ['POOLED', 'L1_OUT', 'L1_RING', 'L1_DW'], liveBytes: 54_016 },
-    // 300·9·32·(4 + 4); 19,200 + 10,800 + 3,840
-    { id: 4, name: 'head1', dtype: 'q15', shape: [15, 20, 6], macs: 691_200, live: ['L1_OUT', 'OUTPUTS', 'H1_RING'], liveBytes: 33_840 },
-    // 300·32·64 + 300·(576 + 6144) = 614,400 + 2,016,000; 19,200 + 10,800 + 57,600 + 7,680 + 128
-    { id: 5, name: 'mbconv2', dtype: 'q15', shape: [15, 20, 96], macs: 2_630_400, live: ['L1_OUT', 'OUTPUTS', 'L2_OUT', 'L2_RING', 'L2_DW'], liveBytes: 95_408 },
-    // 300·9·96·6; 57,600 + 10,800 + 11,520
-    { id: 6, name: 'head2', dtype: 'q15', shape: [15, 20, 6], macs: 1_555_200, live: ['L2_OUT', 'OUTPUTS', 'H2_RING'], liveBytes: 79_920 },
-    // 57,600 + 10,800 + 57,600 + 23,040 + 384 (face_fast.c: "L3 needs 149,424")
-    { id: 7, name: 'mbconv3', dtype: 'q15', shape: [15, 20, 96], macs: MB_15x20_96, live: ['L2_OUT', 'OUTPUTS', 'L3_OUT', 'L3_RING', 'L3_DW'], liveBytes: 149_424 },
-    // 10,800 + 23,040 + 384 + 76,800 (its input L3 out lies inside L4 out)
-    { id: 8, name: 'mbconv4', dtype: 'q15', shape: [15, 20, 128], macs: MB_15x20_96_128, live: ['OUTPUTS', 'L4_RING', 'L4_DW', 'L4_OUT'], liveBytes: 111_024 },
-    // 300·9·128·6; 10,800 + 76,800 + 15,360
-    { id: 9, name: 'head3', dtype: 'q15', shape: [15, 20, 6], macs: 2_073_600, live: ['OUTPUTS', 'L4_OUT', 'H3_RING'], liveBytes: 102_960 },
-    { id: 10, name: 'outputs', dtype: 'q15', shape: [5400], macs: 0, live: ['OUTPUTS'], liveBytes: 10_800 },
+    // 300·64·128 + 300·(1152 + 4096) = 2,457,600 + 1,574,400; 19,200 + 15,360 + 256 + 19,200
+    { id: 3, name: 'mbconv1', dtype: 'q15', shape: [15, 20, 32], macs: 4_032_000, live: ['POOLED', 'L1_RING', 'L1_DW', 'L1_OUT'], liveBytes: 54_016 },
+    // 300·9·32·(4 + 4); 19,200 + 3,600 + 3,840
+    { id: 4, name: 'head1', dtype: 'q15', shape: [15, 20, 6], macs: 691_200, live: ['L1_OUT', 'H1_OUT', 'H1_RING'], liveBytes: 26_640 },
+    // 300·32·64 + 300·(576 + 6144) = 614,400 + 2,016,000; 19,200 + 3,600 + 57,600 + 7,680 + 128
+    { id: 5, name: 'mbconv2', dtype: 'q15', shape: [15, 20, 96], macs: 2_630_400, live: ['L1_OUT', 'H1_OUT', 'L2_OUT', 'L2_RING', 'L2_DW'], liveBytes: 88_208 },
+    // 300·9·96·6; 57,600 + 3,600 + 3,600 + 11,520
+    { id: 6, name: 'head2', dtype: 'q15', shape: [15, 20, 6], macs: 1_555_200, live: ['L2_OUT', 'H1_OUT', 'H2_OUT', 'H2_RING'], liveBytes: 76_320 },
+    // 3,600 + 3,600 + 57,600 + 23,040 + 384 + 192 (in place; was 149,424 with L3's output apart)
+    { id: 7, name: 'mbconv3', dtype: 'q15', shape: [15, 20, 96], macs: MB_15x20_96, live: ['H1_OUT', 'H2_OUT', 'L3_OUT', 'L3_RING', 'L3_DW', 'L3_ROW'], liveBytes: 88_416 },
+    // 3,600 + 3,600 + 23,040 + 384 + 76,800 (its input L3 out lies inside L4 out): the peak
+    { id: 8, name: 'mbconv4', dtype: 'q15', shape: [15, 20, 128], macs: MB_15x20_96_128, live: ['H1_OUT', 'H2_OUT', 'L4_RING', 'L4_DW', 'L4_OUT'], liveBytes: 107_424 },
+    // 300·9·128·6; 3,600 + 3,600 + 76,800 + 3,600 + 15,360
+    { id: 9, name: 'head3', dtype: 'q15', shape: [15, 20, 6], macs: 2_073_600, live: ['H1_OUT', 'H2_OUT', 'L4_OUT', 'H3_OUT', 'H3_RING'], liveBytes: 102_960 },
+    // 10,800 gathered + the 10,800 they come from
+    { id: 10, name: 'outputs', dtype: 'q15', shape: [5400], macs: 0, live: ['OUTPUTS', 'H1_OUT', 'H2_OUT', 'H3_OUT'], liveBytes: 21_600 },
     // 10,800 + 3,600 + 9,000
     { id: 11, name: 'boxes', dtype: 'pp_box', shape: [750, 6], macs: 0, live: ['OUTPUTS', 'PP_SCRATCH', 'BOXES'], liveBytes: 23_400 },
   ],
@@ -356,16 +367,16 @@ describe('descriptors: layers, MACs and the arena plan', () => {
         '#define M4SIM_LAYER_COUNT 16',
       ].join('\n'),
     );
-    expect(qvga).toContain('#define M4SIM_ARENA_BYTES 184576u\n');
+    expect(qvga).toContain('#define M4SIM_ARENA_BYTES 121088u\n');
     expect(qvga).toContain(
-      '#define M4SIM_ARENA_L9_RING 31200u /* L9 ring */\n#define M4SIM_ARENA_L9_RING_BYTES 15360u\n',
+      '#define M4SIM_ARENA_L9_RING 105600u /* L9 ring */\n#define M4SIM_ARENA_L9_RING_BYTES 15360u\n',
     );
     expect(qvga).toContain('#define M4SIM_MAX_BOXES 750u\n');
     const fast = renderLayersHeader(architectureNamed('rnnpool-face-fast'));
-    expect(fast).toContain('#define M4SIM_ARENA_BYTES 153600u\n');
-    // face_fast.c's L4 gap: M4SIM_ARENA_L3_OUT - M4SIM_ARENA_L4_OUT = 68,400 - 55,600 = 12,800.
-    expect(fast).toContain('#define M4SIM_ARENA_L3_OUT 68400u');
-    expect(fast).toContain('#define M4SIM_ARENA_L4_OUT 55600u');
+    expect(fast).toContain('#define M4SIM_ARENA_BYTES 107424u\n');
+    // face_fast.c's L4 gap: M4SIM_ARENA_L3_OUT - M4SIM_ARENA_L4_OUT = 20,000 - 7,200 = 12,800.
+    expect(fast).toContain('#define M4SIM_ARENA_L3_OUT 20000u');
+    expect(fast).toContain('#define M4SIM_ARENA_L4_OUT 7200u');
     expect(renderLayersHeader(architectureNamed('rnnpool-face-m4'))).toContain('  LAYER_BOXES = 12,\n};');
   });
 
@@ -499,7 +510,7 @@ describe.skipIf(!haveToolchain)('m4sim report on face-2', () => {
     // head1 of face-2: 2,764,800 MACs and its own ring (face-M4's layer 4 would have read 5,606,400 and
     // "L2 ring, L2 dw, L2 row").
     const head1 = rows.find((row) => row[0] === 'head1')!;
-    expect(head1.slice(0, 3)).toEqual(['head1', '2,764,800', '120,480']);
+    expect(head1.slice(0, 3)).toEqual(['head1', '2,764,800', '98,880']);
     expect(head1[3]).toContain('H1 ring');
     expect(table).not.toContain('L2 ring');
   });

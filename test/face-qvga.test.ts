@@ -69,8 +69,11 @@ describe.skipIf(!run)('RNNPool-Face-QVGA (face-2) firmware vs reference', () => 
       ref.layers.map((l) => [l.id, l.checksum]),
     );
     expect(fw.layers.map((l) => l.name)).toEqual([...ref.layers.map((l) => l.name), 'boxes']);
-    expect(fw.result.sram.total).toBeLessThan(256 * 1024);
-    expect(fw.block.arenaBytes).toBe(184576);
+    // The frame streamed from the camera and every layer over its input, as face-M4: the arena of
+    // src/architectures/face-qvga.ts (121,088, its peak at L9; 184,576 before), within 128 KiB in all.
+    expect(fw.block.arenaBytes).toBe(121_088);
+    expect(fw.result.sram.total).toBeLessThanOrEqual(128 * 1024);
+    expect(fw.result.semihosting.refused).toEqual([]);
     results.set(name, ref.boxes);
     const top = ref.boxes.slice(0, 5).map(
       (b) =>

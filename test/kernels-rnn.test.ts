@@ -41,6 +41,7 @@ import {
   q7VSub,
   q7xq15Q7TAddVec,
 } from '../src/reference/quantized.js';
+import { SHF_ALLOC, SHF_WRITE, parseElf } from '../src/elf/elf.js';
 import { q15RnnpoolBlock, rnnpoolPatchQ7, type RnnPoolModel } from '../src/reference/rnnpool.js';
 import { projectRoot } from '../src/toolchain/toolchain.js';
 import { buildTestFirmware, haveToolchain } from './helpers/firmware.js';
@@ -451,6 +452,33 @@ describe.skipIf(!haveToolchain)(
         out.q15(4097),
         Int16Array.from({ length: 4097 }, (_, i) => expBase16(i - 4096, 3)),
       );
+    });
+
+    it('fastgrnn_recip_q44 (flash) is ceil(2^44 / d) for every d in [16384, 32768] and divides exactly', () => {
+      // Independent of the C: every entry against BigInt arithmetic, read from the linked image.
+      const image = parseElf(readFileSync(elf));
+      const sym = image.symbol('fastgrnn_recip_q44')!;
+      expect(sym.size).toBe(16385 * 4);
+      const section = image.sections[sym.shndx]!;
+      expect(section.flags & (SHF_ALLOC | SHF_WRITE)).toBe(SHF_ALLOC); // read-only, not RAM data
+      const bytes = image.readLoaded(sym.value, sym.size)!;
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const two44 = 1n << 44n;
+      const next = mulberry32(0x4ec1f);
+      let bad = 0;
+      for (let d = 16384; d <= 32768; d++) {
+        const m = BigInt(view.getUint32(4 * (d - 16384), true));
+        const D = BigInt(d);
+        if (m !== (two44 + D - 1n) / D) bad++;
+        // The numerators of fast_sigmoid / fast_tanh lie in [0, 2^28]: ends, multiples and samples.
+        const ns = [0, 1, d - 1, d, d + 1, 2 ** 28 - 1, 2 ** 28, 2 ** 29 - 1];
+        for (let k = 0; k < 4; k++) ns.push(randomInt(next, 0, 2 ** 28));
+        for (const n of ns) if ((BigInt(n) * m) >> 44n !== BigInt(n) / D) bad++;
+      }
+      expect(bad).toBe(0);
+      expect(view.getUint32(0, true)).toBe(2 ** 30); // d = 2^14
+      expect(view.getUint32(4 * 16384, true)).toBe(2 ** 29); // d = 2^15
+      expect(view.getUint32(4 * 8192, true)).toBe(715827883); // d = 3 2^13: ceil(2^31 / 3)
     });
 
     describe('element-wise and matrix ops on random vectors with extremes (one emulator run)', () => {

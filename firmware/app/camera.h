@@ -1,9 +1,9 @@
 /*
- * The camera as a streaming detector firmware sees it (RNNPool-Face-M4: face_m4.c): the preprocessed
- * int8 320x240 frame (the same bytes the whole-frame ABI writes at m4sim_input, row-major, 320 bytes a
- * row) is never in RAM whole; the firmware asks for the rows it needs, when it needs them, into a
- * buffer of its own, like a DCMI + DMA transfer of a line range on an STM32F4 that the driver starts
- * and waits for.
+ * The camera as a streaming detector firmware sees it (face_m4.c, face_qvga.c, face_fast.c, through
+ * front_end_stream.c): the preprocessed int8 320x240 frame (the same bytes the whole-frame ABI
+ * writes at m4sim_input, row-major, 320 bytes a row) is never in RAM whole; the firmware asks for the
+ * rows it needs, when it needs them, into a buffer of its own, like a DCMI + DMA transfer of a line
+ * range on an STM32F4 that the driver starts and waits for.
  *
  * Under m4sim the request is the application semihosting call M4SIM_SEMIHOSTING_CAMERA_ROWS (0x100;
  * ARM's semihosting specification reserves 0x100-0x1FF for applications): r0 = 0x100, r1 = the

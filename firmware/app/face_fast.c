@@ -6,21 +6,29 @@
  *
  * Memory plan: src/architectures/face-fast.ts, generated into m4sim_layers.h (M4SIM_ARENA_<buffer>:
  * offset, _BYTES: size; the layer ids LAYER_<NAME>). Every buffer is dead before it is reused; the
- * checks below hold the model's shapes to the buffers. L3's residual sum goes back over L3's output.
- * L4's output starts below its input (the L3 sum) and runs over it: the kernel reads an input row only
- * while expanding it, before any output row that could reach it is written (m4_mbconv_q7w_inplace_gap,
- * checked at run time against the gap between the two buffers).
+ * checks below hold the model's shapes to the buffers. As face_m4.c: the frame is streamed (the conv
+ * asks the camera, camera.h, for the rows each output row reads) and the heads' outputs stay where
+ * each head wrote them (H<n>_OUT: conf, then loc) until the outputs layer gathers them in the ABI
+ * order (gather.h). L3 and its residual run in place over L2's output, pixel by pixel
+ * (m4_mbconv7_q15xq7_q15_residual_inplace, mbconv_q7.h: the same arithmetic as m4_mbconv_q15xq7_q15
+ * of mbconv_fast.h, see MBConv L3 below). L4's output starts below its input (the L3 sum) and runs
+ * over it: the kernel reads an input row only while expanding it, before any output row that could
+ * reach it is written (m4_mbconv_q7w_inplace_gap, checked at run time against the gap between the two
+ * buffers).
  */
 #include <stdint.h>
 #include <string.h>
 
 #include "layer_markers.h"
 #include "m4sim_layers.h"
-#include "conv.h"
+#include "camera.h"
 #include "face_fast.h"
+#include "front_end_stream.h"
+#include "gather.h"
 #include "heads.h"
 #include "mbconv.h"
 #include "mbconv_fast.h"
+#include "mbconv_q7.h"
 #include "model.h"
 #include "model_params.h"
 #include "postprocess.h"
@@ -34,17 +42,26 @@
 #define TENSOR_BYTES(L) (L##_HOUT * L##_WOUT * L##_COUT * 2)
 #define HEAD_RING_BYTES(D, L) (D##CW_HF * L##_WOUT * L##_COUT * 2)
 _Static_assert(M4SIM_MODEL_HEADS == 3, "the fast pipeline has 3 heads");
-_Static_assert(CBR1F_H * CBR1F_W * CBR1F_CIN <= M4SIM_ARENA_IMAGE_BYTES, "image");
+_Static_assert(RNNPOOL_FACE_WINDOW_BYTES <= M4SIM_ARENA_IMAGE_ROWS_BYTES, "image rows");
 _Static_assert(CONV2D_HOUT * CONV2D_WOUT * CONV2D_COUT <= M4SIM_ARENA_CONV_OUT_BYTES, "conv output");
 _Static_assert(L1_H * L1_W * L1_CIN <= M4SIM_ARENA_POOLED_BYTES, "RNNPool output");
 _Static_assert(2 * (4 * HIDDEN_DIM2 + HIDDEN_DIM1 * PATCH_DIM) <= M4SIM_ARENA_RNN_SCRATCH_BYTES, "RNNPool scratch");
 _Static_assert(M4SIM_MODEL_OUTPUTS * 2 <= M4SIM_ARENA_OUTPUTS_BYTES, "outputs");
+#define HEAD_OUT_BYTES(D, N) GATHER_HEAD_OUT_BYTES(M4SIM_HEAD##N##_ROWS * M4SIM_HEAD##N##_COLS, D)
+_Static_assert(HEAD_OUT_BYTES(D1, 1) == M4SIM_ARENA_H1_OUT_BYTES && HEAD_OUT_BYTES(D2, 2) == M4SIM_ARENA_H2_OUT_BYTES &&
+                   HEAD_OUT_BYTES(D3, 3) == M4SIM_ARENA_H3_OUT_BYTES,
+               "head outputs");
 _Static_assert(TENSOR_BYTES(L1) <= M4SIM_ARENA_L1_OUT_BYTES && RING_BYTES(L1) <= M4SIM_ARENA_L1_RING_BYTES &&
                    L1_CTEMP * 2 <= M4SIM_ARENA_L1_DW_BYTES, "L1");
 _Static_assert(TENSOR_BYTES(L2) <= M4SIM_ARENA_L2_OUT_BYTES && RING_BYTES(L2) <= M4SIM_ARENA_L2_RING_BYTES &&
                    L2_CTEMP * 2 <= M4SIM_ARENA_L2_DW_BYTES, "L2");
 _Static_assert(TENSOR_BYTES(L3) <= M4SIM_ARENA_L3_OUT_BYTES && RING_BYTES(L3) <= M4SIM_ARENA_L3_RING_BYTES &&
-                   L3_CTEMP * 2 <= M4SIM_ARENA_L3_DW_BYTES, "L3");
+                   L3_CTEMP * 2 <= M4SIM_ARENA_L3_DW_BYTES && L3_COUT * 2 <= M4SIM_ARENA_L3_ROW_BYTES, "L3");
+/* L3 runs in place (m4_mbconv7_q15xq7_q15_residual_inplace): stride 1, same padding, CIn == COut. */
+_Static_assert(M4SIM_ARENA_L3_OUT == M4SIM_ARENA_L2_OUT && L3_HSTRIDE == 1 && L3_WSTRIDE == 1 && L3_CIN == L3_COUT &&
+                   L3_HPADL == (L3_HF - 1) / 2 && L3_HPADR == L3_HF / 2 && L3_WPADL == (L3_WF - 1) / 2 &&
+                   L3_WPADR == L3_WF / 2,
+               "L3 cannot run in place");
 _Static_assert(TENSOR_BYTES(L4) <= M4SIM_ARENA_L4_OUT_BYTES && RING_BYTES(L4) <= M4SIM_ARENA_L4_RING_BYTES &&
                    L4_CTEMP * 2 <= M4SIM_ARENA_L4_DW_BYTES, "L4");
 _Static_assert(HEAD_RING_BYTES(D1, L1) <= M4SIM_ARENA_H1_RING_BYTES, "H1 ring");
@@ -54,8 +71,11 @@ _Static_assert(M4SIM_MODEL_OUTPUTS / 6 * 4 <= M4SIM_ARENA_PP_SCRATCH_BYTES, "pos
 _Static_assert(M4SIM_MAX_BOXES * sizeof(pp_box) <= M4SIM_ARENA_BOXES_BYTES, "boxes");
 
 
-/* MBConv L with Q7 weights (m4_mbconv_q7w_params, EdgeML q15xq7_q15_mbconv_block). */
-#define MBCONV_Q7W(L)                                                                                       \
+/*
+ * MBConv L with Q7 weights (EdgeML q15xq7_q15_mbconv_block) into q: an m4_mbconv_q7w_params
+ * (mbconv_fast.h) or an m4_mbconv7_params (mbconv_q7.h), whose fields of the same names mean the same.
+ */
+#define MBCONV_Q7W(q, L)                                                                                    \
   do {                                                                                                     \
     memset(&q, 0, sizeof q);                                                                               \
     q.H = L##_H, q.W = L##_W, q.CIn = L##_CIN, q.CTemp = L##_CTEMP, q.COut = L##_COUT, q.HF = L##_HF;      \
@@ -85,6 +105,7 @@ _Static_assert(M4SIM_MAX_BOXES * sizeof(pp_box) <= M4SIM_ARENA_BOXES_BYTES, "box
     h.norm_scinput = D##NW_Scinput, h.norm_scoutput = D##NW_Scoutput, h.norm_demote = D##NW_Demote;        \
   } while (0)
 
+/* The arena, named as the ABI names it (m4sim_abi.h); no frame is written here: the conv streams it. */
 __attribute__((section(".noinit"), aligned(8))) uint8_t m4sim_input[M4SIM_ARENA_BYTES];
 
 int detector_run(uint32_t stop_after, uint32_t threshold_q15, uint32_t max_boxes, m4sim_output_t *out) {
@@ -93,7 +114,6 @@ int detector_run(uint32_t stop_after, uint32_t threshold_q15, uint32_t max_boxes
 
 int face_fast_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uint32_t max_boxes,
                   m4sim_output_t *out) {
-  int8_t *image = (int8_t *)(arena + M4SIM_ARENA_IMAGE);
   int8_t *conv_out = (int8_t *)(arena + M4SIM_ARENA_CONV_OUT);
   int16_t *outputs = (int16_t *)(arena + M4SIM_ARENA_OUTPUTS);
   m4_mbconv_params p;
@@ -105,27 +125,9 @@ int face_fast_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   out->version = 1;
   out->arena_bytes = M4SIM_ARENA_BYTES;
 
-  /* 1. conv 3x3 stride 2 + bias + per-channel scale + ReLU, fused. */
+  /* 1. conv 3x3 stride 2 + bias + per-channel scale + ReLU, fused, the image rows from the camera. */
   m4sim_layer_begin(LAYER_CONV);
-  m4_conv2d_cbr_params cbr = {
-      .conv = {.H = CBR1F_H, .W = CBR1F_W, .CIn = CBR1F_CIN, .HF = CBR1F_HF, .WF = CBR1F_WF, .CF = CBR1F_CF,
-               .COut = CONV2D_COUT, .G = CBR1F_G, .HPadU = CBR1F_HPADL, .HPadD = CBR1F_HPADR,
-               .WPadL = CBR1F_WPADL, .WPadR = CBR1F_WPADR, .HStride = CBR1F_HSTRIDE, .WStride = CBR1F_WSTRIDE,
-               .HDilation = CBR1F_HDILATION, .WDilation = CBR1F_WDILATION, .scinput = CBR1F_Scinput,
-               .scoutput = CBR1F_Scoutput, .demote = CBR1F_Demote},
-      .filter = CBR1F,
-      .bias = CBR1B,
-      .bias_scten = CBR1B_Scten,
-      .bias_scvec = CBR1B_Scvec,
-      .bias_scret = CBR1B_Scret,
-      .scale = CBR1W,
-      .scale_scinput = CBR1W_Scinput,
-      .scale_scoutput = CBR1W_Scoutput,
-      .scale_demote = CBR1W_Demote,
-      .limit = CONV2D_Limit,
-      .div = CONV2D_Div,
-  };
-  m4_conv2d_cbr(image, conv_out, &cbr);
+  if (rnnpool_face_conv_streamed((int8_t *)(arena + M4SIM_ARENA_IMAGE_ROWS), conv_out)) return M4SIM_EXIT_CAMERA;
   if (m4sim_layer_end(out, stop_after, LAYER_CONV, conv_out, CONV2D_HOUT * CONV2D_WOUT * CONV2D_COUT, 0, 0)) return 0;
 
   /* 2. RNNPool: 16x16 patches at stride 8 -> 14x19x64, stored as Q7, then replicate-padded to 15x20. */
@@ -162,7 +164,7 @@ int face_fast_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   /* 4. Head 1 on L1: L2 norm, conf 4 -> 2, loc 4. */
   m4sim_layer_begin(LAYER_HEAD1);
   HEAD(D1, L1);
-  int16_t *c1 = outputs + M4SIM_HEAD1_CONF_OFFSET, *o1 = outputs + M4SIM_HEAD1_LOC_OFFSET;
+  int16_t *c1 = (int16_t *)(arena + M4SIM_ARENA_H1_OUT), *o1 = c1 + 2 * M4SIM_HEAD1_ROWS * M4SIM_HEAD1_COLS;
   m4_detection_head(x1, c1, o1, (int16_t *)(arena + M4SIM_ARENA_H1_RING), &h);
   if (m4sim_layer_end(out, stop_after, LAYER_HEAD1, c1, M4SIM_HEAD1_ROWS * M4SIM_HEAD1_COLS * 2 * 2, o1,
           M4SIM_HEAD1_ROWS * M4SIM_HEAD1_COLS * 4 * 2))
@@ -178,24 +180,34 @@ int face_fast_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   /* 6. Head 2 on L2. */
   m4sim_layer_begin(LAYER_HEAD2);
   HEAD(D2, L2);
-  int16_t *c2 = outputs + M4SIM_HEAD2_CONF_OFFSET, *o2 = outputs + M4SIM_HEAD2_LOC_OFFSET;
+  int16_t *c2 = (int16_t *)(arena + M4SIM_ARENA_H2_OUT), *o2 = c2 + 2 * M4SIM_HEAD2_ROWS * M4SIM_HEAD2_COLS;
   m4_detection_head(x2, c2, o2, (int16_t *)(arena + M4SIM_ARENA_H2_RING), &h);
   if (m4sim_layer_end(out, stop_after, LAYER_HEAD2, c2, M4SIM_HEAD2_ROWS * M4SIM_HEAD2_COLS * 2 * 2, o2,
           M4SIM_HEAD2_ROWS * M4SIM_HEAD2_COLS * 4 * 2))
     return 0;
 
-  /* 7. MBConv L3 (Q7 weights) + residual: sum = L2 out / (Scten1 Scret) + L3 out / (Scten2 Scret). */
+  /*
+   * 7. MBConv L3 (Q7 weights) + residual: sum = L2 out / (Scten1 Scret) + L3 out / (Scten2 Scret), in
+   * place over L2's output. m4_mbconv7_q15xq7_q15 (mbconv_q7.c) and m4_mbconv_q15xq7_q15
+   * (mbconv_fast.c) are both EdgeML's q15xq7_q15_mbconv_block: the same int32 sums in the same order,
+   * the same bn/clamp/scale per stage, the same narrowing; the in-place form's residual is
+   * m4_residual_add_q15's expression per element (mbconv_q7.h).
+   */
   m4sim_layer_begin(LAYER_MBCONV3);
   int16_t *x3 = (int16_t *)(arena + M4SIM_ARENA_L3_OUT);
-  MBCONV_Q7W(L3);
-  m4_mbconv_q15xq7_q15(x2, x3, (int16_t *)(arena + M4SIM_ARENA_L3_RING), (int16_t *)(arena + M4SIM_ARENA_L3_DW), &q);
-  m4_residual_add_q15(x2, x3, L3_HOUT * L3_WOUT * L3_COUT, x3, L3_Scten1, L3_Scten2, L3_Scret);
+  m4_mbconv7_params r;
+  MBCONV_Q7W(r, L3);
+  if (m4_mbconv7_q15xq7_q15_residual_inplace(x3, (int16_t *)(arena + M4SIM_ARENA_L3_RING),
+                                             (int16_t *)(arena + M4SIM_ARENA_L3_DW),
+                                             (int16_t *)(arena + M4SIM_ARENA_L3_ROW), &r, L3_Scten1, L3_Scten2,
+                                             L3_Scret))
+    return -1;
   if (m4sim_layer_end(out, stop_after, LAYER_MBCONV3, x3, L3_HOUT * L3_WOUT * L3_COUT * 2, 0, 0)) return 0;
 
   /* 8. MBConv L4 (Q7 weights), its output running over its input (see the memory plan). */
   m4sim_layer_begin(LAYER_MBCONV4);
   int16_t *x4 = (int16_t *)(arena + M4SIM_ARENA_L4_OUT);
-  MBCONV_Q7W(L4);
+  MBCONV_Q7W(q, L4);
   if (m4_mbconv_q7w_inplace_gap(&q) > L4_GAP) return 3; /* the plan does not fit this model */
   m4_mbconv_q15xq7_q15(x3, x4, (int16_t *)(arena + M4SIM_ARENA_L4_RING), (int16_t *)(arena + M4SIM_ARENA_L4_DW), &q);
   if (m4sim_layer_end(out, stop_after, LAYER_MBCONV4, x4, L4_HOUT * L4_WOUT * L4_COUT * 2, 0, 0)) return 0;
@@ -203,33 +215,23 @@ int face_fast_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   /* 9. Head 3 on L4. */
   m4sim_layer_begin(LAYER_HEAD3);
   HEAD(D3, L4);
-  int16_t *c3 = outputs + M4SIM_HEAD3_CONF_OFFSET, *o3 = outputs + M4SIM_HEAD3_LOC_OFFSET;
+  int16_t *c3 = (int16_t *)(arena + M4SIM_ARENA_H3_OUT), *o3 = c3 + 2 * M4SIM_HEAD3_ROWS * M4SIM_HEAD3_COLS;
   m4_detection_head(x4, c3, o3, (int16_t *)(arena + M4SIM_ARENA_H3_RING), &h);
   if (m4sim_layer_end(out, stop_after, LAYER_HEAD3, c3, M4SIM_HEAD3_ROWS * M4SIM_HEAD3_COLS * 2 * 2, o3,
           M4SIM_HEAD3_ROWS * M4SIM_HEAD3_COLS * 4 * 2))
     return 0;
 
-  /* 10. Output scales per head (C division; EdgeML's fast pipeline halves H2 conf and H3 loc). */
+  /*
+   * 10. The heads' outputs gathered in the ABI order (conf H1..H3, then loc H1..H3), each divided by
+   * its head's output scale on the way (C division; EdgeML's fast pipeline halves H2 conf and H3 loc).
+   */
   m4sim_layer_begin(LAYER_OUTPUTS);
-  static const struct {
-    uint32_t conf_offset, loc_offset, cells;
-    int32_t conf_scale, loc_scale;
-  } heads[3] = {
-      {M4SIM_HEAD1_CONF_OFFSET, M4SIM_HEAD1_LOC_OFFSET, M4SIM_HEAD1_ROWS * M4SIM_HEAD1_COLS,
-       M4SIM_HEAD1_CONF_SCALE, M4SIM_HEAD1_LOC_SCALE},
-      {M4SIM_HEAD2_CONF_OFFSET, M4SIM_HEAD2_LOC_OFFSET, M4SIM_HEAD2_ROWS * M4SIM_HEAD2_COLS,
-       M4SIM_HEAD2_CONF_SCALE, M4SIM_HEAD2_LOC_SCALE},
-      {M4SIM_HEAD3_CONF_OFFSET, M4SIM_HEAD3_LOC_OFFSET, M4SIM_HEAD3_ROWS * M4SIM_HEAD3_COLS,
-       M4SIM_HEAD3_CONF_SCALE, M4SIM_HEAD3_LOC_SCALE},
-  };
-  for (uint32_t k = 0; k < 3; k++) {
-    if (heads[k].conf_scale != 1)
-      for (uint32_t i = 0; i < 2 * heads[k].cells; i++)
-        outputs[heads[k].conf_offset + i] = (int16_t)(outputs[heads[k].conf_offset + i] / heads[k].conf_scale);
-    if (heads[k].loc_scale != 1)
-      for (uint32_t i = 0; i < 4 * heads[k].cells; i++)
-        outputs[heads[k].loc_offset + i] = (int16_t)(outputs[heads[k].loc_offset + i] / heads[k].loc_scale);
-  }
+  gather_scaled(outputs + M4SIM_HEAD1_CONF_OFFSET, c1, 2 * M4SIM_HEAD1_ROWS * M4SIM_HEAD1_COLS, M4SIM_HEAD1_CONF_SCALE);
+  gather_scaled(outputs + M4SIM_HEAD2_CONF_OFFSET, c2, 2 * M4SIM_HEAD2_ROWS * M4SIM_HEAD2_COLS, M4SIM_HEAD2_CONF_SCALE);
+  gather_scaled(outputs + M4SIM_HEAD3_CONF_OFFSET, c3, 2 * M4SIM_HEAD3_ROWS * M4SIM_HEAD3_COLS, M4SIM_HEAD3_CONF_SCALE);
+  gather_scaled(outputs + M4SIM_HEAD1_LOC_OFFSET, o1, 4 * M4SIM_HEAD1_ROWS * M4SIM_HEAD1_COLS, M4SIM_HEAD1_LOC_SCALE);
+  gather_scaled(outputs + M4SIM_HEAD2_LOC_OFFSET, o2, 4 * M4SIM_HEAD2_ROWS * M4SIM_HEAD2_COLS, M4SIM_HEAD2_LOC_SCALE);
+  gather_scaled(outputs + M4SIM_HEAD3_LOC_OFFSET, o3, 4 * M4SIM_HEAD3_ROWS * M4SIM_HEAD3_COLS, M4SIM_HEAD3_LOC_SCALE);
   out->raw_address = (uint32_t)(uintptr_t)outputs;
   out->raw_count = M4SIM_MODEL_OUTPUTS;
   if (m4sim_layer_end(out, stop_after, LAYER_OUTPUTS, outputs, M4SIM_MODEL_OUTPUTS * 2, 0, 0)) return 0;

@@ -19,6 +19,7 @@
 #include "front_end.h"
 #include "front_end_stream.h"
 #include "face_m4.h"
+#include "gather.h"
 #include "heads.h"
 #include "layer_markers.h"
 #include "m4sim_layers.h"
@@ -32,10 +33,8 @@
 #define RING_BYTES(L) (L##_HF * L##_W * L##_CTEMP * 2)
 #define TENSOR_BYTES(L) (L##_HOUT * L##_WOUT * L##_COUT * 2)
 #define HEAD_RING_BYTES(D, L) (D##CW_HF * L##_WOUT * L##_COUT * 2)
-#define HEAD_OUT_BYTES(L, D) (L##_HOUT * L##_WOUT * ((D##CW_COUT == 4 ? 2 : D##CW_COUT) + D##LW_COUT) * 2)
-_Static_assert(CBR1F_H == M4SIM_CAMERA_HEIGHT && CBR1F_W == M4SIM_CAMERA_WIDTH && CBR1F_CIN == 1, "camera frame");
-_Static_assert(CBR1F_HF * CBR1F_W <= M4SIM_ARENA_IMAGE_ROWS_BYTES, "image rows");
-_Static_assert(CBR1F_HF == 3 && CBR1F_HSTRIDE == 2 && CBR1F_HPADL == 1 && CBR1F_HPADR == 1, "conv row window");
+#define HEAD_OUT_BYTES(L, D) GATHER_HEAD_OUT_BYTES(L##_HOUT * L##_WOUT, D)
+_Static_assert(RNNPOOL_FACE_WINDOW_BYTES <= M4SIM_ARENA_IMAGE_ROWS_BYTES, "image rows");
 _Static_assert(CONV2D_HOUT * CONV2D_WOUT * CONV2D_COUT <= M4SIM_ARENA_CONV_OUT_BYTES, "conv out");
 _Static_assert(L1_H * L1_W * L1_CIN <= M4SIM_ARENA_POOLED_BYTES && M4SIM_ARENA_POOLED == M4SIM_ARENA_CONV_OUT, "RNNPool out");
 _Static_assert(CONV2D_HOUT == 120 && CONV2D_WOUT == 160 && CONV2D_COUT == 4 && L1_W * L1_CIN == 2560, "RNNPool in place");
@@ -100,31 +99,6 @@ int detector_run(uint32_t stop_after, uint32_t threshold_q15, uint32_t max_boxes
   return face_m4_run(m4sim_input, stop_after, threshold_q15, max_boxes, out);
 }
 
-/*
- * Stage 1 streamed: output row c reads image rows 2c-1 .. 2c+1, kept in a 3-row window; row 2c+1 moves
- * down to the window's top for the next row, so each image row is asked for once. The padding row
- * above the image is zeros (see rnnpool_face_conv_row). Returns -1 when the camera refuses.
- */
-static int conv_streamed(int8_t *window, int8_t *conv_out) {
-  const uint32_t W = CBR1F_W, row_out = CONV2D_WOUT * CONV2D_COUT;
-  memset(window, 0, W);
-  for (uint32_t c = 0; c < CONV2D_HOUT; c++) {
-    if (c > 0) memcpy(window, window + 2 * W, W);
-    if (m4sim_camera_rows(window + W, 2 * c, 2)) return -1;
-    rnnpool_face_conv_row(window, conv_out + c * row_out);
-  }
-  return 0;
-}
-
-/* n values to dst, each divided by scale (C `/`) unless it is 1. */
-static void gather(int16_t *dst, const int16_t *src, uint32_t n, int32_t scale) {
-  if (scale == 1) {
-    memcpy(dst, src, n * 2);
-    return;
-  }
-  for (uint32_t i = 0; i < n; i++) dst[i] = (int16_t)(src[i] / scale);
-}
-
 /* A head's conf then loc, where it wrote them. */
 #define HEAD_CONF(N) ((int16_t *)(arena + M4SIM_ARENA_H##N##_OUT))
 #define HEAD_LOC(N, CELLS) (HEAD_CONF(N) + 2 * (CELLS))
@@ -143,7 +117,7 @@ int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uin
 
   /* 1. conv 3x3 stride 2 + bias + per-channel scale + ReLU6, fused, the image rows from the camera. */
   m4sim_layer_begin(LAYER_CONV);
-  if (conv_streamed((int8_t *)(arena + M4SIM_ARENA_IMAGE_ROWS), conv_out)) return M4SIM_EXIT_CAMERA;
+  if (rnnpool_face_conv_streamed((int8_t *)(arena + M4SIM_ARENA_IMAGE_ROWS), conv_out)) return M4SIM_EXIT_CAMERA;
   if (m4sim_layer_end(out, stop_after, LAYER_CONV, conv_out, CONV2D_HOUT * CONV2D_WOUT * CONV2D_COUT, 0, 0)) return 0;
 
   /* 2. RNNPool: 8x8 patches at stride 4 -> 29x39x64, stored as Q7, replicate-padded to 30x40, in place. */
@@ -231,8 +205,8 @@ int face_m4_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uin
     };
     for (uint32_t k = 0; k < 4; k++) {
       const int16_t *conf = (const int16_t *)(arena + heads[k].at), *loc = conf + 2 * heads[k].cells;
-      gather(outputs + heads[k].conf_offset, conf, 2 * heads[k].cells, heads[k].conf_scale);
-      gather(outputs + heads[k].loc_offset, loc, 4 * heads[k].cells, heads[k].loc_scale);
+      gather_scaled(outputs + heads[k].conf_offset, conf, 2 * heads[k].cells, heads[k].conf_scale);
+      gather_scaled(outputs + heads[k].loc_offset, loc, 4 * heads[k].cells, heads[k].loc_scale);
     }
   }
   out->raw_address = (uint32_t)(uintptr_t)outputs;

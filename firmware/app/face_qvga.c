@@ -7,21 +7,29 @@
  *
  * Memory plan: src/architectures/face-qvga.ts, generated into m4sim_layers.h (M4SIM_ARENA_<buffer>:
  * offset, _BYTES: size; the layer ids LAYER_<NAME>). Every buffer is dead, or not yet written, before
- * it is reused; the checks below hold the model's shapes to the buffers. X is the L1 output that L2..L8
- * update in place, A the L9 output (L10, L11 in place), B the L12 output (L13, L14 in place). L9's ring
- * starts over the outputs' H3/H4 loc slots, which the heads write only from H3 on. L2..L8 use
- * m4_mbconv_q15_residual_inplace (mbconv.h), L10/L11 m4_mbconv7_q15xq7_q15_residual_inplace and
- * L13/L14 m4_mbconv7_q7_residual_inplace (mbconv_q7.h): each output pixel, once its residual sum is
- * taken, goes over its own input pixel, so no separate output tensor; same values as the block into a
- * separate buffer followed by the residual add.
+ * it is reused; the checks below hold the model's shapes to the buffers. As face_m4.c: the frame is
+ * streamed (the conv asks the camera, camera.h, for the rows each output row reads) and every later
+ * stage writes its output over its own input, behind what it still reads (why each is safe: at the
+ * checks below), so one 76,800-byte tensor region at 0 serves the conv output, RNNPool, X (the L1
+ * output that L2..L8 update in place), A (the L9 output, L10, L11 in place) and B (the L12 output,
+ * L13, L14 in place). L2..L8 use m4_mbconv_q15_residual_inplace (mbconv.h), L10/L11
+ * m4_mbconv7_q15xq7_q15_residual_inplace and L13/L14 m4_mbconv7_q7_residual_inplace (mbconv_q7.h):
+ * each output pixel, once its residual sum is taken, goes over its own input pixel; same values as
+ * the block into a separate buffer followed by the residual add. The heads' outputs stay where each
+ * head wrote them (H<n>_OUT: conf, then loc) until the outputs layer gathers them in the ABI order
+ * (gather.h); head 2's move, once L9 is done, into the part of X that A leaves free (H2_KEPT), so
+ * that L10/L11's ring fits where they were.
  */
 #include <stdint.h>
 #include <string.h>
 
 #include "layer_markers.h"
 #include "m4sim_layers.h"
+#include "camera.h"
 #include "conv.h"
 #include "front_end.h"
+#include "front_end_stream.h"
+#include "gather.h"
 #include "face_qvga.h"
 #include "heads.h"
 #include "mbconv.h"
@@ -38,14 +46,23 @@
 #define TENSOR_BYTES(L, size) (L##_HOUT * L##_WOUT * L##_COUT * (size))
 #define HEAD_RING_BYTES(D, L) (D##CW_HF * L##_WOUT * L##_COUT * 2)
 #define POOLED_BYTES (L1_H * L1_W * L1_CIN)
-_Static_assert(CBR1F_H * CBR1F_W * CBR1F_CIN <= M4SIM_ARENA_IMAGE_BYTES, "image");
+#define HEAD_OUT_BYTES(L, D) GATHER_HEAD_OUT_BYTES(L##_HOUT * L##_WOUT, D)
+_Static_assert(RNNPOOL_FACE_WINDOW_BYTES <= M4SIM_ARENA_IMAGE_ROWS_BYTES, "image rows");
 _Static_assert(CONV2D_HOUT * CONV2D_WOUT * CONV2D_COUT <= M4SIM_ARENA_CONV_OUT_BYTES, "conv out");
-_Static_assert(POOLED_BYTES == 30 * 40 * 64 && POOLED_BYTES <= M4SIM_ARENA_POOLED_BYTES, "RNNPool out");
+_Static_assert(POOLED_BYTES == 30 * 40 * 64 && POOLED_BYTES <= M4SIM_ARENA_POOLED_BYTES &&
+                   M4SIM_ARENA_POOLED == M4SIM_ARENA_CONV_OUT,
+               "RNNPool out");
 _Static_assert((4 * HIDDEN_DIM2 + HIDDEN_DIM1 * PATCH_DIM) * 2 <= M4SIM_ARENA_RNN_SCRATCH_BYTES, "RNNPool scratch");
+_Static_assert(RNNPOOL_BAND_ROWS * L1_W * L1_CIN <= M4SIM_ARENA_POOL_ROW_BYTES, "RNNPool rows");
+_Static_assert(sizeof(RNNPool_ShareCache) <= M4SIM_ARENA_RNN_CACHE_BYTES, "RNNPool cache");
 _Static_assert(M4SIM_ARENA_L1_RING_BYTES == RING_BYTES(L1) && M4SIM_ARENA_L1_DW_BYTES == L1_CTEMP * 2, "L1 ring, dw");
-_Static_assert(TENSOR_BYTES(L1, 2) == M4SIM_ARENA_L1_OUT_BYTES, "L1 out");
+_Static_assert(TENSOR_BYTES(L1, 2) == M4SIM_ARENA_L1_OUT_BYTES && M4SIM_ARENA_L1_OUT == M4SIM_ARENA_POOLED, "L1 out");
 _Static_assert(M4SIM_ARENA_L4_OUT == M4SIM_ARENA_L1_OUT && M4SIM_ARENA_L8_OUT == M4SIM_ARENA_L1_OUT, "X in place");
 _Static_assert(M4SIM_MODEL_OUTPUTS * 2 <= M4SIM_ARENA_OUTPUTS_BYTES, "outputs");
+_Static_assert(HEAD_OUT_BYTES(L4, D1) == M4SIM_ARENA_H1_OUT_BYTES && HEAD_OUT_BYTES(L8, D2) == M4SIM_ARENA_H2_OUT_BYTES &&
+                   HEAD_OUT_BYTES(L11, D3) == M4SIM_ARENA_H3_OUT_BYTES,
+               "head outputs");
+_Static_assert(L14_HOUT * L14_WOUT * (D4CW_COUT + D4LW_COUT * 2) == M4SIM_ARENA_H4_OUT_BYTES && D4CW_COUT == 2, "H4 out");
 _Static_assert(HEAD_RING_BYTES(D1, L4) <= M4SIM_ARENA_H1_RING_BYTES, "H1 ring");
 _Static_assert(HEAD_RING_BYTES(D2, L8) <= M4SIM_ARENA_H2_RING_BYTES, "H2 ring");
 #define X_BLOCK_OK(L)                                                                                       \
@@ -53,30 +70,39 @@ _Static_assert(HEAD_RING_BYTES(D2, L8) <= M4SIM_ARENA_H2_RING_BYTES, "H2 ring");
    M4SIM_ARENA_X_DW_BYTES == L##_CTEMP * 2 && L##_COUT * 2 <= M4SIM_ARENA_X_ROW_BYTES)
 _Static_assert(X_BLOCK_OK(L2) && X_BLOCK_OK(L3) && X_BLOCK_OK(L4) && X_BLOCK_OK(L5) && X_BLOCK_OK(L6) &&
                    X_BLOCK_OK(L7) && X_BLOCK_OK(L8), "L2..L8 ring, dw, row");
-/* While L9 runs only the outputs below its ring are kept: every H1/H2 slot must be there (H3/H4 are
- * written after L9). */
-#define BEFORE_L9_RING(K, CELLS) (2 * (M4SIM_##K##_CONF_OFFSET + 2 * (CELLS)) <= M4SIM_ARENA_OUTPUTS_LOW_BYTES && \
-                                  2 * (M4SIM_##K##_LOC_OFFSET + 4 * (CELLS)) <= M4SIM_ARENA_OUTPUTS_LOW_BYTES)
-_Static_assert(M4SIM_ARENA_OUTPUTS_LOW == M4SIM_ARENA_OUTPUTS &&
-                   BEFORE_L9_RING(HEAD1, M4SIM_HEAD1_ROWS * M4SIM_HEAD1_COLS) &&
-                   BEFORE_L9_RING(HEAD2, M4SIM_HEAD2_ROWS * M4SIM_HEAD2_COLS), "L9 ring over H1/H2 outputs");
 _Static_assert(M4SIM_ARENA_L9_RING_BYTES == RING_BYTES(L9) && M4SIM_ARENA_L9_DW_BYTES == L9_CTEMP * 2, "L9 ring, dw");
-_Static_assert(TENSOR_BYTES(L9, 2) <= M4SIM_ARENA_L9_OUT_BYTES && M4SIM_ARENA_L11_OUT == M4SIM_ARENA_L9_OUT, "L9 out");
+_Static_assert(TENSOR_BYTES(L9, 2) <= M4SIM_ARENA_L11_OUT_BYTES && M4SIM_ARENA_L11_OUT == M4SIM_ARENA_L8_OUT, "L9 out");
+/* Head 2's outputs, moved once L9 is done, go to the part of X past A, which nothing reads any more. */
+_Static_assert(M4SIM_ARENA_H2_KEPT_BYTES == M4SIM_ARENA_H2_OUT_BYTES &&
+                   M4SIM_ARENA_H2_KEPT >= M4SIM_ARENA_L11_OUT + TENSOR_BYTES(L9, 2) &&
+                   M4SIM_ARENA_H2_KEPT + M4SIM_ARENA_H2_KEPT_BYTES <= M4SIM_ARENA_L8_OUT + M4SIM_ARENA_L8_OUT_BYTES,
+               "H2 kept");
 #define A_BLOCK_OK(L)                                                                                       \
   (L##_H == L9_HOUT && L##_W == L9_WOUT && L##_CIN == L9_COUT && M4SIM_ARENA_A_RING_BYTES == RING_BYTES(L) && \
    M4SIM_ARENA_A_DW_BYTES == L##_CTEMP * 2 && L##_COUT * 2 <= M4SIM_ARENA_A_ROW_BYTES)
 _Static_assert(A_BLOCK_OK(L10) && A_BLOCK_OK(L11), "L10/L11");
 _Static_assert(HEAD_RING_BYTES(D3, L11) <= M4SIM_ARENA_H3_RING_BYTES, "H3 ring");
-_Static_assert(TENSOR_BYTES(L12, 1) <= M4SIM_ARENA_L12_OUT_BYTES && M4SIM_ARENA_L13_OUT == M4SIM_ARENA_L12_OUT &&
-                   M4SIM_ARENA_L14_OUT == M4SIM_ARENA_L12_OUT, "L12 out");
+_Static_assert(TENSOR_BYTES(L12, 1) <= M4SIM_ARENA_L13_OUT_BYTES && M4SIM_ARENA_L13_OUT == M4SIM_ARENA_L11_OUT &&
+                   M4SIM_ARENA_L14_OUT == M4SIM_ARENA_L13_OUT, "L12 out");
 _Static_assert(M4SIM_ARENA_L12_RING_BYTES == RING_BYTES(L12) && L12_CTEMP * 2 <= M4SIM_ARENA_L12_DW_BYTES, "L12");
 #define B_BLOCK_OK(L)                                                                                          \
   (L##_H == L12_HOUT && L##_W == L12_WOUT && L##_CIN == L12_COUT && M4SIM_ARENA_B_RING_BYTES == RING_BYTES_Q7(L) && \
    M4SIM_ARENA_B_DW_BYTES == L##_CTEMP && L##_COUT <= M4SIM_ARENA_B_ROW_BYTES)
 _Static_assert(B_BLOCK_OK(L13) && B_BLOCK_OK(L14), "L13/L14");
-_Static_assert(L14_HOUT * L14_WOUT * D4CW_COUT <= M4SIM_ARENA_H4_CONF_BYTES, "H4 conf");
 _Static_assert(M4SIM_MODEL_OUTPUTS / 6 * 4 <= M4SIM_ARENA_PP_SCRATCH_BYTES, "post-processing scratch");
 _Static_assert(M4SIM_MAX_BOXES * sizeof(pp_box) <= M4SIM_ARENA_BOXES_BYTES, "boxes");
+/*
+ * L1, L9 (stride 2) and L12 run over their own input (m4_mbconv_q7xq15_q15, m4_mbconv_q15,
+ * m4_mbconv7_q15xq7_q7 with out at in): 3x3 with one row of padding above, so output row r (centre
+ * row s*r, stride s) is written after input rows <= s*r + 1 are expanded into the ring; with an
+ * output row no longer than s input rows and s <= 2, output row r ends at (r+1) * out_row <=
+ * (s*r + 2) * in_row, the start of the first input row not yet expanded. The rows behind it are in
+ * the ring already and read nowhere else; the kernels read the input only when expanding a row.
+ */
+#define ROW_LAG_OK(L, IN_BYTES, OUT_BYTES)                                                                   \
+  (L##_HF == 3 && L##_HPADL == 1 && L##_HSTRIDE <= 2 &&                                                      \
+   L##_WOUT * L##_COUT * (OUT_BYTES) <= L##_HSTRIDE * L##_W * L##_CIN * (IN_BYTES))
+_Static_assert(ROW_LAG_OK(L1, 1, 2) && ROW_LAG_OK(L9, 2, 2) && ROW_LAG_OK(L12, 2, 1), "L1/L9/L12 cannot run in place");
 /* The residual blocks run in place: stride 1, same padding, CIn == COut. */
 #define INPLACE_OK(L)                                                                                        \
   (L##_HSTRIDE == 1 && L##_WSTRIDE == 1 && L##_CIN == L##_COUT && L##_HPADL == (L##_HF - 1) / 2 &&           \
@@ -169,15 +195,19 @@ _Static_assert(INPLACE_OK(L10) && INPLACE_OK(L11) && INPLACE_OK(L13) && INPLACE_
       return -1;                                                                                           \
   } while (0)
 
+/* The arena, named as the ABI names it (m4sim_abi.h); no frame is written here: the conv streams it. */
 __attribute__((section(".noinit"), aligned(8))) uint8_t m4sim_input[M4SIM_ARENA_BYTES];
 
 int detector_run(uint32_t stop_after, uint32_t threshold_q15, uint32_t max_boxes, m4sim_output_t *out) {
   return face_qvga_run(m4sim_input, stop_after, threshold_q15, max_boxes, out);
 }
 
+/* A head's conf then loc, where it wrote them (BUF: its plan buffer, H<n>_OUT or H2_KEPT). */
+#define HEAD_CONF(BUF) ((int16_t *)(arena + M4SIM_ARENA_##BUF))
+#define HEAD_LOC(BUF, CELLS) (HEAD_CONF(BUF) + 2 * (CELLS))
+
 int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, uint32_t max_boxes,
                   m4sim_output_t *out) {
-  int8_t *image = (int8_t *)(arena + M4SIM_ARENA_IMAGE);
   int8_t *conv_out = (int8_t *)(arena + M4SIM_ARENA_CONV_OUT);
   int16_t *outputs = (int16_t *)(arena + M4SIM_ARENA_OUTPUTS);
   int16_t *x_ring = (int16_t *)(arena + M4SIM_ARENA_X_RING), *x_dw = (int16_t *)(arena + M4SIM_ARENA_X_DW);
@@ -195,18 +225,19 @@ int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   out->version = 1;
   out->arena_bytes = M4SIM_ARENA_BYTES;
 
-  /* 1. conv 3x3 stride 2 + bias + per-channel scale + ReLU6, fused. */
+  /* 1. conv 3x3 stride 2 + bias + per-channel scale + ReLU6, fused, the image rows from the camera. */
   m4sim_layer_begin(LAYER_CONV);
-  rnnpool_face_conv(image, conv_out);
+  if (rnnpool_face_conv_streamed((int8_t *)(arena + M4SIM_ARENA_IMAGE_ROWS), conv_out)) return M4SIM_EXIT_CAMERA;
   if (m4sim_layer_end(out, stop_after, LAYER_CONV, conv_out, CONV2D_HOUT * CONV2D_WOUT * CONV2D_COUT, 0, 0)) return 0;
 
-  /* 2. RNNPool: 8x8 patches at stride 4 -> 29x39x64 Q7 (wrapping), then replicate-padded to 30x40. */
+  /* 2. RNNPool: 8x8 patches at stride 4 -> 29x39x64 Q7 (wrapping), replicate-padded to 30x40, in place. */
   m4sim_layer_begin(LAYER_RNNPOOL);
   int8_t *pooled = (int8_t *)(arena + M4SIM_ARENA_POOLED);
-  rnnpool_face_pool_8x8(conv_out, pooled, (Q15_T *)(arena + M4SIM_ARENA_RNN_SCRATCH));
+  rnnpool_face_pool_8x8_inplace(conv_out, (int8_t *)(arena + M4SIM_ARENA_POOL_ROW), (Q15_T *)(arena + M4SIM_ARENA_RNN_SCRATCH),
+                                (RNNPool_ShareCache *)(arena + M4SIM_ARENA_RNN_CACHE));
   if (m4sim_layer_end(out, stop_after, LAYER_RNNPOOL, pooled, 30 * 40 * 64, 0, 0)) return 0;
 
-  /* 3. MBConv L1 (Q7 in). */
+  /* 3. MBConv L1 (Q7 in), in place over RNNPool's output (ROW_LAG_OK). */
   m4sim_layer_begin(LAYER_MBCONV1);
   int16_t *x = (int16_t *)(arena + M4SIM_ARENA_L1_OUT);
   MBCONV(L1);
@@ -223,7 +254,7 @@ int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   /* 5. Head 1: L2 norm, x D1NW, conf 4 -> 2 (max of 3 background logits), loc 4. */
   m4sim_layer_begin(LAYER_HEAD1);
   HEAD(D1, L4);
-  int16_t *c1 = outputs + M4SIM_HEAD1_CONF_OFFSET, *l1o = outputs + M4SIM_HEAD1_LOC_OFFSET;
+  int16_t *c1 = HEAD_CONF(H1_OUT), *l1o = HEAD_LOC(H1_OUT, 1200);
   m4_detection_head(x, c1, l1o, (int16_t *)(arena + M4SIM_ARENA_H1_RING), &h);
   if (m4sim_layer_end(out, stop_after, LAYER_HEAD1, c1, 2400 * 2, l1o, 4800 * 2)) return 0;
 
@@ -238,15 +269,17 @@ int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   /* 7. Head 2. */
   m4sim_layer_begin(LAYER_HEAD2);
   HEAD(D2, L8);
-  int16_t *c2 = outputs + M4SIM_HEAD2_CONF_OFFSET, *l2o = outputs + M4SIM_HEAD2_LOC_OFFSET;
+  int16_t *c2 = HEAD_CONF(H2_OUT), *l2o = HEAD_LOC(H2_OUT, 1200);
   m4_detection_head(x, c2, l2o, (int16_t *)(arena + M4SIM_ARENA_H2_RING), &h);
   if (m4sim_layer_end(out, stop_after, LAYER_HEAD2, c2, 2400 * 2, l2o, 4800 * 2)) return 0;
 
-  /* 8. MBConv L9, stride 2, no residual. */
+  /* 8. MBConv L9, stride 2, no residual, in place over X (ROW_LAG_OK); then head 2's outputs moved. */
   m4sim_layer_begin(LAYER_MBCONV9);
-  int16_t *a = (int16_t *)(arena + M4SIM_ARENA_L9_OUT);
+  int16_t *a = (int16_t *)(arena + M4SIM_ARENA_L11_OUT);
   MBCONV(L9);
   m4_mbconv_q15(x, a, (int16_t *)(arena + M4SIM_ARENA_L9_RING), (int16_t *)(arena + M4SIM_ARENA_L9_DW), &p);
+  memcpy(arena + M4SIM_ARENA_H2_KEPT, arena + M4SIM_ARENA_H2_OUT, M4SIM_ARENA_H2_OUT_BYTES);
+  c2 = HEAD_CONF(H2_KEPT), l2o = HEAD_LOC(H2_KEPT, 1200);
   if (m4sim_layer_end(out, stop_after, LAYER_MBCONV9, a, L9_HOUT * L9_WOUT * L9_COUT * 2, 0, 0)) return 0;
 
   /* 9. MBConv L10, L11 (Q7 weights, Q15 activations), each + residual, in place over A. */
@@ -258,13 +291,13 @@ int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   /* 10. Head 3. */
   m4sim_layer_begin(LAYER_HEAD3);
   HEAD(D3, L11);
-  int16_t *c3 = outputs + M4SIM_HEAD3_CONF_OFFSET, *l3o = outputs + M4SIM_HEAD3_LOC_OFFSET;
+  int16_t *c3 = HEAD_CONF(H3_OUT), *l3o = HEAD_LOC(H3_OUT, 300);
   m4_detection_head(a, c3, l3o, (int16_t *)(arena + M4SIM_ARENA_H3_RING), &h);
   if (m4sim_layer_end(out, stop_after, LAYER_HEAD3, c3, 600 * 2, l3o, 1200 * 2)) return 0;
 
-  /* 11. MBConv L12: Q15 in, Q7 out. */
+  /* 11. MBConv L12: Q15 in, Q7 out, in place over A (ROW_LAG_OK). */
   m4sim_layer_begin(LAYER_MBCONV12);
-  int8_t *b = (int8_t *)(arena + M4SIM_ARENA_L12_OUT);
+  int8_t *b = (int8_t *)(arena + M4SIM_ARENA_L13_OUT);
   MBCONV_Q7W(L12);
   m4_mbconv7_q15xq7_q7(a, b, (int16_t *)(arena + M4SIM_ARENA_L12_RING), (int16_t *)(arena + M4SIM_ARENA_L12_DW), &q);
   if (m4sim_layer_end(out, stop_after, LAYER_MBCONV12, b, L12_HOUT * L12_WOUT * L12_COUT, 0, 0)) return 0;
@@ -279,8 +312,8 @@ int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
 
   /* 14. Head 4 (no L2 norm): conf q7xq15_q7 conv + q7xq15_q7 bias; loc q7xq15_q15 conv + q15 bias. */
   m4sim_layer_begin(LAYER_HEAD4);
-  int8_t *c4 = (int8_t *)(arena + M4SIM_ARENA_H4_CONF);
-  int16_t *l4o = outputs + M4SIM_HEAD4_LOC_OFFSET;
+  int8_t *c4 = (int8_t *)(arena + M4SIM_ARENA_H4_OUT);
+  int16_t *l4o = (int16_t *)(c4 + L14_HOUT * L14_WOUT * D4CW_COUT);
   m4_conv_params cw = HEAD4_CONV(D4CW, L14), lw = HEAD4_CONV(D4LW, L14);
   m4_conv_q7xq15_q7(b, D4CW, c4, &cw);
   q7xq15_q7_t_add_vec(c4, D4CB, 1, L14_HOUT, L14_WOUT, D4CW_COUT, c4, D4CB_Scten, D4CB_Scvec, D4CB_Scret);
@@ -288,12 +321,19 @@ int face_qvga_run(uint8_t *arena, uint32_t stop_after, uint32_t threshold_q15, u
   q15_t_add_vec(l4o, D4LB, 1, L14_HOUT, L14_WOUT, D4LW_COUT, l4o, D4LB_Scten, D4LB_Scvec, D4LB_Scret);
   if (m4sim_layer_end(out, stop_after, LAYER_HEAD4, c4, 600, l4o, 1200 * 2)) return 0;
 
-  /* 15. EdgeML's final assembly: conf H2 and H3 halved, conf H4 = (Q15)Q7 << 7, loc H4 halved (C `/`). */
+  /*
+   * 15. EdgeML's final assembly, gathering the heads' outputs in the ABI order over the dead B tensor:
+   * conf H2 and H3 halved, conf H4 = (Q15)Q7 << 7, loc H4 halved (C `/`).
+   */
   m4sim_layer_begin(LAYER_OUTPUTS);
-  for (uint32_t i = 0; i < 2400; i++) c2[i] = (int16_t)(c2[i] / 2);
-  for (uint32_t i = 0; i < 600; i++) c3[i] = (int16_t)(c3[i] / 2);
+  gather_scaled(outputs + M4SIM_HEAD1_CONF_OFFSET, c1, 2400, 1);
+  gather_scaled(outputs + M4SIM_HEAD2_CONF_OFFSET, c2, 2400, 2);
+  gather_scaled(outputs + M4SIM_HEAD3_CONF_OFFSET, c3, 600, 2);
   for (uint32_t i = 0; i < 600; i++) outputs[M4SIM_HEAD4_CONF_OFFSET + i] = (int16_t)(((int16_t)c4[i]) << 7);
-  for (uint32_t i = 0; i < 1200; i++) l4o[i] = (int16_t)(l4o[i] / 2);
+  gather_scaled(outputs + M4SIM_HEAD1_LOC_OFFSET, l1o, 4800, 1);
+  gather_scaled(outputs + M4SIM_HEAD2_LOC_OFFSET, l2o, 4800, 1);
+  gather_scaled(outputs + M4SIM_HEAD3_LOC_OFFSET, l3o, 1200, 1);
+  gather_scaled(outputs + M4SIM_HEAD4_LOC_OFFSET, l4o, 1200, 2);
   out->raw_address = (uint32_t)(uintptr_t)outputs;
   out->raw_count = M4SIM_MODEL_OUTPUTS;
   if (m4sim_layer_end(out, stop_after, LAYER_OUTPUTS, outputs, M4SIM_MODEL_OUTPUTS * 2, 0, 0)) return 0;

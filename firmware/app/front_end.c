@@ -2,14 +2,8 @@
 
 #include <string.h>
 
-#include "conv.h"
 #include "model.h"
 #include "rnnpool.h"
-
-void rnnpool_face_conv(const int8_t *image, int8_t *conv_out) {
-  const m4_conv2d_cbr_params cbr = RNNPOOL_FACE_CBR_PARAMS(CBR1F_H, CBR1F_HPADL, CBR1F_HPADR);
-  m4_conv2d_cbr(image, conv_out, &cbr);
-}
 
 uint32_t rnnpool_face_pool_scratch_values(void) { return 4 * HIDDEN_DIM2 + HIDDEN_DIM1 * PATCH_DIM; }
 
@@ -34,9 +28,12 @@ uint32_t rnnpool_face_pool_band(const int8_t *conv_out, uint32_t first, int8_t *
   return n;
 }
 
-void rnnpool_face_pool_8x8(const int8_t *conv_out, int8_t *pooled, Q15_T *scratch) {
-  RNNPool_ShareCache cache;
-  for (uint32_t first = 0; first < 29; first += RNNPOOL_BAND_ROWS)
-    rnnpool_face_pool_band(conv_out, first, pooled + first * 2560, scratch, &cache);
-  memcpy(pooled + 29 * 2560, pooled + 28 * 2560, 2560);
+/* A band at a time, gathered in `rows` first (see front_end.h). */
+_Static_assert(CONV2D_WOUT == 160 && INPUT_CHANNELS == 4 && PATCH_DIM == 8, "a 30x40x64 output over 120x160x4");
+void rnnpool_face_pool_8x8_inplace(int8_t *conv_out, int8_t *rows, Q15_T *scratch, RNNPool_ShareCache *cache) {
+  for (uint32_t first = 0; first < 29; first += RNNPOOL_BAND_ROWS) {
+    const uint32_t n = rnnpool_face_pool_band(conv_out, first, rows, scratch, cache);
+    memcpy(conv_out + first * 2560, rows, n * 2560);
+  }
+  memcpy(conv_out + 29 * 2560, conv_out + 28 * 2560, 2560);
 }

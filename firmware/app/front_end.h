@@ -1,6 +1,7 @@
 /*
- * The first two stages shared by the RNNPool face pipelines with 8x8 patches (face_m4.c, face_qvga.c),
- * with every parameter from the model's conv2D.h, rnn1.h and rnn2.h.
+ * Stage 2 shared by the RNNPool face pipelines with 8x8 patches (face_m4.c, face_qvga.c), with every
+ * parameter from the model's rnn1.h and rnn2.h, and the fused conv's parameters every pipeline's
+ * stage 1 uses (front_end_stream.h).
  */
 #ifndef M4SIM_FRONT_END_H_
 #define M4SIM_FRONT_END_H_
@@ -27,23 +28,26 @@
     .div = CONV2D_Div,                                                                                       \
   }
 
-/* Stage 1: conv 3x3 + bias + per-channel scale + ReLU6 (fused), 240x320x1 -> 120x160x4 int8. */
-void rnnpool_face_conv(const int8_t *image, int8_t *conv_out);
-
-/* Scratch `rnnpool_face_pool_8x8` needs: the patch output and RNNPool's buffer, in Q15 values. */
+/* Scratch `rnnpool_face_pool_8x8_inplace` needs: the patch output and RNNPool's buffer, in Q15 values. */
 uint32_t rnnpool_face_pool_scratch_values(void);
 
 /*
- * Stage 2: RNNPool on 8x8 patches at stride 4 over the conv output -> 29x39x64, each Q15 value stored
- * as Q7 (wrapping, as EdgeML's (Q7_T) cast), then row 29 := row 28 and column 39 := column 38 -> 30x40x64.
- */
-void rnnpool_face_pool_8x8(const int8_t *conv_out, int8_t *pooled, Q15_T *scratch);
-/*
- * Stage 2 for patch rows [first, first + RNNPOOL_BAND_ROWS) (fewer at the bottom; returns how many)
- * into `rows` (40x64 int8 each, column 39 := column 38), the band's patches sharing their common
- * sweeps through `cache` (rnnpool.h). rnnpool_face_pool_8x8 is this band after band.
+ * Stage 2 for patch rows [first, first + RNNPOOL_BAND_ROWS) (fewer at the bottom; returns how many):
+ * RNNPool on 8x8 patches at stride 4 over the 120x160x4 conv output, each Q15 value stored as Q7
+ * (wrapping, as EdgeML's (Q7_T) cast), into `rows` (40x64 int8 each, column 39 := column 38), the
+ * band's patches sharing their common sweeps through `cache` (rnnpool.h).
  */
 uint32_t rnnpool_face_pool_band(const int8_t *conv_out, uint32_t first, int8_t *rows, Q15_T *scratch,
                                 RNNPool_ShareCache *cache);
+
+/*
+ * Stage 2 whole: 29x39x64, then row 29 := row 28 and column 39 := column 38 -> 30x40x64, written over
+ * the conv output a band at a time: patch rows px .. px+k-1 (reading conv rows 4px .. 4(px+k-1)+7)
+ * are gathered in `rows` (RNNPOOL_BAND_ROWS x 2,560 bytes) and then written over conv rows 4px ..
+ * 4(px+k)-1, which no later band reads (it starts at 4(px+k)). A patch's 64 values cannot go straight
+ * to the output: they would land on conv row 4px at column 16py, ahead of columns 4py+4 .. that the
+ * rest of the band still reads. scratch: rnnpool_face_pool_scratch_values() Q15.
+ */
+void rnnpool_face_pool_8x8_inplace(int8_t *conv_out, int8_t *rows, Q15_T *scratch, RNNPool_ShareCache *cache);
 
 #endif

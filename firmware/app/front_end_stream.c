@@ -2,10 +2,10 @@
 
 #include <string.h>
 
+#include "camera.h"
 #include "conv.h"
 #include "front_end.h"
 #include "model.h"
-#include "rnnpool.h"
 
 /*
  * A window of CBR1F_HF image rows without padding gives exactly the one output row centred on its
@@ -19,11 +19,17 @@ void rnnpool_face_conv_row(const int8_t *window, int8_t *conv_row) {
   m4_conv2d_cbr(window, conv_row, &cbr);
 }
 
-_Static_assert(CONV2D_WOUT == 160 && INPUT_CHANNELS == 4 && PATCH_DIM == 8, "a 30x40x64 output over 120x160x4");
-void rnnpool_face_pool_8x8_inplace(int8_t *conv_out, int8_t *rows, Q15_T *scratch, RNNPool_ShareCache *cache) {
-  for (uint32_t first = 0; first < 29; first += RNNPOOL_BAND_ROWS) {
-    const uint32_t n = rnnpool_face_pool_band(conv_out, first, rows, scratch, cache);
-    memcpy(conv_out + first * 2560, rows, n * 2560);
+_Static_assert(CBR1F_H == M4SIM_CAMERA_HEIGHT && CBR1F_W == M4SIM_CAMERA_WIDTH && CBR1F_CIN == 1, "camera frame");
+_Static_assert(CBR1F_HF * CBR1F_W == RNNPOOL_FACE_WINDOW_BYTES, "image rows");
+_Static_assert(CBR1F_HF == 3 && CBR1F_HSTRIDE == 2 && CBR1F_HPADL == 1 && CBR1F_HPADR == 1, "conv row window");
+_Static_assert(CONV2D_HOUT * 2 == CBR1F_H, "every image row read once");
+int rnnpool_face_conv_streamed(int8_t *window, int8_t *conv_out) {
+  const uint32_t W = CBR1F_W, row_out = CONV2D_WOUT * CONV2D_COUT;
+  memset(window, 0, W);
+  for (uint32_t c = 0; c < CONV2D_HOUT; c++) {
+    if (c > 0) memcpy(window, window + 2 * W, W);
+    if (m4sim_camera_rows(window + W, 2 * c, 2)) return -1;
+    rnnpool_face_conv_row(window, conv_out + c * row_out);
   }
-  memcpy(conv_out + 29 * 2560, conv_out + 28 * 2560, 2560);
+  return 0;
 }

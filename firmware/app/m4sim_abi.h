@@ -3,9 +3,9 @@
  *
  * In:  the simulator writes the preprocessed int8 320x240 frame at `m4sim_input` (the first 76,800
  *      bytes of the arena, in .noinit so start-up code does not clear it) and, optionally,
- *      `m4sim_control` before reset. A firmware that defines m4sim_camera_rows (camera.h; face_m4.c)
- *      gets no frame there: it asks for the rows it needs as it runs, and `m4sim_input` is only its
- *      arena.
+ *      `m4sim_control` before reset. A firmware that defines m4sim_camera_rows (camera.h; the three
+ *      RNNPool face pipelines do) gets no frame there: it asks for the rows it needs as it runs, and
+ *      `m4sim_input` is only its arena.
  * Out: `m4sim_output` after exit: where the 18000 raw head outputs and the boxes are, and one
  *      FNV-1a checksum per layer.
  * Markers: ITM stimulus port 1 = layer begin (layer id), port 2 = layer end (layer id), port 3 = the

@@ -221,16 +221,52 @@ void fastgrnn_plan_wx_q15(const FastGRNN_Plan *p, const Q15_T *x, Q15_T *wx) {
 }
 
 /*
+ * The one division of fast_sigmoid and fast_tanh, n / (e + 16384), as a multiply by a reciprocal
+ * instead of an SDIV (12 cycles at worst on the M4, Cortex-M4 TRM Table 3-1; UMULL is 1).
+ * Bounds: exp_table_A and exp_table_B lie in [0, 16384] (quantized.c), so e = A B >> 14 does too and
+ * the divisor d = e + 16384 lies in [2^14, 2^15]; the numerators 16384 e, 267943936 (16354 x 16384) and
+ * (16384 - e) 16384 lie in [0, 2^28]. Since n, d >= 0, C's `/` is floor(n / d).
+ * Exactness (Granlund and Montgomery, "Division by invariant integers using multiplication", PLDI
+ * 1994): with m = ceil(2^44 / d), m d = 2^44 + r, 0 <= r < d. Write n = q d + s, 0 <= s < d; then
+ * n m / 2^44 = q + (s + n r / 2^44) / d, and n r < 2^29 x 2^15 = 2^44 makes s + n r / 2^44 < s + 1 <= d,
+ * so floor(n m / 2^44) = q for every n < 2^29. m <= 2^30 fits in 32 bits, so (uint64_t)n * m is one
+ * UMULL and >> 44 takes bits 12..31 of its high word.
+ * The table is indexed by e = d - 2^14 and is built by the preprocessor, each entry the constant
+ * expression ceil(2^44 / d) (RECIP1), so it is const data in flash; test/kernels-rnn.test.ts checks
+ * every entry against BigInt arithmetic.
+ */
+#define RECIP1(d) (uint32_t)((((uint64_t)1 << 44) + (d) - 1) / (d)),
+#define RECIP2(d) RECIP1(d) RECIP1((d) + 1)
+#define RECIP4(d) RECIP2(d) RECIP2((d) + 2)
+#define RECIP8(d) RECIP4(d) RECIP4((d) + 4)
+#define RECIP16(d) RECIP8(d) RECIP8((d) + 8)
+#define RECIP32(d) RECIP16(d) RECIP16((d) + 16)
+#define RECIP64(d) RECIP32(d) RECIP32((d) + 32)
+#define RECIP128(d) RECIP64(d) RECIP64((d) + 64)
+#define RECIP256(d) RECIP128(d) RECIP128((d) + 128)
+#define RECIP512(d) RECIP256(d) RECIP256((d) + 256)
+#define RECIP1024(d) RECIP512(d) RECIP512((d) + 512)
+#define RECIP2048(d) RECIP1024(d) RECIP1024((d) + 1024)
+#define RECIP4096(d) RECIP2048(d) RECIP2048((d) + 2048)
+#define RECIP8192(d) RECIP4096(d) RECIP4096((d) + 4096)
+#define RECIP16384(d) RECIP8192(d) RECIP8192((d) + 8192)
+const uint32_t fastgrnn_recip_q44[16385] = {RECIP16384(16384) RECIP1(32768)};
+
+static inline Q31_T div_by_e_plus_16384(Q31_T n, Q31_T e) {
+  return (Q31_T)(((uint64_t)(uint32_t)n * fastgrnn_recip_q44[e]) >> 44);
+}
+
+/*
  * Table sigmoid (quantized.c sigmoid_table) of a Q11 value w. Both branches evaluate
  * exp_base_16(-|w|) (w = -32768 is taken as -32767 there, hence the clamp of |w| to 32767); only the
- * numerator of the final division differs, so one SDIV serves both.
+ * numerator of the final division differs, so one division serves both.
  */
 static inline Q31_T fast_sigmoid(Q31_T w) {
   Q31_T v = w < 0 ? -w : w;
   if (v > 32767) v = 32767;
   Q31_T e = ((Q31_T)exp_table_A[v >> 7] * (Q31_T)exp_table_B[v & 127]) >> 14;
   Q31_T num = w <= 0 ? e * 16384 : (Q31_T)267943936L;
-  return num / (e + 16384);
+  return div_by_e_plus_16384(num, e);
 }
 
 /*
@@ -243,7 +279,7 @@ static inline Q31_T fast_tanh(Q31_T x) {
   Q31_T v = x < 0 ? -2 * x : 2 * x;
   if (v > 32767) v = 32767;
   Q31_T e = ((Q31_T)exp_table_A[v >> 7] * (Q31_T)exp_table_B[v & 127]) >> 14;
-  Q31_T t = ((16384 - e) * 16384) / (e + 16384);
+  Q31_T t = div_by_e_plus_16384((16384 - e) * 16384, e);
   return x <= 0 ? -t : t;
 }
 

@@ -174,6 +174,9 @@ typedef struct FastGRNN_Plan {
   Q15_T bh[FASTGRNN_PLAN_MAX_HIDDEN];
 } FastGRNN_Plan;
 
+/* fastgrnn_recip_q44[e] = ceil(2^44 / (e + 16384)), e <= 16384: the fast path's division (fastgrnn.c). */
+extern const uint32_t fastgrnn_recip_q44[16385];
+
 /* Fills plan for W (hidden x inputDims), U, Bg, Bh, zeta, nu and scales; returns 0 when the fast path does not apply. */
 int fastgrnn_plan_init(FastGRNN_Plan *plan, ITER_T hidden, ITER_T inputDims, const Q15_T *W, const Q15_T *U,
                        const Q15_T *Bg, const Q15_T *Bh, Q15_T zeta, Q15_T nu, const Q15_FastGRNN_Scales *s);

@@ -96,7 +96,7 @@ export const FACE_M4 = rnnpoolFace<'rnnpool-face-m4'>({
   // Eight: a band's rows and cache (30,848 B with RNN_SCRATCH) fit below the plan's peak; a ninth
   // row would save 1.4 M cycles more.
   rnnpoolBandRows: 8,
-  firmwareSources: ['front_end.c', 'front_end_stream.c', 'boxes.c', 'camera.c', 'face_m4.c'],
+  firmwareSources: ['front_end.c', 'front_end_stream.c', 'boxes.c', 'camera.c', 'gather.c', 'face_m4.c'],
   reference: (model, frame) => runFaceM4(model, frame),
   // Table 5 (SCUT-HEAD part B): 188 KB of RAM, 10.45 s per image on an STM32F439 at 168 MHz, which
   // is about 1.76 G cycles.
