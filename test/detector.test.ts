@@ -48,10 +48,11 @@ describe.skipIf(!haveToolchain)('RNNPool-Face-M4 firmware vs reference', () => {
     expect(fw.layers[11]!.name).toBe('boxes');
     // Peak SRAM, the same on every frame: static = .data 2,888 + .bss 121,944 (.bss proper 840 and
     // .noinit: the 121,088-byte arena of src/architectures/face-m4.ts + m4sim_control 16) = 124,832,
-    // + heap 0 + stack 4,144 (deepest in RNNPool's FastGRNN step) = 128,976, within 128 KiB. Before the
-    // frame was streamed and the layers written over their inputs: arena 184,576, peak 192,448.
-    expect(fw.result.sram).toMatchObject({ data: 2888, bss: 121_944, otherStatic: 0, heap: 0, stack: 4144 });
-    expect(fw.result.sram.total).toBe(128_976);
+    // + heap 0 + stack 2,024 (deepest in RNNPool's FastGRNN step, whose band cache is in the arena) =
+    // 126,856, within 128 KiB. Before the frame was streamed and the layers written over their inputs:
+    // arena 184,576, peak 192,448.
+    expect(fw.result.sram).toMatchObject({ data: 2888, bss: 121_944, otherStatic: 0, heap: 0, stack: 2024 });
+    expect(fw.result.sram.total).toBe(126_856);
     expect(fw.result.sram.total).toBeLessThanOrEqual(128 * 1024);
     expect(fw.block.arenaBytes).toBe(121_088);
     // The frame came in rows from the camera: every request answered, none refused.

@@ -423,6 +423,9 @@ describe.skipIf(!haveToolchain)(
         { CIn: 4, CTemp: 9, COut: 4 }, // odd CTemp: generic loop
         { CIn: 4, CTemp: 8, COut: 4, shrU1: 3 }, // a divisor that is no power of two: generic loop
         { CIn: 16, CTemp: 8, COut: 16, H: 3, W: 4, HStride: 2, WStride: 2 }, // stride 2, 1-row map edge
+        { CIn: 8, CTemp: 6, COut: 4, H: 3, W: 3, shrU2: 1 << 30, shlU2: 1 << 16 }, // one pixel inside, shift 30
+        { CIn: 8, CTemp: 34, COut: 2, H: 4, W: 5, shrU2: 1, shrX2: 1 }, // 17 pairs, no depthwise shifts
+        { CIn: 16, CTemp: 128, COut: 2, H: 3, W: 3 }, // Q7: the 4-channel loop with a 256-byte row stride
       ];
       for (const [k, over] of shapes.entries()) {
         const p = synthMBConv(rng, { H: 5, W: 7, ...over }, 32768);
@@ -561,12 +564,14 @@ describe.skipIf(!haveToolchain)(
       expectSame(run.loc, expected.loc, 'loc');
     });
 
-    // heads.c sums two output channels per pass when C and cout are even, one otherwise.
+    // heads.c sums two output channels per pass when C and cout are even, one otherwise; cout 2 or 4
+    // with a row of taps a multiple of 4 long (C = 2: 4 at a map edge, 6 inside) takes the assembly loop.
     it('head with an odd channel count (C = 5, the one-channel loop) and with C = 12, loc 6, at map edges, extreme inputs', () => {
       const rng = mulberry32(403);
       for (const [C, locOut] of [
         [5, 4],
         [12, 6],
+        [2, 4],
       ] as const) {
         const p: HeadParams = {
           H: 3, W: 4, C, HF: 3, WF: 3, l2norm: false, l2ScaleIn: 0, l2ScaleOut: 0,

@@ -68,6 +68,68 @@ static inline int32_t ld32(const void *p) {
 /* acc += one 16 x 16 product (halves chosen by OP), exactly in 64 bits. */
 #define HEAD_SMLAL(OP, acc, a, b) __asm__(OP " %Q0, %R0, %1, %2" : "+r"(acc) : "r"(a), "r"(b))
 
+#ifdef __OPTIMIZE__ /* -O0 keeps r7 as the frame pointer and may not find 14 registers */
+/*
+ * a[o] += sum_c x[c] f[c cout + o] over c < n (n a multiple of 4), every o < cout, cout 4 or 2:
+ * the filter rows of cout int16 are contiguous, so the taps of inputs c, c + 1 for all channels are
+ * 2 cout consecutive halfwords. One word of x (inputs c, c + 1) is loaded once for all channels;
+ * the filter words are read with offsets from f - 4 and a pre-indexed writeback on the last one,
+ * so no separate pointer add, and every load sits in a run that pipelines (TRM 3.3.2).
+ */
+#define HEAD_DOT_STEP4                                                                                 \
+  "ldr %[xp], [%[x]], #4\n\t"                                                                        \
+  "ldr %[w0], [%[f], #4]\n\t"                                                                        \
+  "ldr %[w1], [%[f], #8]\n\t"                                                                        \
+  "smlalbb %Q[a0], %R[a0], %[xp], %[w0]\n\t"                                                         \
+  "smlalbt %Q[a1], %R[a1], %[xp], %[w0]\n\t"                                                         \
+  "smlalbb %Q[a2], %R[a2], %[xp], %[w1]\n\t"                                                         \
+  "smlalbt %Q[a3], %R[a3], %[xp], %[w1]\n\t"                                                         \
+  "ldr %[w0], [%[f], #12]\n\t"                                                                       \
+  "ldr %[w1], [%[f], #16]!\n\t"                                                                      \
+  "smlaltb %Q[a0], %R[a0], %[xp], %[w0]\n\t"                                                         \
+  "smlaltt %Q[a1], %R[a1], %[xp], %[w0]\n\t"                                                         \
+  "smlaltb %Q[a2], %R[a2], %[xp], %[w1]\n\t"                                                         \
+  "smlaltt %Q[a3], %R[a3], %[xp], %[w1]\n\t"
+#define HEAD_DOT_STEP2                                                                                 \
+  "ldr %[xp], [%[x]], #4\n\t"                                                                        \
+  "ldr %[w0], [%[f], #4]\n\t"                                                                        \
+  "ldr %[w1], [%[f], #8]!\n\t"                                                                       \
+  "smlalbb %Q[a0], %R[a0], %[xp], %[w0]\n\t"                                                         \
+  "smlalbt %Q[a1], %R[a1], %[xp], %[w0]\n\t"                                                         \
+  "smlaltb %Q[a0], %R[a0], %[xp], %[w1]\n\t"                                                         \
+  "smlaltt %Q[a1], %R[a1], %[xp], %[w1]\n\t"
+static inline __attribute__((always_inline)) void head_dot(const int16_t *x, const int16_t *f, uint32_t n,
+                                                           uint32_t cout, int64_t *a) {
+  uint32_t cnt = n / 4, xp, w0, w1;
+  const int16_t *fb = f - 2; /* f - 4 bytes */
+  int64_t a0 = a[0], a1 = a[1];
+  if (cout == 4) {
+    int64_t a2 = a[2], a3 = a[3];
+    __asm__("1:\n\t" HEAD_DOT_STEP4 HEAD_DOT_STEP4 "subs %[cnt], %[cnt], #1\n\t"
+            "bne 1b"
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [f] "+r"(fb),
+              [cnt] "+r"(cnt), [xp] "=&r"(xp), [w0] "=&r"(w0), [w1] "=&r"(w1)
+            :
+            : "cc", "memory"); /* reads x, f: no "m" operands, which would need address registers */
+    a[2] = a2, a[3] = a3;
+  } else {
+    __asm__("1:\n\t" HEAD_DOT_STEP2 HEAD_DOT_STEP2 "subs %[cnt], %[cnt], #1\n\t"
+            "bne 1b"
+            : [a0] "+r"(a0), [a1] "+r"(a1), [x] "+r"(x), [f] "+r"(fb), [cnt] "+r"(cnt), [xp] "=&r"(xp),
+              [w0] "=&r"(w0), [w1] "=&r"(w1)
+            :
+            : "cc", "memory"); /* reads x, f: no "m" operands, which would need address registers */
+  }
+  a[0] = a0, a[1] = a1;
+}
+#define HEAD_DOT_OK(n, cout) (((cout) == 4 || (cout) == 2) && (n) % 4 == 0 && (n) > 0)
+#else
+#define HEAD_DOT_OK(n, cout) 0
+static void head_dot(const int16_t *x, const int16_t *f, uint32_t n, uint32_t cout, int64_t *a) {
+  (void)x, (void)f, (void)n, (void)cout, (void)a;
+}
+#endif
+
 /*
  * Every output channel of one convolution at (h, w) into out[0 .. cout), two channels at a time
  * when C and cout are even: the same exact int64 sums as head_conv (integer addition in another
@@ -99,6 +161,16 @@ static void head_convs(const int16_t *in, const int16_t *ring, int32_t h, int32_
   const uint32_t n = wf_hi >= wf_lo ? (uint32_t)(wf_hi - wf_lo + 1) * C : 0; /* contiguous per row */
   int32_t scale = m4_mul32(m4_mul32(hc->scinput, hc->scoutput), hc->demote);
   int32_t sten = m4_mul32(hc->scten, hc->scret), svec = m4_mul32(hc->scvec, hc->scret);
+  if (HEAD_DOT_OK(n, CO)) {
+    int64_t a[4];
+    a[0] = a[1] = a[2] = a[3] = 0; /* element by element: an initializer becomes a memset call */
+    for (uint32_t r = 0; r < nrows; r++) head_dot(xs[r], fs[r], n, CO, a);
+    for (uint32_t o = 0; o < CO; o++) {
+      int16_t v = (int16_t)m4_div64(a[o], scale);
+      out[o] = (int16_t)(m4_div32(v, sten) + m4_div32(hc->b[o], svec));
+    }
+    return;
+  }
   for (uint32_t o = 0; o < CO; o += 2) {
     int64_t a0 = 0, a1 = 0;
     for (uint32_t r = 0; r < nrows; r++) {

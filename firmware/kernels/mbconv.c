@@ -148,10 +148,18 @@ static inline int32_t bn_q31_fast(int64_t acc, int32_t shl, mb_div d, int16_t b,
   int32_t v = m4_mul32((int32_t)acc, shl);
   return m4_mul32((int32_t)((uint32_t)MB_DIV32(v, d) + (uint32_t)(int32_t)b), (int32_t)w);
 }
+/*
+ * The q63 form keeps only the low word of ((v + c) >> k) + b, i.e. bits k .. k + 31 of v + c (c the
+ * sign correction, 0 <= c = m < 2^31): lo >> k | hi << (32 - k), written (hi << 1) << (31 - k) so
+ * that k = 0 (shift 32: no bits) stays defined C. k <= 30 (the divisor is a positive int32), so GCC
+ * needs no k >= 32 case.
+ */
 static inline int32_t bn_q63_fast(int64_t acc, int32_t shl, mb_div d, int16_t b, int16_t w) {
   int64_t v = acc * (int64_t)shl;
-  v = ((v + ((v >> 63) & (int64_t)d.m)) >> d.k) + (int64_t)b;
-  return m4_mul32((int32_t)v, (int32_t)w);
+  uint64_t vc = (uint64_t)v + (uint32_t)((int32_t)((uint64_t)v >> 32) >> 31 & d.m);
+  uint32_t lo = (uint32_t)vc, hi = (uint32_t)(vc >> 32);
+  uint32_t q = (lo >> d.k) | ((hi << 1) << (31 - d.k));
+  return m4_mul32((int32_t)(q + (uint32_t)(int32_t)b), (int32_t)w);
 }
 
 static inline int32_t ld32(const void *p) {
@@ -231,6 +239,38 @@ static inline __attribute__((always_inline)) void mb_dot2_q7(const int8_t *x, co
   *o1 = a1;
 }
 
+#ifdef __OPTIMIZE__
+/*
+ * mb_dot4_q7's loop for a weight row stride known at compile time (sbi = 2 s bytes, <= 1020): each
+ * filter row pair comes with one post-indexed LDRD (3 cycles, TRM Table 3-1) instead of two LDRs
+ * and an ADD of the stride (4). Same products, same wrapping int32 sums in the same order.
+ */
+#define MB_DOT4_ROW(X, LO)                                                                         \
+  "ldrd %[wa], %[wb], [%[f]], #%c[sbi]\n\t"                                                          \
+  "smla" LO "b %[a0], %[" X "], %[wa], %[a0]\n\t"                                                    \
+  "smla" LO "t %[a1], %[" X "], %[wa], %[a1]\n\t"                                                    \
+  "smla" LO "b %[a2], %[" X "], %[wb], %[a2]\n\t"                                                    \
+  "smla" LO "t %[a3], %[" X "], %[wb], %[a3]\n\t"
+static inline __attribute__((always_inline)) void mb_dot4_q7_imm(const int8_t *x, const int16_t *f, uint32_t n,
+                                                                 const uint32_t sbi, int32_t *o) {
+  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  uint32_t cnt = n / 8, xa, xb, wa, wb;
+  __asm__("1:\n\t"
+          ".rept 2\n\t"
+          "ldr %[xa], [%[x]], #4\n\t"
+          "sxtb16 %[xb], %[xa], ror #8\n\t"
+          "sxtb16 %[xa], %[xa]\n\t" MB_DOT4_ROW("xa", "b") MB_DOT4_ROW("xb", "b")
+              MB_DOT4_ROW("xa", "t") MB_DOT4_ROW("xb", "t") ".endr\n\t"
+          "subs %[cnt], %[cnt], #1\n\t"
+          "bne 1b"
+          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [f] "+r"(f),
+            [cnt] "+r"(cnt), [xa] "=&r"(xa), [xb] "=&r"(xb), [wa] "=&r"(wa), [wb] "=&r"(wb)
+          : [sbi] "n"(sbi), "m"(*(const int8_t(*)[])x), "m"(*(const int16_t(*)[])f)
+          : "cc");
+  o[0] = a0, o[1] = a1, o[2] = a2, o[3] = a3;
+}
+#endif
+
 /*
  * a[j] = sum_l x[l] f[l s + j], j < 4, for an int8 x and n a multiple of 8, as int32 sums that wrap
  * (the Q7 block's uint32 sums): SMLABB / SMLABT add x[l] times the low / high half of a filter pair,
@@ -249,6 +289,10 @@ static inline __attribute__((always_inline)) void mb_dot4_q7(const int8_t *x, co
     a3 = (int32_t)((uint32_t)a3 + (uint32_t)(x0 * f[3]));
   }
 #else
+  if (s == 128) { /* the face detectors' Q7 expand (CTemp 128); one copy: -O1 keeps the body in literal range */
+    mb_dot4_q7_imm(x, f, n, 256, o);
+    return;
+  }
   uint32_t sb = 2 * s, cnt = n / 8, xa, xb, wa, wb;
   __asm__(
       "1:\n\t"
@@ -302,6 +346,115 @@ static inline __attribute__((always_inline)) void mb_dot4_q7(const int8_t *x, co
 #define MB_QUAD_OK(IN_T, CIn, CT) (sizeof(IN_T) == 1 && (CIn) % 8 == 0 && (CIn) > 0 && (CT) % 4 == 0)
 
 static inline int32_t mb_relu(int32_t x, int32_t limit) { return x > limit ? limit : (x < 0 ? 0 : x); }
+
+#define MB_DW_CHUNK 16
+/*
+ * The depthwise step of one output pixel for a 3x3 filter wholly inside the map (rows s0..s2: the
+ * ring at the pixel left of the centre, filter F2[CT][3][3]), two channels g, g + 1 per pass, with
+ * the BN and requantization of the fast body (q63: bn_q63_fast, else bn_q31_fast). The 18 taps of
+ * the pair are contiguous in F2 (g even, so they start on an even element): nine words, word j
+ * holding taps 2j, 2j + 1 of the pair's concatenated taps (channel g's 0..8, then g + 1's 0..8), so
+ * each product takes its tap with the matching SMLALxy half instead of a halfword load. Same exact
+ * int64 sums as the generic depthwise loop in another order.
+ */
+static inline __attribute__((always_inline)) void mb_dw3x3(const int16_t *s0, const int16_t *s1, const int16_t *s2,
+                                                            const int16_t *f, uint32_t CT, const int16_t *b2,
+                                                            const int16_t *w2, int32_t shl, mb_div u, int32_t limit,
+                                                            int32_t shx, mb_div xd, const int q63, int16_t *dw) {
+  if (u.k > 30) __builtin_unreachable(); /* shrU2 = 2^k is a positive int32: the shift needs no k >= 32 case */
+  const uint32_t cb = 2 * CT; /* tap stride in the ring, bytes */
+  /*
+   * In chunks of MB_DW_CHUNK channels: the sums first (the assembly takes 14 registers, so GCC would
+   * spill the BN constants around it), then the BN of the chunk. The q31 BN reads only the low word.
+   */
+  int64_t acc64[MB_DW_CHUNK];
+  int32_t acc32[MB_DW_CHUNK];
+  for (uint32_t g0 = 0; g0 < CT; g0 += MB_DW_CHUNK) {
+    const uint32_t n = CT - g0 < MB_DW_CHUNK ? CT - g0 : MB_DW_CHUNK;
+    for (uint32_t g = 0; g < n; g += 2, s0 += 2, s1 += 2, s2 += 2, f += 18) {
+      int64_t a0 = 0, a1 = 0;
+#ifdef __OPTIMIZE__ /* -O0 keeps r7 as the frame pointer: C below */
+      /*
+       * Five temporaries, each ring word and filter word loaded once, loads in runs of 3 to 5 (TRM
+       * 3.3.2 pipelining). Tap t: ring word Rt (row t / 3, column t % 3), channel g's tap in filter
+       * word t / 2 (half t % 2), channel g + 1's in word (9 + t) / 2 (half (t + 1) % 2).
+       */
+      uint32_t ta, tb, tc, td, te;
+      __asm__("ldr %[A], [%[s0]]\n\t"
+              "ldr %[B], [%[s0], %[c]]\n\t"
+              "ldr %[C], [%[s0], %[c], lsl #1]\n\t"
+              "ldr %[D], [%[f]]\n\t"
+              "ldr %[E], [%[f], #20]\n\t"
+              "smlalbb %Q[a0], %R[a0], %[A], %[D]\n\t" /* t0 */
+              "smlalbt %Q[a0], %R[a0], %[B], %[D]\n\t" /* t1 */
+              "smlaltb %Q[a1], %R[a1], %[B], %[E]\n\t" /* t1' */
+              "smlaltt %Q[a1], %R[a1], %[C], %[E]\n\t" /* t2' */
+              "ldr %[D], [%[f], #4]\n\t"
+              "ldr %[E], [%[f], #16]\n\t"
+              "ldr %[B], [%[s1]]\n\t"
+              "smlalbb %Q[a0], %R[a0], %[C], %[D]\n\t" /* t2 */
+              "smlaltt %Q[a1], %R[a1], %[A], %[E]\n\t" /* t0' */
+              "smlalbt %Q[a0], %R[a0], %[B], %[D]\n\t" /* t3 */
+              "ldr %[A], [%[f], #24]\n\t"
+              "ldr %[C], [%[s1], %[c]]\n\t"
+              "ldr %[D], [%[f], #8]\n\t"
+              "smlaltb %Q[a1], %R[a1], %[B], %[A]\n\t" /* t3' */
+              "smlaltt %Q[a1], %R[a1], %[C], %[A]\n\t" /* t4' */
+              "smlalbb %Q[a0], %R[a0], %[C], %[D]\n\t" /* t4 */
+              "ldr %[A], [%[s1], %[c], lsl #1]\n\t"
+              "ldr %[B], [%[f], #28]\n\t"
+              "ldr %[C], [%[s2]]\n\t"
+              "smlalbt %Q[a0], %R[a0], %[A], %[D]\n\t" /* t5 */
+              "smlaltb %Q[a1], %R[a1], %[A], %[B]\n\t" /* t5' */
+              "smlaltt %Q[a1], %R[a1], %[C], %[B]\n\t" /* t6' */
+              "ldr %[A], [%[f], #12]\n\t"
+              "ldr %[B], [%[s2], %[c]]\n\t"
+              "ldr %[D], [%[f], #32]\n\t"
+              "smlalbb %Q[a0], %R[a0], %[C], %[A]\n\t" /* t6 */
+              "smlalbt %Q[a0], %R[a0], %[B], %[A]\n\t" /* t7 */
+              "smlaltb %Q[a1], %R[a1], %[B], %[D]\n\t" /* t7' */
+              "ldr %[A], [%[s2], %[c], lsl #1]\n\t"
+              "smlalbb %Q[a0], %R[a0], %[A], %[E]\n\t" /* t8 */
+              "smlaltt %Q[a1], %R[a1], %[A], %[D]"       /* t8' */
+              : [a0] "+r"(a0), [a1] "+r"(a1), [A] "=&r"(ta), [B] "=&r"(tb), [C] "=&r"(tc), [D] "=&r"(td),
+                [E] "=&r"(te)
+              : [s0] "r"(s0), [s1] "r"(s1), [s2] "r"(s2), [f] "r"(f), [c] "r"(cb), "m"(*(const int16_t(*)[18])f),
+                "m"(*(const int16_t(*)[])s0), "m"(*(const int16_t(*)[])s1), "m"(*(const int16_t(*)[])s2));
+#else
+      for (uint32_t t = 0; t < 9; t++) {
+        const int16_t *r = (t < 3 ? s0 : t < 6 ? s1 : s2) + (t % 3) * CT;
+        a0 += (int32_t)r[0] * (int32_t)f[t];
+        a1 += (int32_t)r[1] * (int32_t)f[9 + t];
+      }
+      (void)cb;
+#endif
+      if (q63) {
+        acc64[g] = a0;
+        acc64[g + 1] = a1;
+      } else {
+        acc32[g] = (int32_t)a0;
+        acc32[g + 1] = (int32_t)a1;
+      }
+    }
+    for (uint32_t g = 0; g < n; g++) {
+      int32_t x = q63 ? bn_q63_fast(acc64[g], shl, u, b2[g0 + g], w2[g0 + g])
+                      : bn_q31_fast(acc32[g], shl, u, b2[g0 + g], w2[g0 + g]);
+      x = m4_mul32(mb_relu(x, limit), shx);
+      dw[g0 + g] = (int16_t)MB_DIV32(x, xd);
+    }
+  }
+}
+
+/* mb_dw3x3 applies: a 3x3 filter with all its rows and columns inside the map. */
+#define MB_DW3X3_OK(HF, WF, nrows, wf_lo, wf_hi) ((HF) == 3 && (WF) == 3 && (nrows) == 3 && (wf_lo) == -1 && (wf_hi) == 1)
+static __attribute__((noinline)) void mb_dw3x3_q63(const int16_t *s0, const int16_t *s1, const int16_t *s2,
+                                                   const m4_mbconv_params *p, const mb_plan *pl, int16_t *dw) {
+  mb_dw3x3(s0, s1, s2, p->F2, p->CTemp, p->B2, p->W2, p->shlU2, pl->u2, p->limit2, p->shlX2, pl->x2, 1, dw);
+}
+static __attribute__((noinline)) void mb_dw3x3_q31(const int16_t *s0, const int16_t *s1, const int16_t *s2,
+                                                   const m4_mbconv_params *p, const mb_plan *pl, int16_t *dw) {
+  mb_dw3x3(s0, s1, s2, p->F2, p->CTemp, p->B2, p->W2, p->shlU2, pl->u2, p->limit2, p->shlX2, pl->x2, 0, dw);
+}
 
 #define M4_MBCONV_FAST_BODY(IN_T, EXPAND, BN, PIXEL_END)                                                \
   do {                                                                                                 \
@@ -359,7 +512,13 @@ static inline int32_t mb_relu(int32_t x, int32_t limit) { return x > limit ? lim
         int32_t wf_lo = -fl_w, wf_hi = fr_w;                                                           \
         if (w + wf_lo < 0) wf_lo = -w;                                                                 \
         if (w + wf_hi > (int32_t)W - 1) wf_hi = (int32_t)W - 1 - w;                                    \
-        for (uint32_t g = 0; g < CT; g += 2) {                                                         \
+        uint32_t g = 0;                                                                                \
+        if (MB_DW3X3_OK(HF, WF, nrows, wf_lo, wf_hi)) {                                                \
+          const uint32_t o = (uint32_t)(w - 1) * CT;                                                   \
+          (BN == bn_q63_fast ? mb_dw3x3_q63 : mb_dw3x3_q31)(rows[0] + o, rows[1] + o, rows[2] + o, p, &pl, dw); \
+          g = CT;                                                                                      \
+        }                                                                                              \
+        for (; g < CT; g += 2) {                                                                       \
           int64_t a0 = 0, a1 = 0;                                                                      \
           for (uint32_t r = 0; r < nrows; r++) {                                                       \
             const int16_t *sp = rows[r] + (uint32_t)(w + wf_lo) * CT + g;                              \
