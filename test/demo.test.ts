@@ -67,15 +67,15 @@ describe.skipIf(!haveToolchain)('m4sim demo', () => {
   it('part 2: RNNPool-Face-M4 on the paper’s STM32F439 at 168 MHz, bit-exact, against the paper’s Table 5', () => {
     const part2 = run.stderr.slice(run.stderr.indexOf('2. '));
     // The paper: 188 KB and 10.45 s per frame at 168 MHz (about 1.76 G cycles). Ours: the figures the
-    // detector tests hold (979,276,453 cycles, 128,976 B peak SRAM), 979,276,453 / 168 MHz = 5.83 s;
-    // 128,976 - 188,000 = -59,024 B.
+    // detector tests hold (421,309,859 cycles, 126,856 B peak SRAM), 421,309,859 / 168 MHz = 2.51 s,
+    // 2.51 / 10.45 = 0.24; 421,309,859 / 1.76 G = 0.24; 126,856 - 188,000 = -61,144 B.
     expect(part2).toBe(
       [
         "2. The paper's architecture: rnnpool-face-m4 (model face-m4-synthetic) on stm32f439 at 168 MHz",
         '                            m4sim   paper (Table 5, STM32F439)   m4sim vs paper',
-        '   time per frame          5.83 s   10.45 s                      0.56x',
-        '   cycles             979,276,453   about 1,760,000,000          0.56x',
-        '   peak SRAM            128,976 B   188 KB (188,000 B)           -59,024 B',
+        '   time per frame          2.51 s   10.45 s                      0.24x',
+        '   cycles             421,309,859   about 1,760,000,000          0.24x',
+        '   peak SRAM            126,856 B   188 KB (188,000 B)           -61,144 B',
         '   outputs              bit-exact   vs the TypeScript reference',
         '',
       ].join('\n'),
