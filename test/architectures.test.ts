@@ -153,7 +153,8 @@ const QVGA: Expected = {
     CONV_OUT: [0, 76_800], // 120·160·4
     POOLED: [0, 76_800], // 30·40·64
     RNN_SCRATCH: [76_800, 77_184], // (64 + 16·8) Q15 = 384 bytes
-    POOL_ROW: [77_184, 79_744], // 40·64
+    POOL_ROW: [77_184, 97_664], // a band of 8 rows · 40·64, as face-M4's
+    RNN_CACHE: [97_664, 108_032], // (4,608 + 576) · 2 = 10,368, as face-M4's
     L1_RING: [76_800, 107_520], // 3·40·128·2 = 30,720
     L1_DW: [107_520, 107_776],
     L1_OUT: [0, 76_800], // 30·40·32·2 = 76,800
@@ -191,7 +192,8 @@ const QVGA: Expected = {
     // 76,800 + 960
     { id: 1, name: 'conv', dtype: 'q7', shape: [120, 160, 4], macs: 691_200, live: ['CONV_OUT', 'IMAGE_ROWS'], liveBytes: 77_760 },
     // 76,800 + 384 + 2,560
-    { id: 2, name: 'rnnpool', dtype: 'q7', shape: [30, 40, 64], macs: RNNPOOL_8, live: ['POOLED', 'RNN_SCRATCH', 'POOL_ROW'], liveBytes: 79_744 },
+    // 76,800 + 384 + 20,480 + 10,368
+    { id: 2, name: 'rnnpool', dtype: 'q7', shape: [30, 40, 64], macs: RNNPOOL_8, live: ['POOLED', 'RNN_SCRATCH', 'POOL_ROW', 'RNN_CACHE'], liveBytes: 108_032 },
     // 30,720 + 256 + 76,800
     { id: 3, name: 'mbconv1', dtype: 'q15', shape: [30, 40, 32], macs: 16_128_000, live: ['L1_RING', 'L1_DW', 'L1_OUT'], liveBytes: 107_776 },
     // 3 · 5,606,400; 76,800 + 15,360 + 128 + 64 (no head has written an output yet)

@@ -13,8 +13,9 @@ import { thousands } from '../util/units.js';
 /**
  * Stack kept free above the static data: 6 KiB. The deepest stacks measured (initial SP minus the
  * lowest SP, `sram.stack` of `m4sim simulate --json`, m4-256k, the default photo), -O2 / -O0:
- * face-m4-synthetic 4,144 / 5,032 B (-O1 4,080, -O3 4,152, -Os 4,208), EdgeML face-2 4,456 / 5,552 B,
- * face-3 4,704 / 5,664 B; the deepest frame is the RNNPool block's (3,256 B at -O2, gcc -fstack-usage).
+ * face-m4-synthetic 2,024 / 2,432 B (-O1 1,968, -O3 2,016, -Os 2,128), EdgeML face-2 2,360 / 2,928 B
+ * (-O1 2,312, -O3 2,352, -Os 2,472), face-3 4,600 / 5,040 B (-O1 4,560, -O3 4,616, -Os 4,696). The
+ * RNNPool band cache of face-M4 and face-2 is in their arenas, not on the stack.
  * The shipped scenarios budget 6K of stack too. The run still measures the real peak.
  */
 export const DETECTOR_STACK_RESERVE = 6 * 1024;
