@@ -295,6 +295,26 @@ static inline Q31_T fast_tanh(Q31_T x) {
 #endif
 
 /*
+ * Element i of one step from its W x, U h and old h: the chain of fastgrnn_update's ops on one row,
+ * each (Q15_T) cast the narrowing store of the op it ends, so wrap-around happens exactly where it did.
+ */
+static inline __attribute__((always_inline)) Q15_T step_element(const FastGRNN_Plan *p, const ITER_T i, const Q31_T wx,
+                                                                const Q31_T uh, const Q31_T hi, const FastGRNN_Shifts K,
+                                                                const Q31_T qOne, const Q31_T zeta, const Q31_T nu) {
+  Q31_T pre = (Q15_T)PDIV(PDIV(wx, K.a1) + PDIV(uh, K.a2), K.ad);
+  Q31_T g = (Q15_T)PDIV(PDIV(pre, K.g1) + (Q31_T)p->bg[i], K.gd);
+  Q31_T c = (Q15_T)PDIV(PDIV(pre, K.h1) + (Q31_T)p->bh[i], K.hd);
+  Q31_T z = fast_sigmoid(g);
+  Q31_T ht = fast_tanh(c);
+  Q31_T zh = (Q15_T)PDIV(z * hi, K.zh);
+  Q31_T q = (Q15_T)(qOne - PDIV(z, K.qsub));
+  q = (Q15_T)PDIV(zeta * q, K.qzeta);
+  q = (Q15_T)(nu + PDIV(q, K.qnu));
+  Q31_T u = (Q15_T)PDIV(q * ht, K.upd);
+  return (Q15_T)PDIV(PDIV(zh, K.o1) + PDIV(u, K.o2), K.od);
+}
+
+/*
  * One fused step (see fastgrnn_update for the op-by-op version). Row i of every op depends only on
  * element i of its operands, except U h which reads the whole old h: it is copied first (as int16
  * pairs for SMLALD), so h[i] can be overwritten as soon as it is computed. Every (Q15_T) cast is the
@@ -313,17 +333,7 @@ static STEP_INLINE void plan_step_body(const FastGRNN_Plan *p, Q15_T *h, const Q
     /* U h = 0 exactly when h = 0 (and z h = 0). */
     Q31_T uh = h_zero ? 0 : q63_div_q15(dot_q15(row, hp, hold, n), K.u);
     Q31_T hi = h_zero ? 0 : hold[i];
-    Q31_T pre = (Q15_T)PDIV(PDIV((Q31_T)wx[i], K.a1) + PDIV(uh, K.a2), K.ad);
-    Q31_T g = (Q15_T)PDIV(PDIV(pre, K.g1) + (Q31_T)p->bg[i], K.gd);
-    Q31_T c = (Q15_T)PDIV(PDIV(pre, K.h1) + (Q31_T)p->bh[i], K.hd);
-    Q31_T z = fast_sigmoid(g);
-    Q31_T ht = fast_tanh(c);
-    Q31_T zh = (Q15_T)PDIV(z * hi, K.zh);
-    Q31_T q = (Q15_T)(p->qOne - PDIV(z, K.qsub));
-    q = (Q15_T)PDIV(p->zeta * q, K.qzeta);
-    q = (Q15_T)(p->nu + PDIV(q, K.qnu));
-    Q31_T u = (Q15_T)PDIV(q * ht, K.upd);
-    h[i] = (Q15_T)PDIV(PDIV(zh, K.o1) + PDIV(u, K.o2), K.od);
+    h[i] = step_element(p, i, wx[i], uh, hi, K, p->qOne, p->zeta, p->nu);
   }
 }
 
@@ -342,17 +352,7 @@ static STEP_INLINE void plan_step16(const FastGRNN_Plan *p, Q15_T *h, const Q15_
   for (ITER_T i = 0; i < 16; i++) {
     Q31_T u_h = h_zero ? 0 : q63_div_q15(uh[i], K.u);
     Q31_T hi = h_zero ? 0 : h[i];
-    Q31_T pre = (Q15_T)PDIV(PDIV((Q31_T)wx[i], K.a1) + PDIV(u_h, K.a2), K.ad);
-    Q31_T g = (Q15_T)PDIV(PDIV(pre, K.g1) + (Q31_T)p->bg[i], K.gd);
-    Q31_T c = (Q15_T)PDIV(PDIV(pre, K.h1) + (Q31_T)p->bh[i], K.hd);
-    Q31_T z = fast_sigmoid(g);
-    Q31_T ht = fast_tanh(c);
-    Q31_T zh = (Q15_T)PDIV(z * hi, K.zh);
-    Q31_T q = (Q15_T)(qOne - PDIV(z, K.qsub));
-    q = (Q15_T)PDIV(zeta * q, K.qzeta);
-    q = (Q15_T)(nu + PDIV(q, K.qnu));
-    Q31_T u = (Q15_T)PDIV(q * ht, K.upd);
-    h[i] = (Q15_T)PDIV(PDIV(zh, K.o1) + PDIV(u, K.o2), K.od);
+    h[i] = step_element(p, i, wx[i], u_h, hi, K, qOne, zeta, nu);
   }
 }
 
